@@ -1,0 +1,136 @@
+// Condition types and reasons of every kind, as closed `as const` tables, and the pure helpers
+// that maintain a status.conditions list the Kubernetes way.
+import type { Condition, ConditionStatus } from './common.js';
+
+export const ConditionStatuses = { True: 'True', False: 'False', Unknown: 'Unknown' } as const satisfies Record<
+  string,
+  ConditionStatus
+>;
+
+/** Condition types, per kind; Ready is the summary every kind has. */
+export const ConditionTypes = {
+  Ready: 'Ready',
+  // SchemaReplication
+  SourceConnected: 'SourceConnected',
+  TargetConnected: 'TargetConnected',
+  SchemaCopied: 'SchemaCopied',
+  TablesReplicable: 'TablesReplicable',
+  Streaming: 'Streaming',
+  LagWithinThreshold: 'LagWithinThreshold',
+  SchemaDrift: 'SchemaDrift',
+  SlotRetention: 'SlotRetention',
+  TargetServing: 'TargetServing',
+  // TenantCutover
+  RouteOwned: 'RouteOwned',
+  PreconditionsMet: 'PreconditionsMet',
+  Switched: 'Switched',
+  ReverseReplicating: 'ReverseReplicating',
+  ApprovalWithdrawn: 'ApprovalWithdrawn',
+  RetriesExhausted: 'RetriesExhausted',
+  // LandingZone
+  NetworkReady: 'NetworkReady',
+  TransitGatewayAttached: 'TransitGatewayAttached',
+  DatabaseReady: 'DatabaseReady',
+  ParametersApplied: 'ParametersApplied',
+  ConnectionSecretReady: 'ConnectionSecretReady',
+} as const;
+export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
+
+/** CamelCase reasons; one table so a reason means the same thing on every kind. */
+export const Reasons = {
+  // general
+  Reconciling: 'Reconciling',
+  Succeeded: 'Succeeded',
+  Suspended: 'Suspended',
+  Deleting: 'Deleting',
+  InvalidSpec: 'InvalidSpec',
+  ReferenceNotFound: 'ReferenceNotFound',
+  SecretNotFound: 'SecretNotFound',
+  SecretInvalid: 'SecretInvalid',
+  ConnectionFailed: 'ConnectionFailed',
+  PermissionDenied: 'PermissionDenied',
+  TransientError: 'TransientError',
+  TerminalError: 'TerminalError',
+  // replication
+  SchemaNotFound: 'SchemaNotFound',
+  TableWithoutPrimaryKey: 'TableWithoutPrimaryKey',
+  InitialCopyInProgress: 'InitialCopyInProgress',
+  LagAboveThreshold: 'LagAboveThreshold',
+  SubscriptionFailing: 'SubscriptionFailing',
+  DriftDetected: 'DriftDetected',
+  SlotRetentionOverBudget: 'SlotRetentionOverBudget',
+  SlotLost: 'SlotLost',
+  DeletionBlocked: 'DeletionBlocked',
+  // cutover
+  AwaitingApproval: 'AwaitingApproval',
+  ReplicationNotReady: 'ReplicationNotReady',
+  LagAboveGate: 'LagAboveGate',
+  ValidationStale: 'ValidationStale',
+  WritePauseExceeded: 'WritePauseExceeded',
+  MoveAborted: 'MoveAborted',
+  RetryScheduled: 'RetryScheduled',
+  SourceServing: 'SourceServing',
+  TargetServing: 'TargetServing',
+  RouteConflict: 'RouteConflict',
+  // landing zone
+  Creating: 'Creating',
+  Modifying: 'Modifying',
+  Available: 'Available',
+  RebootRequired: 'RebootRequired',
+  Throttled: 'Throttled',
+  DriftCorrected: 'DriftCorrected',
+} as const;
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+/** What a reconciler states; lastTransitionTime is the helper's business. New types and reasons go in the tables. */
+export interface ConditionInput {
+  type: ConditionType;
+  status: ConditionStatus;
+  // Open so a reconciler can pass a reason computed elsewhere; the table lists the known ones.
+  reason: Reason | (string & {});
+  message: string;
+  observedGeneration?: number;
+}
+
+/** RFC 3339 with second precision, as Kubernetes writes metav1.Time. */
+export function formatTime(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Returns a new list with `input` set: lastTransitionTime moves to `now` only when the status
+ * flips (or the type is new), so reason or message updates keep the time of the real transition.
+ */
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  input: ConditionInput,
+  now: Date,
+): Condition[] {
+  const list = [...(conditions ?? [])];
+  const index = list.findIndex((c) => c.type === input.type);
+  const previous = index >= 0 ? list[index] : undefined;
+  const next: Condition = {
+    type: input.type,
+    status: input.status,
+    reason: input.reason,
+    message: input.message,
+    lastTransitionTime:
+      previous !== undefined && previous.status === input.status ? previous.lastTransitionTime : formatTime(now),
+    ...(input.observedGeneration === undefined ? {} : { observedGeneration: input.observedGeneration }),
+  };
+  if (index >= 0) list[index] = next;
+  else list.push(next);
+  return list;
+}
+
+export function findCondition(conditions: readonly Condition[] | undefined, type: ConditionType): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+export function isTrue(conditions: readonly Condition[] | undefined, type: ConditionType): boolean {
+  return findCondition(conditions, type)?.status === ConditionStatuses.True;
+}
+
+export function removeCondition(conditions: readonly Condition[] | undefined, type: ConditionType): Condition[] {
+  return (conditions ?? []).filter((c) => c.type !== type);
+}

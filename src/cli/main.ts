@@ -1,0 +1,46 @@
+// The `tenantshift` command: dispatches to its subcommands, each loaded only when it runs.
+
+const USAGE = `Usage: tenantshift <command> [options]
+
+Commands:
+  dev up [--state-dir DIR] [--no-operator]   start the local stack (kube-apiserver, PostgreSQL source and
+                                             target, PgBouncer, moto, the operator) and wait until ready
+  dev env [--state-dir DIR]                  print export lines for the running local stack
+  dev down [--state-dir DIR]                 stop every process of the local stack
+  operator [--kubeconfig FILE] [...]         run the operator (see \`tenantshift operator --help\`)
+  demo [--state-dir DIR] [--keep]            the main job on the local stack
+  crds generate [--out DIR]                  regenerate crds/ from src/api
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'dev':
+      return (await import('./dev.js')).runDev(rest);
+    case 'operator':
+      return (await import('./operator.js')).runOperator(rest);
+    case 'demo':
+      return (await import('./demo.js')).runDemo(rest);
+    case 'crds':
+      return (await import('./crds.js')).runCrds(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`tenantshift: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`tenantshift: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

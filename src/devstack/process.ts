@@ -1,0 +1,137 @@
+// Child processes of the local stack: detached daemons with log files, readiness polling and stop.
+// Daemons outlive `dev up` on purpose; their pids are recorded in the stack's state file.
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+export interface DaemonOptions {
+  name: string;
+  command: string;
+  args: string[];
+  logFile: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  runAs?: RunAs;
+}
+
+/** Starts a detached daemon whose stdout and stderr go to its log file; returns its pid. */
+export function startDaemon(opts: DaemonOptions): number {
+  const log = openSync(opts.logFile, 'a');
+  try {
+    const child = spawn(opts.command, opts.args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', log, log],
+      ...(opts.runAs ? { uid: opts.runAs.uid, gid: opts.runAs.gid } : {}),
+    });
+    if (child.pid === undefined) {
+      throw new Error(`could not start ${opts.name} (${opts.command}); see ${opts.logFile}`);
+    }
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (exited, not yet reaped) still answers signal 0; /proc tells the truth.
+  const stat = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
+  return !stat.stdout.trim().startsWith('Z');
+}
+
+/** Sends SIGTERM to the daemon's process group, then SIGKILL after the grace period. */
+export async function stopDaemon(pid: number, graceMs = 10_000): Promise<void> {
+  if (!isAlive(pid)) return;
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return;
+    await sleep(50);
+  }
+  signalGroup(pid, 'SIGKILL');
+  while (isAlive(pid)) await sleep(20);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Runs a command to completion; throws with its output when it fails. */
+export function runOrThrow(command: string, args: string[], opts: SpawnSyncOptions = {}): string {
+  const res = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
+  if (res.error) throw new Error(`${command} could not run: ${res.error.message}`);
+  if (res.status !== 0) {
+    const out = `${res.stdout ?? ''}${res.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n');
+    throw new Error(`${command} ${args.join(' ')} exited with ${res.status}:\n${out}`);
+  }
+  return String(res.stdout ?? '');
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `probe` until it resolves true; fails with the daemon's name, the last error and its log
+ * when the daemon dies or the timeout passes.
+ */
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  opts: { timeoutMs: number; pid?: number; logFile?: string },
+): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let lastError = '';
+  for (;;) {
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    if (opts.pid !== undefined && !isAlive(opts.pid)) {
+      throw new Error(`${what} exited during start-up${hint(opts.logFile)}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what} not ready after ${opts.timeoutMs} ms${lastError ? ` (${lastError})` : ''}${hint(opts.logFile)}`);
+    }
+    await sleep(100);
+  }
+}
+
+function hint(logFile: string | undefined): string {
+  return logFile ? `; see ${logFile}` : '';
+}

@@ -1,0 +1,273 @@
+// `tenantshift dev up|down|env`: the whole local stack under one state directory. The integration
+// tests start their stack through the same functions.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scramVerifier } from '../postgres/scram.js';
+import { ensureBinaries } from './build.js';
+import { applyCrds, ensureOperatorNamespace, newToken, apiserverDaemon, startEtcd, waitForApiserver, waitForEtcd, writeKubeconfig, type ControlPlaneSetup } from './controlplane.js';
+import { MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY, startMoto, waitForMoto } from './moto.js';
+import { DEFAULT_STATE_DIR, stackPaths, type StackPaths } from './paths.js';
+import { PGBOUNCER_ADMIN_USER, startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from './pgbouncer.js';
+import { APP_USER, DATABASE, REPLICATION_USER, SUPERUSER, bootstrapServer, initPostgres, mkdirOwned, startPostgres, waitForPostgres, type PgServer } from './postgres.js';
+import { freePort, isAlive, startDaemon, stopDaemon, type DaemonOptions } from './process.js';
+import { say } from './progress.js';
+import { startOperatorDaemon, waitForOperator } from './operator.js';
+import { ensureSystemPackages, isRoot, serverIdentity } from './system.js';
+
+/** What a running stack is: ports, pids and credentials, written to the state dir (mode 0600). */
+export interface StackState {
+  stateDir: string;
+  runtimeDir: string;
+  kubeconfig: string;
+  kubectl: string;
+  ports: { etcd: number; etcdPeer: number; apiserver: number; source: number; target: number; pgbouncer: number; moto: number; operatorHealth?: number };
+  /** Start order; `down` stops in reverse. `launch` lets `restartDaemon` start one the same way. */
+  pids: Array<{ name: string; pid: number; launch?: DaemonOptions }>;
+  credentials: {
+    adminToken: string;
+    superPassword: { source: string; target: string };
+    replicatorPassword: { source: string; target: string };
+    appPassword: string;
+    pgbouncerAdminPassword: string;
+  };
+}
+
+export interface UpOptions {
+  stateDir?: string;
+  withOperator?: boolean;
+}
+
+export async function devUp(opts: UpOptions = {}): Promise<StackState> {
+  const paths = stackPaths(opts.stateDir ?? DEFAULT_STATE_DIR, isRoot());
+  const existing = readState(paths);
+  if (existing) {
+    const dead = existing.pids.filter((p) => !isAlive(p.pid)).map((p) => p.name);
+    if (dead.length === 0) {
+      say(`The stack in ${paths.stateDir} is already running; nothing changed`);
+      return existing;
+    }
+    throw new Error(
+      `The stack in ${paths.stateDir} is partly down (${dead.join(', ')} not running): run \`tenantshift dev down --state-dir ${paths.stateDir}\`, then \`dev up\` again`,
+    );
+  }
+  ensureSystemPackages();
+  const bins = await ensureBinaries();
+  const runAs = serverIdentity();
+  for (const dir of [paths.stateDir, paths.logDir]) mkdirSync(dir, { recursive: true });
+  rmSync(paths.runtimeDir, { recursive: true, force: true });
+  mkdirSync(join(paths.runtimeDir, '..'), { recursive: true, mode: 0o755 });
+  mkdirOwned(paths.runtimeDir, runAs, 0o700);
+
+  const state: StackState = {
+    stateDir: paths.stateDir,
+    runtimeDir: paths.runtimeDir,
+    kubeconfig: paths.kubeconfig,
+    kubectl: bins.kubectl,
+    ports: {
+      etcd: await freePort(),
+      etcdPeer: await freePort(),
+      apiserver: await freePort(),
+      source: await freePort(),
+      target: await freePort(),
+      pgbouncer: await freePort(),
+      moto: await freePort(),
+    },
+    pids: [],
+    credentials: {
+      adminToken: newToken(),
+      superPassword: { source: secret(), target: secret() },
+      replicatorPassword: { source: secret(), target: secret() },
+      appPassword: secret(),
+      pgbouncerAdminPassword: secret(),
+    },
+  };
+  const record = (name: string, pid: number, launch?: DaemonOptions): number => {
+    state.pids.push({ name, pid, ...(launch ? { launch: { ...launch, env: undefined } } : {}) });
+    writeState(paths, state);
+    return pid;
+  };
+  try {
+    say('Starting etcd and kube-apiserver');
+    const cp: ControlPlaneSetup = {
+      dir: join(paths.stateDir, 'controlplane'),
+      logDir: paths.logDir,
+      etcdBinary: bins.etcd,
+      apiserverBinary: bins.kubeApiserver,
+      etcdClientPort: state.ports.etcd,
+      etcdPeerPort: state.ports.etcdPeer,
+      apiserverPort: state.ports.apiserver,
+      adminToken: state.credentials.adminToken,
+    };
+    rmSync(cp.dir, { recursive: true, force: true });
+    mkdirSync(cp.dir, { recursive: true, mode: 0o700 });
+    await waitForEtcd(cp, record('etcd', startEtcd(cp)));
+    const apiserverLaunch = apiserverDaemon(cp);
+    const apiserverPid = record('kube-apiserver', startDaemon(apiserverLaunch), apiserverLaunch);
+
+    say('Starting PostgreSQL source and target, moto');
+    const appVerifier = scramVerifier(state.credentials.appPassword);
+    const servers: Array<{ server: PgServer; password: string }> = (['source', 'target'] as const).map((name) => ({
+      server: {
+        name,
+        port: state.ports[name],
+        dataDir: join(paths.runtimeDir, name, 'data'),
+        socketDir: join(paths.runtimeDir, name),
+        logFile: join(paths.runtimeDir, name, 'postgres.log'),
+        runAs,
+      },
+      password: state.credentials.superPassword[name],
+    }));
+    const motoLog = join(paths.logDir, 'moto.log');
+    const motoPid = record('moto', startMoto(bins.motoServer, state.ports.moto, motoLog));
+    for (const { server, password } of servers) initPostgres(server, password);
+    const pgPids = servers.map(({ server }) => record(`postgres-${server.name}`, startPostgres(server)));
+    await Promise.all(servers.map(({ server, password }, i) => waitForPostgres(server, pgPids[i] as number, password)));
+    for (const name of ['source', 'target'] as const) {
+      await bootstrapServer(state.ports[name], {
+        superPassword: state.credentials.superPassword[name],
+        replicatorPassword: state.credentials.replicatorPassword[name],
+        appVerifier,
+      });
+    }
+
+    say('Starting PgBouncer in front of the source');
+    const bouncer = {
+      dir: join(paths.runtimeDir, 'pgbouncer'),
+      port: state.ports.pgbouncer,
+      sourcePort: state.ports.source,
+      appVerifier,
+      adminPassword: state.credentials.pgbouncerAdminPassword,
+      logFile: join(paths.runtimeDir, 'pgbouncer', 'pgbouncer.log'),
+      runAs,
+    };
+    const files = writePgBouncerConfig(bouncer);
+    await waitForPgBouncer(bouncer, record('pgbouncer', startPgBouncer(bouncer, files)));
+
+    await waitForApiserver(cp, apiserverPid);
+    writeKubeconfig(paths.kubeconfig, cp);
+    say('Applying CRDs');
+    applyCrds(bins.kubectl, paths.kubeconfig);
+    ensureOperatorNamespace(bins.kubectl, paths.kubeconfig);
+    await waitForMoto(state.ports.moto, motoPid, motoLog);
+
+    if (opts.withOperator !== false) {
+      say('Starting the operator');
+      state.ports.operatorHealth = await freePort();
+      const operatorLog = join(paths.logDir, 'operator.log');
+      const pid = record('operator', startOperatorDaemon(state, operatorEnv(state), operatorLog));
+      await waitForOperator(state.ports.operatorHealth, pid, operatorLog);
+    }
+    writeState(paths, state);
+    say(`Stack ready in ${paths.stateDir}; \`eval "$(tenantshift dev env --state-dir ${paths.stateDir})"\` to use it`);
+    return state;
+  } catch (err) {
+    say(`Start-up failed; stopping what was started (logs stay in ${paths.logDir} and ${paths.runtimeDir})`);
+    await stopAll(state, false);
+    rmSync(paths.stateFile, { force: true });
+    throw err;
+  }
+}
+
+export async function devDown(stateDir: string = DEFAULT_STATE_DIR): Promise<boolean> {
+  const paths = stackPaths(stateDir, isRoot());
+  const state = readState(paths);
+  if (!state) {
+    say(`No stack in ${paths.stateDir}; nothing to stop`);
+    return false;
+  }
+  await stopAll(state, true);
+  rmSync(paths.stateFile, { force: true });
+  say(`Stack in ${paths.stateDir} stopped`);
+  return true;
+}
+
+async function stopAll(state: StackState, removeData: boolean): Promise<void> {
+  for (const { name, pid } of [...state.pids].reverse()) {
+    if (isAlive(pid)) say(`Stopping ${name} (pid ${pid})`);
+    await stopDaemon(pid);
+  }
+  if (removeData) {
+    rmSync(state.runtimeDir, { recursive: true, force: true });
+    rmSync(join(state.stateDir, 'controlplane'), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Stops one daemon of a running stack and starts it again with the same command line and ports
+ * (tests use it to restart the kube-apiserver under a running operator).
+ */
+export async function restartDaemon(stateDir: string, name: string, downtimeMs = 0): Promise<number> {
+  const paths = stackPaths(stateDir, isRoot());
+  const state = readState(paths);
+  const entry = state?.pids.find((p) => p.name === name);
+  if (!state || !entry?.launch) throw new Error(`no restartable daemon ${name} in the stack at ${paths.stateDir}`);
+  await stopDaemon(entry.pid);
+  if (downtimeMs > 0) await new Promise((r) => setTimeout(r, downtimeMs));
+  entry.pid = startDaemon({ ...entry.launch, env: process.env });
+  writeState(paths, state);
+  return entry.pid;
+}
+
+/** The `export` lines of `dev env`; fails with a message on a stopped stack. */
+export function devEnv(stateDir: string = DEFAULT_STATE_DIR): Record<string, string> {
+  const paths = stackPaths(stateDir, isRoot());
+  const state = readState(paths);
+  if (!state) {
+    throw new Error(`No stack is running in ${paths.stateDir}: start one with \`tenantshift dev up --state-dir ${paths.stateDir}\``);
+  }
+  const dead = state.pids.filter((p) => !isAlive(p.pid)).map((p) => p.name);
+  if (dead.length > 0) {
+    throw new Error(`The stack in ${paths.stateDir} is stopped or partly down (${dead.join(', ')} not running): run \`tenantshift dev down\` and \`dev up\``);
+  }
+  return envExports(state);
+}
+
+export function envExports(state: StackState): Record<string, string> {
+  const c = state.credentials;
+  const url = (user: string, password: string, port: number, db: string): string =>
+    `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+  return {
+    KUBECONFIG: state.kubeconfig,
+    SOURCE_URL: url(SUPERUSER, c.superPassword.source, state.ports.source, DATABASE),
+    TARGET_URL: url(SUPERUSER, c.superPassword.target, state.ports.target, DATABASE),
+    SOURCE_REPLICATION_URL: url(REPLICATION_USER, c.replicatorPassword.source, state.ports.source, DATABASE),
+    TARGET_REPLICATION_URL: url(REPLICATION_USER, c.replicatorPassword.target, state.ports.target, DATABASE),
+    APP_SOURCE_URL: url(APP_USER, c.appPassword, state.ports.source, DATABASE),
+    APP_TARGET_URL: url(APP_USER, c.appPassword, state.ports.target, DATABASE),
+    PGBOUNCER_URL: url(APP_USER, c.appPassword, state.ports.pgbouncer, DATABASE),
+    PGBOUNCER_ADMIN_URL: url(PGBOUNCER_ADMIN_USER, c.pgbouncerAdminPassword, state.ports.pgbouncer, 'pgbouncer'),
+    PGBOUNCER_ROUTES_FILE: join(state.runtimeDir, 'pgbouncer', 'routes.ini'),
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${state.ports.moto}`,
+    AWS_REGION: MOTO_REGION,
+    AWS_ACCESS_KEY_ID: MOTO_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: MOTO_SECRET_ACCESS_KEY,
+    TENANTSHIFT_KUBECTL: state.kubectl,
+  };
+}
+
+/** The operator gets the cluster and AWS endpoints only: database credentials reach it through Secrets. */
+function operatorEnv(state: StackState): Record<string, string> {
+  const all = envExports(state);
+  const keys = ['KUBECONFIG', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+  return Object.fromEntries(keys.map((k) => [k, all[k] as string]));
+}
+
+export function shellExports(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
+    .join('\n');
+}
+
+export function readState(paths: StackPaths): StackState | undefined {
+  if (!existsSync(paths.stateFile)) return undefined;
+  return JSON.parse(readFileSync(paths.stateFile, 'utf8')) as StackState;
+}
+
+function writeState(paths: StackPaths, state: StackState): void {
+  writeFileSync(paths.stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+}
+
+function secret(): string {
+  return randomBytes(18).toString('hex');
+}

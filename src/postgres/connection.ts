@@ -1,0 +1,156 @@
+// Connection settings from a Kubernetes Secret's keys (host, port, dbname, user, password, sslmode,
+// sslrootcert) to node-pg options and to libpq conninfo strings, honouring sslmode exactly.
+import type { ConnectionOptions } from 'node:tls';
+import pg from 'pg';
+
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export interface ConnectionInfo {
+  host: string;
+  port: number;
+  dbname: string;
+  user: string;
+  password: string;
+  sslmode: SslMode;
+  /** PEM of the CA that signed the server's certificate. */
+  sslrootcert?: string;
+}
+
+export class ConnectionSecretError extends Error {
+  override name = 'ConnectionSecretError';
+}
+
+/** Parses a Secret's data (base64 values, as the API returns them) into connection settings. */
+export function connectionFromSecretData(secretName: string, data: Record<string, string> | undefined): ConnectionInfo {
+  const get = (key: string): string | undefined => {
+    const raw = data?.[key];
+    return raw === undefined ? undefined : Buffer.from(raw, 'base64').toString('utf8');
+  };
+  const missing = ['host', 'dbname', 'user', 'password'].filter((k) => !get(k));
+  if (missing.length > 0) {
+    throw new ConnectionSecretError(`Secret ${secretName} lacks the key(s) ${missing.join(', ')}`);
+  }
+  const port = Number(get('port') ?? '5432');
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new ConnectionSecretError(`Secret ${secretName} has an invalid port "${get('port')}"`);
+  }
+  const sslmode = (get('sslmode') ?? 'prefer') as SslMode;
+  if (!SSL_MODES.includes(sslmode)) {
+    throw new ConnectionSecretError(`Secret ${secretName} has sslmode "${sslmode}"; use one of ${SSL_MODES.join(', ')}`);
+  }
+  const sslrootcert = get('sslrootcert');
+  if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !sslrootcert) {
+    throw new ConnectionSecretError(`Secret ${secretName} has sslmode ${sslmode} but no sslrootcert (the CA's PEM)`);
+  }
+  return {
+    host: get('host') as string,
+    port,
+    dbname: get('dbname') as string,
+    user: get('user') as string,
+    password: get('password') as string,
+    sslmode,
+    ...(sslrootcert ? { sslrootcert } : {}),
+  };
+}
+
+/** node-pg client options; `prefer` and `allow` start without TLS only where libpq would fall back. */
+export function clientConfig(info: ConnectionInfo, overrides: Partial<pg.ClientConfig> = {}): pg.ClientConfig {
+  return {
+    host: info.host,
+    port: info.port,
+    database: info.dbname,
+    user: info.user,
+    password: info.password,
+    ssl: tlsOptions(info),
+    application_name: 'tenantshift',
+    connectionTimeoutMillis: 10_000,
+    ...overrides,
+  };
+}
+
+export function tlsOptions(info: ConnectionInfo): false | ConnectionOptions {
+  switch (info.sslmode) {
+    case 'disable':
+    case 'allow':
+      return false;
+    case 'prefer':
+    case 'require':
+      // libpq's require does not verify the certificate (unless a root cert is given: then verify-ca).
+      return info.sslrootcert ? { ca: info.sslrootcert, checkServerIdentity: () => undefined } : { rejectUnauthorized: false };
+    case 'verify-ca':
+      return { ca: info.sslrootcert, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { ca: info.sslrootcert, rejectUnauthorized: true, servername: info.host };
+  }
+}
+
+/** Opens a client; for sslmode=prefer a server without TLS is accepted, as libpq does. */
+export async function connect(info: ConnectionInfo, overrides: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
+  const client = new pg.Client(clientConfig(info, overrides));
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    if (info.sslmode === 'prefer' && /does not support SSL/i.test((err as Error).message)) {
+      const plain = new pg.Client(clientConfig({ ...info, sslmode: 'disable' }, overrides));
+      await plain.connect();
+      return plain;
+    }
+    throw err;
+  }
+}
+
+/** Runs `work` with a fresh connection that is always closed afterwards. */
+export async function withClient<T>(info: ConnectionInfo, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(info);
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A libpq conninfo for a server-side connection (CREATE SUBSCRIPTION). The subscriber can only use a
+ * CA that exists as a file on its own host, named by `subscriberRootCertPath`; without one the
+ * strongest mode it can enforce is `require`.
+ */
+export function conninfo(info: ConnectionInfo, subscriberRootCertPath?: string): string {
+  let sslmode: SslMode = info.sslmode;
+  const parts: Array<[string, string]> = [
+    ['host', info.host],
+    ['port', String(info.port)],
+    ['dbname', info.dbname],
+    ['user', info.user],
+    ['password', info.password],
+  ];
+  if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !subscriberRootCertPath) sslmode = 'require';
+  parts.push(['sslmode', sslmode]);
+  if (subscriberRootCertPath && sslmode !== 'disable') parts.push(['sslrootcert', subscriberRootCertPath]);
+  return parts.map(([k, v]) => `${k}=${quoteConninfoValue(v)}`).join(' ');
+}
+
+function quoteConninfoValue(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** The environment pg_dump and psql need for these settings (the CA goes through a file). */
+export function libpqEnv(info: ConnectionInfo, rootCertFile?: string): NodeJS.ProcessEnv {
+  return {
+    PGHOST: info.host,
+    PGPORT: String(info.port),
+    PGDATABASE: info.dbname,
+    PGUSER: info.user,
+    PGPASSWORD: info.password,
+    PGSSLMODE: info.sslmode,
+    ...(rootCertFile ? { PGSSLROOTCERT: rootCertFile } : {}),
+    PGAPPNAME: 'tenantshift',
+    PGCONNECT_TIMEOUT: '10',
+  };
+}
+
+/** A description for logs and messages: never the password. */
+export function describeConnection(info: ConnectionInfo): string {
+  return `${info.user}@${info.host}:${info.port}/${info.dbname} (sslmode=${info.sslmode})`;
+}

@@ -1,0 +1,177 @@
+// Preflight of a tenant's replication: what the source and target must offer before anything is
+// created. `observe*` read the servers; `evaluatePreflight` is pure and names every problem.
+import type pg from 'pg';
+import { displayName, type SchemaInventory } from './catalog.js';
+
+export interface SourceFacts {
+  walLevel: string;
+  freeSlots: number;
+  freeWalSenders: number;
+  slotExists: boolean;
+  canReplicate: boolean;
+  isSuperuser: boolean;
+  /** Tables the role may not SELECT or does not own (publication needs ownership). */
+  unreadable: string[];
+  notOwned: string[];
+  /** The oldest open transaction with an xid, which a new slot has to wait for. */
+  oldestXactAgeSeconds: number | null;
+  largeObjectColumns: string[];
+}
+
+export interface TargetFacts {
+  canSubscribe: boolean;
+  freeWorkers: number;
+  subscriptionExists: boolean;
+}
+
+export interface Finding {
+  /** CamelCase reason for the condition. */
+  reason: string;
+  message: string;
+  blocking: boolean;
+}
+
+export async function observeSource(source: pg.Client, inv: SchemaInventory, slot: string): Promise<SourceFacts> {
+  const s = await source.query<{
+    wal_level: string; free_slots: number; free_senders: number; slot_exists: boolean; can_replicate: boolean; su: boolean; xact_age: number | null;
+  }>(
+    `SELECT current_setting('wal_level') AS wal_level,
+            current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
+            current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders,
+            EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1) AS slot_exists,
+            (r.rolreplication OR r.rolsuper OR pg_has_role(current_user, 'rds_replication', 'MEMBER')) AS can_replicate,
+            r.rolsuper AS su,
+            (SELECT extract(epoch FROM now() - min(xact_start))::float8 FROM pg_stat_activity
+              WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS xact_age
+       FROM pg_roles r WHERE r.rolname = current_user`,
+    [slot],
+  ).catch(async (err: { code?: string }) => {
+    // pg_has_role fails when rds_replication does not exist (a plain PostgreSQL source).
+    if (err.code !== '42704') throw err;
+    return source.query(
+      `SELECT current_setting('wal_level') AS wal_level,
+              current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
+              current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders,
+              EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1) AS slot_exists,
+              (r.rolreplication OR r.rolsuper) AS can_replicate, r.rolsuper AS su,
+              (SELECT extract(epoch FROM now() - min(xact_start))::float8 FROM pg_stat_activity
+                WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS xact_age
+         FROM pg_roles r WHERE r.rolname = current_user`,
+      [slot],
+    );
+  });
+  const row = s.rows[0];
+  const oids = inv.tables.map((t) => t.oid);
+  const privs = await source.query<{ schema: string; name: string; can_select: boolean; owns: boolean }>(
+    `SELECT n.nspname AS schema, c.relname AS name, has_table_privilege(c.oid, 'SELECT') AS can_select,
+            pg_has_role(c.relowner, 'USAGE') AS owns
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($1::oid[])`,
+    [oids],
+  );
+  const lo = await source.query<{ schema: string; name: string; column: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name, a.attname AS column
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+        AND a.atttypid IN ('oid'::regtype, COALESCE(to_regtype('lo'), 'oid'::regtype))`,
+    [oids],
+  );
+  return {
+    walLevel: row.wal_level,
+    freeSlots: row.free_slots,
+    freeWalSenders: row.free_senders,
+    slotExists: row.slot_exists,
+    canReplicate: row.can_replicate,
+    isSuperuser: row.su,
+    unreadable: privs.rows.filter((p) => !p.can_select).map(displayName),
+    notOwned: privs.rows.filter((p) => !p.owns).map(displayName),
+    oldestXactAgeSeconds: row.xact_age,
+    largeObjectColumns: lo.rows.map((r) => `${displayName(r)}.${r.column}`),
+  };
+}
+
+export async function observeTarget(target: pg.Client, subscription: string): Promise<TargetFacts> {
+  const res = await target.query<{ can_subscribe: boolean; free_workers: number; sub_exists: boolean }>(
+    `SELECT (r.rolsuper OR EXISTS (SELECT 1 FROM pg_roles s WHERE s.rolname = 'rds_superuser' AND pg_has_role(current_user, s.oid, 'MEMBER'))) AS can_subscribe,
+            current_setting('max_logical_replication_workers')::int - (SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL)::int AS free_workers,
+            EXISTS (SELECT 1 FROM pg_subscription WHERE subname = $1) AS sub_exists
+       FROM pg_roles r WHERE r.rolname = current_user`,
+    [subscription],
+  );
+  const row = res.rows[0];
+  return { canSubscribe: row.can_subscribe, freeWorkers: row.free_workers, subscriptionExists: row.sub_exists };
+}
+
+/** Slots a new subscription takes on the source: its own plus the table-sync slots that run at once. */
+export const SLOTS_PER_SUBSCRIPTION = 1 + 2;
+
+export interface PreflightInput {
+  source: SourceFacts;
+  target: TargetFacts;
+  inventory: SchemaInventory;
+  /** Tables (display names) the spec opted in to REPLICA IDENTITY FULL. */
+  replicaIdentityFull: string[];
+  /** How old an open transaction may be before it is reported as blocking slot creation. */
+  maxXactAgeSeconds?: number;
+}
+
+export function evaluatePreflight(input: PreflightInput): Finding[] {
+  const { source, target, inventory } = input;
+  const findings: Finding[] = [];
+  const block = (reason: string, message: string): void => {
+    findings.push({ reason, message, blocking: true });
+  };
+  if (inventory.missingSchemas.length > 0) {
+    block('SchemaNotFound', `schema(s) ${inventory.missingSchemas.map((s) => JSON.stringify(s)).join(', ')} of spec.schemas do not exist on the source`);
+  }
+  if (source.walLevel !== 'logical') {
+    block('WalLevelNotLogical', `the source runs with wal_level=${source.walLevel}; set wal_level=logical (RDS: rds.logical_replication=1) and restart it`);
+  }
+  if (!source.canReplicate) {
+    block('SourceRoleCannotReplicate', 'the source role has neither REPLICATION nor membership in rds_replication; grant one of them');
+  }
+  if (!source.slotExists && source.freeSlots < SLOTS_PER_SUBSCRIPTION) {
+    block('NoFreeReplicationSlot', `the source has ${source.freeSlots} free replication slot(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_replication_slots)`);
+  }
+  if (!source.slotExists && source.freeWalSenders < SLOTS_PER_SUBSCRIPTION) {
+    block('NoFreeWalSender', `the source has ${source.freeWalSenders} free WAL sender(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_wal_senders)`);
+  }
+  if (source.unreadable.length > 0) {
+    block('SourceTablesNotReadable', `the source role cannot SELECT ${listNames(source.unreadable)}`);
+  }
+  if (source.notOwned.length > 0 && !source.isSuperuser) {
+    block('SourceTablesNotOwned', `a publication needs ownership of every table; the source role does not own ${listNames(source.notOwned)}`);
+  }
+  const maxAge = input.maxXactAgeSeconds ?? 300;
+  if (!source.slotExists && source.oldestXactAgeSeconds !== null && source.oldestXactAgeSeconds > maxAge) {
+    block('LongTransactionOnSource', `a transaction has been open on the source for ${Math.round(source.oldestXactAgeSeconds)} s; creating the slot waits for it to end`);
+  }
+  const optedIn = new Set(input.replicaIdentityFull);
+  const noIdentity = inventory.tables
+    .filter((t) => !t.partitionOf && !t.hasPrimaryKey && (t.replicaIdentity === 'd' || t.replicaIdentity === 'n'))
+    .map(displayName)
+    .filter((n) => !optedIn.has(n));
+  if (noIdentity.length > 0) {
+    block('TableWithoutPrimaryKey', `table(s) ${listNames(noIdentity)} have no primary key or replica identity; publishing them would make UPDATE and DELETE fail on the source. Add a primary key or list them in spec.replicaIdentityFull`);
+  }
+  const unlogged = inventory.tables.filter((t) => t.unlogged).map(displayName);
+  if (unlogged.length > 0) {
+    block('UnloggedTable', `unlogged table(s) ${listNames(unlogged)} cannot be replicated; make them logged (ALTER TABLE ... SET LOGGED)`);
+  }
+  if (source.largeObjectColumns.length > 0) {
+    findings.push({ reason: 'LargeObjectsNotReplicated', message: `column(s) ${listNames(source.largeObjectColumns)} reference large objects, which logical replication does not carry`, blocking: false });
+  }
+  if (!target.canSubscribe) {
+    block('TargetRoleCannotSubscribe', 'the target role is neither superuser nor a member of rds_superuser; CREATE SUBSCRIPTION needs one of them');
+  }
+  if (!target.subscriptionExists && target.freeWorkers < 1) {
+    block('NoFreeLogicalReplicationWorker', 'the target has no free logical replication worker (raise max_logical_replication_workers)');
+  }
+  if (!source.isSuperuser) {
+    findings.push({ reason: 'ReverseReplicationNeedsSuperuser', message: 'rollback through reverse replication needs a source role that can CREATE SUBSCRIPTION (superuser on PostgreSQL 15); a cutover of this tenant will be refused', blocking: false });
+  }
+  return findings;
+}
+
+function listNames(names: string[], limit = 10): string {
+  return names.length > limit ? `${names.slice(0, limit).join(', ')} and ${names.length - limit} more` : names.join(', ');
+}

@@ -1,0 +1,185 @@
+// Forward logical replication of one tenant: the publication on the source, the subscription (and
+// its slot) on the target, their alignment with the wanted tables, progress, lag and cleanup.
+// SQL text is built by pure functions; the async functions run it.
+import pg from 'pg';
+import { displayName, type TableInfo } from './catalog.js';
+import { tableSyncSlotPattern } from './names.js';
+
+const id = pg.escapeIdentifier;
+
+export function tableList(tables: Array<Pick<TableInfo, 'schema' | 'name'>>): string {
+  return tables.map((t) => `${id(t.schema)}.${id(t.name)}`).join(', ');
+}
+
+export function createPublicationSql(publication: string, tables: TableInfo[]): string {
+  // FOR TABLE needs table ownership only; FOR TABLES IN SCHEMA would need superuser (PG15).
+  return `CREATE PUBLICATION ${id(publication)} FOR TABLE ${tableList(tables)} WITH (publish_via_partition_root = true)`;
+}
+
+export function setPublicationTablesSql(publication: string, tables: TableInfo[]): string {
+  return `ALTER PUBLICATION ${id(publication)} SET TABLE ${tableList(tables)}`;
+}
+
+export function createSubscriptionSql(opts: { subscription: string; conninfo: string; publication: string; slot: string; enabled: boolean }): string {
+  return `CREATE SUBSCRIPTION ${id(opts.subscription)} CONNECTION ${pg.escapeLiteral(opts.conninfo)} PUBLICATION ${id(opts.publication)}
+    WITH (copy_data = true, create_slot = true, slot_name = ${pg.escapeLiteral(opts.slot)}, streaming = on, enabled = ${opts.enabled})`;
+}
+
+/** Makes the source's publication list exactly `tables`; returns true when it changed anything. */
+export async function alignPublication(source: pg.Client, publication: string, tables: TableInfo[]): Promise<boolean> {
+  const pub = await source.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);
+  if (pub.rowCount === 0) {
+    await source.query(createPublicationSql(publication, tables));
+    return true;
+  }
+  const current = await source.query<{ schemaname: string; tablename: string }>(
+    // pg_publication_rel lists what was added (roots), unlike pg_publication_tables which expands leaves.
+    `SELECT n.nspname AS schemaname, c.relname AS tablename FROM pg_publication_rel pr
+       JOIN pg_publication p ON p.oid = pr.prpubid JOIN pg_class c ON c.oid = pr.prrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.pubname = $1`,
+    [publication],
+  );
+  const have = new Set(current.rows.map((r) => JSON.stringify([r.schemaname, r.tablename])));
+  const want = new Set(tables.map((t) => JSON.stringify([t.schema, t.name])));
+  if (have.size === want.size && [...want].every((k) => have.has(k))) return false;
+  await source.query(setPublicationTablesSql(publication, tables));
+  return true;
+}
+
+export interface SubscriptionState {
+  oid: number;
+  enabled: boolean;
+  slotName: string | null;
+  /** srsubstate per table: i init, d data copy, f finished copy, s synchronized, r ready. */
+  tables: Array<{ schema: string; name: string; state: string }>;
+  /** The subscription's apply worker's last error, from pg_stat_subscription_stats counts. */
+  applyErrors: number;
+  syncErrors: number;
+}
+
+export async function readSubscription(target: pg.Client, subscription: string): Promise<SubscriptionState | undefined> {
+  const sub = await target.query<{ oid: number; subenabled: boolean; subslotname: string | null }>(
+    'SELECT oid::int AS oid, subenabled, subslotname FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+    [subscription],
+  );
+  const row = sub.rows[0];
+  if (!row) return undefined;
+  const rels = await target.query<{ schema: string; name: string; state: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name, sr.srsubstate AS state
+       FROM pg_subscription_rel sr JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE sr.srsubid = $1 ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C"`,
+    [row.oid],
+  );
+  const stats = await target.query<{ apply_error_count: string; sync_error_count: string }>(
+    'SELECT apply_error_count::text, sync_error_count::text FROM pg_stat_subscription_stats WHERE subid = $1',
+    [row.oid],
+  );
+  return {
+    oid: row.oid,
+    enabled: row.subenabled,
+    slotName: row.subslotname,
+    tables: rels.rows,
+    applyErrors: Number(stats.rows[0]?.apply_error_count ?? 0),
+    syncErrors: Number(stats.rows[0]?.sync_error_count ?? 0),
+  };
+}
+
+export async function createSubscription(target: pg.Client, opts: { subscription: string; conninfo: string; publication: string; slot: string; enabled: boolean }): Promise<void> {
+  // CREATE SUBSCRIPTION with create_slot cannot run inside a transaction block: one statement alone.
+  await target.query(createSubscriptionSql(opts));
+}
+
+export async function setSubscriptionEnabled(target: pg.Client, subscription: string, enabled: boolean): Promise<void> {
+  await target.query(`ALTER SUBSCRIPTION ${id(subscription)} ${enabled ? 'ENABLE' : 'DISABLE'}`);
+}
+
+/** Picks up tables added to or removed from the publication; new tables get their initial copy. */
+export async function refreshSubscription(target: pg.Client, subscription: string): Promise<void> {
+  await target.query(`ALTER SUBSCRIPTION ${id(subscription)} REFRESH PUBLICATION WITH (copy_data = true)`);
+}
+
+export interface SlotState {
+  exists: boolean;
+  active: boolean;
+  /** Source WAL not yet confirmed by the subscriber. */
+  lagBytes: number;
+  /** WAL the slot keeps on the source's disk. */
+  retainedBytes: number;
+  walStatus: string | null;
+  /** replay_lag of the slot's WAL sender; null when idle (PostgreSQL then reports no lag). */
+  lagSeconds: number | null;
+}
+
+export async function readSlot(source: pg.Client, slot: string): Promise<SlotState> {
+  const res = await source.query<{ active: boolean; lag: string | null; retained: string | null; wal_status: string | null }>(
+    `SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::text AS retained, wal_status
+       FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  const row = res.rows[0];
+  if (!row) return { exists: false, active: false, lagBytes: 0, retainedBytes: 0, walStatus: null, lagSeconds: null };
+  const sender = await source.query<{ lag: number | null }>(
+    `SELECT extract(epoch FROM replay_lag)::float8 AS lag FROM pg_stat_replication WHERE application_name = $1 LIMIT 1`,
+    [slot],
+  );
+  return {
+    exists: true,
+    active: row.active,
+    lagBytes: Math.max(0, Number(row.lag ?? 0)),
+    retainedBytes: Math.max(0, Number(row.retained ?? 0)),
+    walStatus: row.wal_status,
+    lagSeconds: sender.rows[0]?.lag ?? null,
+  };
+}
+
+/** Drops the subscription on the target without touching the source (its slot is dropped there). */
+export async function dropSubscription(target: pg.Client, subscription: string): Promise<void> {
+  const exists = await target.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [subscription]);
+  if (exists.rowCount === 0) return;
+  await target.query(`ALTER SUBSCRIPTION ${id(subscription)} DISABLE`);
+  await target.query(`ALTER SUBSCRIPTION ${id(subscription)} SET (slot_name = NONE)`);
+  await target.query(`DROP SUBSCRIPTION ${id(subscription)}`);
+}
+
+/**
+ * Drops the tenant's slot and any table-sync slots of its subscription from the source. A slot
+ * still held by a WAL sender that has not exited yet is terminated first.
+ * Returns the slots that remain (none when all went).
+ */
+export async function dropSlots(source: pg.Client, slot: string, subscriptionOid?: number): Promise<string[]> {
+  const all = await source.query<{ slot_name: string; active_pid: number | null }>('SELECT slot_name, active_pid FROM pg_replication_slots');
+  const syncPattern = subscriptionOid ? tableSyncSlotPattern(subscriptionOid) : undefined;
+  const ours = all.rows.filter((s) => s.slot_name === slot || (syncPattern?.test(s.slot_name) ?? false));
+  const remaining: string[] = [];
+  for (const s of ours) {
+    try {
+      if (s.active_pid) await source.query('SELECT pg_terminate_backend($1)', [s.active_pid]);
+      await source.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [s.slot_name]);
+    } catch (err) {
+      // 55006: still active (the sender is exiting); the next pass gets it.
+      if ((err as { code?: string }).code !== '55006') throw err;
+      remaining.push(s.slot_name);
+    }
+  }
+  return remaining;
+}
+
+export async function dropPublication(source: pg.Client, publication: string): Promise<void> {
+  await source.query(`DROP PUBLICATION IF EXISTS ${id(publication)}`);
+}
+
+/** Summarizes table sync states for status: total, ready, copying. */
+export function tableProgress(state: SubscriptionState | undefined, wantedTables: number): { total: number; ready: number; copying: number } {
+  const tables = state?.tables ?? [];
+  return {
+    total: wantedTables,
+    ready: tables.filter((t) => t.state === 'r').length,
+    copying: tables.filter((t) => t.state === 'd' || t.state === 'i' || t.state === 'f' || t.state === 's').length,
+  };
+}
+
+export function notReadyTables(state: SubscriptionState | undefined, limit = 5): string {
+  const waiting = (state?.tables ?? []).filter((t) => t.state !== 'r').map((t) => `${displayName(t)} (${t.state})`);
+  return waiting.length > limit ? `${waiting.slice(0, limit).join(', ')} and ${waiting.length - limit} more` : waiting.join(', ');
+}

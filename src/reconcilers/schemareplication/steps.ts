@@ -1,0 +1,129 @@
+// The idempotent actions of the SchemaReplication reconciler, each one named for what it ensures.
+import pg from 'pg';
+import type { SchemaInventory, TableInfo } from '../../postgres/catalog.js';
+import { conninfo, type ConnectionInfo } from '../../postgres/connection.js';
+import type { ReplicationNames } from '../../postgres/names.js';
+import { ensureRoles, rolesOfSchemas, type RoleSync } from '../../postgres/roles.js';
+import { applyScript, dumpSchemas, keyDefinitions, sectionSql } from '../../postgres/schemacopy.js';
+import { createSubscription, refreshSubscription, setSubscriptionEnabled } from '../../postgres/replication.js';
+import type { SubscriptionAction } from './plan.js';
+
+const id = pg.escapeIdentifier;
+
+export async function ensureReplicaIdentityFull(source: pg.Client, tables: TableInfo[]): Promise<void> {
+  for (const t of tables) {
+    await source.query(`ALTER TABLE ${id(t.schema)}.${id(t.name)} REPLICA IDENTITY FULL`);
+  }
+}
+
+/**
+ * Copies the roles and the pre-data DDL (with primary keys and replica-identity indexes) of the
+ * given schemas in one transaction: a crash leaves either all of it on the target or none.
+ */
+export async function copySchemaDefinitions(opts: {
+  source: pg.Client;
+  target: pg.Client;
+  sourceInfo: ConnectionInfo;
+  schemas: string[];
+  copyRoles: boolean;
+  copyRoleVerifiers: boolean;
+}): Promise<RoleSync> {
+  const roles: RoleSync = opts.copyRoles
+    ? await ensureRoles(opts.target, await rolesOfSchemas(opts.source, opts.schemas), opts.copyRoleVerifiers)
+    : { created: [], verifiersSet: [] };
+  const dump = await dumpSchemas(opts.sourceInfo, opts.schemas);
+  try {
+    const pre = await sectionSql(dump, 'pre-data');
+    const keys = await keyDefinitions(opts.source, opts.schemas);
+    const script = [opts.copyRoles ? pre : stripOwnership(pre), ...keys.map((k) => `${k.sql};`)].join('\n');
+    await applyScript(opts.target, script);
+  } finally {
+    await dump.dispose();
+  }
+  return roles;
+}
+
+/** Without role copying, ownership and grants would name roles the target may not have. */
+function stripOwnership(sql: string): string {
+  return sql
+    .split('\n')
+    .filter((line) => !/^ALTER .* OWNER TO /.test(line) && !/^(GRANT|REVOKE) /.test(line))
+    .join('\n');
+}
+
+/** Secondary indexes, foreign keys, triggers: after the initial copy, excluding the keys made early. */
+export async function copyPostData(opts: { source: pg.Client; target: pg.Client; sourceInfo: ConnectionInfo; schemas: string[]; copyRoles: boolean }): Promise<void> {
+  const dump = await dumpSchemas(opts.sourceInfo, opts.schemas);
+  try {
+    const keys = await keyDefinitions(opts.source, opts.schemas);
+    const post = await sectionSql(dump, 'post-data', new Set(keys.map((k) => k.oid).filter((o) => o > 0)));
+    try {
+      await applyScript(opts.target, opts.copyRoles ? post : stripOwnership(post));
+    } catch (err) {
+      // The script is one transaction: an object that exists means an earlier run committed all of it
+      // and crashed before its status was written.
+      const code = (err as { code?: string }).code;
+      if (code !== '42P07' && code !== '42710') throw err;
+    }
+  } finally {
+    await dump.dispose();
+  }
+}
+
+/** Additive source DDL applied to the target: new tables (their DDL and keys) and new columns. */
+export async function applyAdditiveDrift(opts: {
+  source: pg.Client;
+  target: pg.Client;
+  sourceInfo: ConnectionInfo;
+  newTables: TableInfo[];
+  newColumns: SchemaInventory['columns'];
+}): Promise<void> {
+  const statements: string[] = [];
+  for (const c of opts.newColumns) {
+    // The type comes from format_type() on the source: already valid SQL for the same type.
+    statements.push(`ALTER TABLE ${id(c.schema)}.${id(c.table)} ADD COLUMN IF NOT EXISTS ${id(c.column)} ${c.type};`);
+  }
+  for (const t of opts.newTables) {
+    const ddl = await opts.source.query<{ sql: string }>(
+      `SELECT format('CREATE TABLE IF NOT EXISTS %I.%I (%s)', n.nspname, c.relname,
+                     string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) ||
+                                CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY a.attnum)) AS sql
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+        WHERE c.oid = $1 AND a.attnum > 0 AND NOT a.attisdropped GROUP BY n.nspname, c.relname`,
+      [t.oid],
+    );
+    if (ddl.rows[0]) statements.push(`${ddl.rows[0].sql};`);
+    const keys = await keyDefinitions(opts.source, [t.schema], [t.oid]);
+    statements.push(...keys.map((k) => `${k.sql};`));
+  }
+  if (statements.length > 0) await applyScript(opts.target, statements.join('\n'));
+}
+
+export async function applySubscriptionAction(opts: {
+  target: pg.Client;
+  action: SubscriptionAction;
+  names: ReplicationNames;
+  sourceInfo: ConnectionInfo;
+}): Promise<void> {
+  const { target, action, names } = opts;
+  switch (action.kind) {
+    case 'create':
+      await createSubscription(target, {
+        subscription: names.subscription,
+        publication: names.publication,
+        slot: names.slot,
+        conninfo: conninfo(opts.sourceInfo),
+        enabled: action.enabled,
+      });
+      return;
+    case 'enable':
+    case 'disable':
+      await setSubscriptionEnabled(target, names.subscription, action.kind === 'enable');
+      return;
+    case 'refresh':
+      await refreshSubscription(target, names.subscription);
+      return;
+    case 'none':
+      return;
+  }
+}

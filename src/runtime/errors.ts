@@ -1,0 +1,149 @@
+// The one error type of the operator: a code from a closed set that decides retry behaviour, and
+// fromUnknown(), which classifies anything thrown (Kubernetes ApiException, network errors) and keeps the cause.
+import { ApiException } from '@kubernetes/client-node';
+
+export const ERROR_CODES = ['transient', 'throttled', 'conflict', 'not-found', 'terminal'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** HTTP statuses that mean "the same request may succeed later". Everything else 4xx is terminal. */
+const RETRYABLE_HTTP: Readonly<Record<number, ErrorCode>> = {
+  401: 'transient', // credentials rotate
+  403: 'transient', // RBAC can be fixed without a new generation
+  404: 'not-found',
+  408: 'transient',
+  409: 'conflict',
+  410: 'transient', // a stale resourceVersion: read again
+  429: 'throttled',
+};
+
+/** Node and node-fetch system error codes of a connection that failed or dropped. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+export interface OperatorErrorOptions {
+  cause?: unknown;
+  /** HTTP status of the failed API call, when there was one. */
+  httpStatus?: number;
+  /** Kubernetes Status reason (AlreadyExists, Conflict, ...), when there was one. */
+  reason?: string;
+}
+
+export class OperatorError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus?: number;
+  readonly reason?: string;
+
+  constructor(code: ErrorCode, message: string, opts: OperatorErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'OperatorError';
+    this.code = code;
+    if (opts.httpStatus !== undefined) this.httpStatus = opts.httpStatus;
+    if (opts.reason !== undefined) this.reason = opts.reason;
+  }
+
+  /** Only terminal errors wait for a new generation; the rest go back to the queue with backoff. */
+  get retryable(): boolean {
+    return this.code !== 'terminal';
+  }
+
+  /** What logs may carry: never the cause, whose ApiException holds response headers. */
+  toLogFields(): { error: string; errorCode: ErrorCode; httpStatus?: number; reason?: string } {
+    return {
+      error: this.message,
+      errorCode: this.code,
+      ...(this.httpStatus !== undefined ? { httpStatus: this.httpStatus } : {}),
+      ...(this.reason !== undefined ? { reason: this.reason } : {}),
+    };
+  }
+
+  static fromUnknown(e: unknown): OperatorError {
+    return fromUnknown(e);
+  }
+}
+
+/** A failure that retrying cannot fix (an invalid spec, a refused request): reported, then left until the spec changes. */
+export class TerminalError extends OperatorError {
+  constructor(message: string, opts: OperatorErrorOptions = {}) {
+    super('terminal', message, opts);
+    this.name = 'TerminalError';
+  }
+}
+
+export function isTerminal(e: unknown): boolean {
+  return e instanceof OperatorError && e.code === 'terminal';
+}
+
+/** True when `e` is (or classifies as) the given code. */
+export function hasCode(e: unknown, code: ErrorCode): boolean {
+  return fromUnknown(e).code === code;
+}
+
+export function codeForHttpStatus(status: number): ErrorCode {
+  const known = RETRYABLE_HTTP[status];
+  if (known) return known;
+  if (status >= 400 && status < 500) return 'terminal';
+  return 'transient';
+}
+
+export function fromUnknown(e: unknown): OperatorError {
+  if (e instanceof OperatorError) return e;
+  if (e instanceof ApiException) {
+    const status = parseStatusBody((e as ApiException<unknown>).body);
+    const code = codeForHttpStatus(e.code);
+    const detail = status.message ?? `HTTP ${e.code}`;
+    return new OperatorError(code, `Kubernetes API: ${detail}`, {
+      cause: e,
+      httpStatus: e.code,
+      ...(status.reason ? { reason: status.reason } : {}),
+    });
+  }
+  if (e instanceof Error) {
+    const httpStatus = (e as { statusCode?: unknown }).statusCode;
+    if (typeof httpStatus === 'number') {
+      return new OperatorError(codeForHttpStatus(httpStatus), e.message || `HTTP ${httpStatus}`, { cause: e, httpStatus });
+    }
+    const sysCode = (e as { code?: unknown }).code;
+    if (typeof sysCode === 'string' && NETWORK_CODES.has(sysCode)) {
+      return new OperatorError('transient', `Connection failed (${sysCode})`, { cause: e });
+    }
+    if (e.name === 'AbortError' || e.name === 'TimeoutError') {
+      return new OperatorError('transient', 'Request aborted or timed out', { cause: e });
+    }
+    // Unknown failures are retried with backoff: a wrong "terminal" would strand an object forever.
+    return new OperatorError('transient', e.message || e.name, { cause: e });
+  }
+  return new OperatorError('transient', `Non-error thrown: ${String(e)}`, { cause: e });
+}
+
+/** Log fields for anything thrown; never the raw exception. */
+export function errorFields(e: unknown): ReturnType<OperatorError['toLogFields']> {
+  return fromUnknown(e).toLogFields();
+}
+
+/** The `reason` and `message` of a Kubernetes Status body (a JSON string in client-node 1.x). */
+export function parseStatusBody(body: unknown): { reason?: string; message?: string } {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return {};
+    }
+  }
+  if (!parsed || typeof parsed !== 'object') return {};
+  const { reason, message } = parsed as { reason?: unknown; message?: unknown };
+  return {
+    ...(typeof reason === 'string' && reason ? { reason } : {}),
+    ...(typeof message === 'string' && message ? { message } : {}),
+  };
+}

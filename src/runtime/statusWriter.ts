@@ -1,0 +1,68 @@
+// Writes an object's status: a JSON merge patch on /status, only when the desired status differs from
+// the object's current one, guarded by resourceVersion and retried on conflict within a budget.
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { fromUnknown } from './errors.js';
+import type { KubeObject, ResourceType } from './resources.js';
+import { mergePatch } from './status.js';
+
+export const FIELD_MANAGER = 'tenantshift-operator';
+
+export interface StatusUpdate<T extends KubeObject> {
+  resource: ResourceType;
+  /** The object as the reconcile saw it (normally the informer's cached copy). */
+  object: T;
+  /** The whole desired status; observedGeneration is set from the object unless given. */
+  status: Record<string, unknown>;
+}
+
+export interface StatusResult<T extends KubeObject> {
+  /** False when the status was already as desired: nothing was sent. */
+  written: boolean;
+  /** The object after the write (or as last read). */
+  object: T;
+}
+
+export class StatusWriter {
+  private readonly api: CustomObjectsApi;
+  private readonly conflictRetries: number;
+
+  constructor(kc: KubeConfig, opts: { conflictRetries?: number } = {}) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.conflictRetries = opts.conflictRetries ?? 3;
+  }
+
+  async update<T extends KubeObject>(req: StatusUpdate<T>): Promise<StatusResult<T>> {
+    const { group, version, plural } = req.resource;
+    const namespace = req.object.metadata?.namespace ?? '';
+    const name = req.object.metadata?.name ?? '';
+    const desired: Record<string, unknown> = { ...req.status };
+    if (desired.observedGeneration === undefined && req.object.metadata?.generation !== undefined) {
+      desired.observedGeneration = req.object.metadata.generation;
+    }
+    let current: T = req.object;
+    for (let attempt = 0; ; attempt++) {
+      const patch = mergePatch(current.status ?? {}, desired);
+      if (patch === undefined) return { written: false, object: current };
+      try {
+        const updated = (await this.api.patchNamespacedCustomObjectStatus(
+          {
+            group,
+            version,
+            namespace,
+            plural,
+            name,
+            fieldManager: FIELD_MANAGER,
+            // The resourceVersion makes the patch conditional: a status computed from an old read never lands.
+            body: { metadata: { resourceVersion: current.metadata?.resourceVersion }, status: patch },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        )) as T;
+        return { written: true, object: updated };
+      } catch (err) {
+        const e = fromUnknown(err);
+        if (e.code !== 'conflict' || attempt >= this.conflictRetries) throw e;
+        current = (await this.api.getNamespacedCustomObjectStatus({ group, version, namespace, plural, name })) as T;
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// `npm test`: starts one local stack for the whole run (no operator: tests start their own),
+// runs every unit and integration suite with mocha, and stops the stack, pass or fail.
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Mocha from 'mocha';
+import { devDown, devUp } from '../src/devstack/stack.js';
+import { packageRoot } from '../src/devstack/paths.js';
+
+const SUITES = ['dist/test/unit', 'dist/test/integration', 'dist/e2e'];
+
+function testFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) return testFiles(p);
+    return e.endsWith('.test.js') ? [p] : [];
+  });
+}
+
+async function main(): Promise<number> {
+  const root = packageRoot();
+  const stateDir = resolve(process.env.TENANTSHIFT_TEST_STATE_DIR ?? join(root, '.tenantshift', 'test'));
+  process.env.TENANTSHIFT_TEST_STATE_DIR = stateDir;
+  const grep = process.argv[2];
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await devDown(stateDir);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void stop().finally(() => process.exit(130));
+    });
+  }
+  // A stack left over by a killed run would hold ports and processes: stop it first.
+  await devDown(stateDir);
+  try {
+    await devUp({ stateDir, withOperator: false });
+    const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', ...(grep ? { grep } : {}) });
+    for (const file of SUITES.flatMap((s) => testFiles(join(root, s))).sort()) mocha.addFile(file);
+    await mocha.loadFilesAsync();
+    const runner = mocha.run();
+    const failures = await new Promise<number>((res) => runner.on('end', () => res(runner.failures)));
+    const stats = runner.stats;
+    // The plain closing line CI reads, beside mocha's own summary.
+    console.log(`tests: ${stats?.passes ?? 0} passed, ${stats?.failures ?? failures} failed, ${stats?.pending ?? 0} skipped`);
+    return failures > 0 || (stats?.passes ?? 0) === 0 ? 1 : 0;
+  } finally {
+    await stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`tenantshift tests: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,55 @@
+// Operator configuration: defaults, flags over env, and clear refusals.
+import assert from 'node:assert/strict';
+import { ConfigError, loadOperatorConfig, parseDuration } from '../../../src/runtime/config.js';
+
+const NO_FILE = '/nonexistent/namespace';
+
+describe('runtime: config', () => {
+  it('has the documented defaults', () => {
+    const c = loadOperatorConfig([], { TENANTSHIFT_OPERATOR_NAMESPACE: 'tenantshift-system' }, NO_FILE);
+    assert.deepEqual(c.namespaces, []);
+    assert.equal(c.health.port, 8081);
+    assert.equal(c.resyncPeriodMs, 60_000);
+    assert.equal(c.lease.namespace, 'tenantshift-system');
+    assert.equal(c.lease.name, 'tenantshift-operator');
+    assert.deepEqual([c.lease.durationMs, c.lease.renewDeadlineMs, c.lease.retryPeriodMs], [15_000, 10_000, 2_000]);
+    assert.ok(c.identity.length > 0);
+    assert.equal(c.kubeconfig, undefined);
+  });
+
+  it('reads env and lets flags win', () => {
+    const env = {
+      TENANTSHIFT_OPERATOR_NAMESPACE: 'ops',
+      TENANTSHIFT_HEALTH_PORT: '9000',
+      TENANTSHIFT_IDENTITY: 'from-env',
+      TENANTSHIFT_WATCH_NAMESPACES: 'a, b',
+    };
+    const c = loadOperatorConfig(['--identity', 'from-flag', '--lease-duration=3s', '--renew-deadline', '2s', '--retry-period', '500ms', '--kubeconfig', '/k'], env, NO_FILE);
+    assert.equal(c.identity, 'from-flag');
+    assert.equal(c.health.port, 9000);
+    assert.deepEqual(c.namespaces, ['a', 'b']);
+    assert.deepEqual([c.lease.durationMs, c.lease.renewDeadlineMs, c.lease.retryPeriodMs], [3000, 2000, 500]);
+    assert.equal(c.kubeconfig, '/k');
+  });
+
+  it('refuses a missing lease namespace, bad durations and inconsistent lease timings', () => {
+    assert.throws(() => loadOperatorConfig([], {}, NO_FILE), /TENANTSHIFT_OPERATOR_NAMESPACE/);
+    const env = { TENANTSHIFT_OPERATOR_NAMESPACE: 'ops' };
+    assert.throws(() => loadOperatorConfig(['--resync-period', '60'], env, NO_FILE), ConfigError);
+    assert.throws(() => loadOperatorConfig(['--lease-duration', '2s', '--renew-deadline', '3s'], env, NO_FILE), /renew-deadline/);
+    assert.throws(() => loadOperatorConfig(['--workers', '0'], env, NO_FILE), /--workers/);
+    assert.throws(() => loadOperatorConfig(['--bogus', '1'], env, NO_FILE), /Unknown option --bogus/);
+    assert.throws(() => loadOperatorConfig(['--log-level', 'loud'], env, NO_FILE), /log-level/);
+  });
+
+  it('parses durations with units', () => {
+    assert.equal(parseDuration('500ms', 'x'), 500);
+    assert.equal(parseDuration('1.5s', 'x'), 1500);
+    assert.equal(parseDuration('2m', 'x'), 120_000);
+    assert.throws(() => parseDuration('5', 'x'), ConfigError);
+  });
+
+  it('answers --help without requiring anything else', () => {
+    assert.equal(loadOperatorConfig(['--help'], {}, NO_FILE).help, true);
+  });
+});

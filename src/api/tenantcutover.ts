@@ -212,6 +212,77 @@ export const TenantCutoverStatusSchema = Type.Object(
     ),
     nextAttemptAt: Type.Optional(timestamp('When the next automatic retry after an abort starts.')),
     lastSwitchTime: Type.Optional(timestamp('When the route last changed sides.')),
+    route: Type.Optional(
+      Type.Object(
+        {
+          side: stringEnum(SIDES, { description: 'The side this route leads to.' }),
+          host: Type.String({ description: 'Server host the PgBouncer database entry points at.', maxLength: 253 }),
+          port: Type.Integer({ description: 'Server port.', format: 'int32', minimum: 1, maximum: 65535 }),
+          dbname: Type.String({ description: 'Database name on that server.', maxLength: 63 }),
+          revision: Type.Integer({ description: 'Increases with every change; route agents apply only newer revisions.', format: 'int64', minimum: 0 }),
+        },
+        { description: 'The PgBouncer route the pool serves for spec.routing.pgbouncer.database, written before each flip (no credentials).' },
+      ),
+    ),
+    attemptsGeneration: Type.Optional(
+      Type.Integer({ description: 'The generation status.attempts counts for; a new generation starts afresh.', format: 'int64', minimum: 0 }),
+    ),
+    moveId: Type.Optional(Type.String({ description: 'Identifier of the move in progress or last made.', maxLength: 64 })),
+    lastAbortReason: Type.Optional(Type.String({ description: 'Why the last move was aborted (the source kept serving).', maxLength: 1024 })),
+    savedGrants: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            table: Type.String({ description: 'Qualified, quoted table name.', maxLength: 300 }),
+            acl: Type.Optional(Type.String({ description: 'The table ACL before the fence (absent: owner defaults).', maxLength: 8192 })),
+          },
+          { description: 'One table and its ACL.' },
+        ),
+        { description: 'Source table ACLs saved before write privileges were revoked; restored on rollback.', maxItems: 5000 },
+      ),
+    ),
+    sequences: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'Qualified sequence name.', maxLength: 300 }),
+            value: Type.String({ description: 'Value set on the side that took over.', maxLength: 32 }),
+          },
+          { description: 'One sequence and its value.' },
+        ),
+        { description: 'Sequence values set at the last switch (evidence).', maxItems: 5000 },
+      ),
+    ),
+    history: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            moveId: Type.String({ description: 'The move.', maxLength: 64 }),
+            to: stringEnum(SIDES, { description: 'Direction of the move.' }),
+            result: Type.String({ description: 'Switched, Aborted or Rehearsed.', maxLength: 32 }),
+            reason: Type.Optional(Type.String({ description: 'Why it ended so.', maxLength: 1024 })),
+            startedAt: timestamp('When the freeze began.'),
+            finishedAt: timestamp('When the move ended.'),
+            writePauseMilliseconds: Type.Optional(Type.Integer({ description: 'First PAUSE to last RESUME.', format: 'int64', minimum: 0 })),
+            switchLsn: Type.Optional(Type.String({ description: 'Source position drained to.', maxLength: 17 })),
+            steps: Type.Optional(
+              Type.Array(
+                Type.Object(
+                  {
+                    name: Type.String({ description: 'Step name.', maxLength: 64 }),
+                    atMilliseconds: Type.Integer({ description: 'Milliseconds after the freeze began.', format: 'int64', minimum: 0 }),
+                  },
+                  { description: 'One step of the freeze.' },
+                ),
+                { description: 'Steps of the freeze with their offsets.', maxItems: 32 },
+              ),
+            ),
+          },
+          { description: 'One move.' },
+        ),
+        { description: 'The last moves, newest first (evidence for auditors).', maxItems: 20 },
+      ),
+    ),
   },
   { description: 'Observed state and crash-safe progress, written by the operator.' },
 );

@@ -8,6 +8,7 @@ Commands:
   dev env [--state-dir DIR]                  print export lines for the running local stack
   dev down [--state-dir DIR]                 stop every process of the local stack
   operator [--kubeconfig FILE] [...]         run the operator (see \`tenantshift operator --help\`)
+  route-agent --pool NAME --routes-file FILE  serve a PgBouncer pool's routes (see --help)
   demo [--state-dir DIR] [--keep]            the main job on the local stack
   crds generate [--out DIR]                  regenerate crds/ from src/api
 `;
@@ -19,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./dev.js')).runDev(rest);
     case 'operator':
       return (await import('./operator.js')).runOperator(rest);
+    case 'route-agent':
+      return (await import('./route-agent.js')).runRouteAgent(rest);
     case 'demo':
       return (await import('./demo.js')).runDemo(rest);
     case 'crds':

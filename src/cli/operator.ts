@@ -36,12 +36,25 @@ export async function runOperator(argv: string[]): Promise<number> {
     return 1;
   }
   const stop = shutdownSignal(log);
+  try {
+    return await runUntilSignal(kc, config, log, stop);
+  } finally {
+    // Keep-alive sockets of API clients must not hold the process open once we are done.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
+  }
+}
+
+async function runUntilSignal(kc: KubeConfig, config: OperatorConfig, log: Logger, stop: Promise<NodeJS.Signals>): Promise<number> {
   if (!(await leaseNamespaceExists(kc, config.lease.namespace, log))) return 1;
 
   const registry = new Registry();
   const metrics = createMetrics(registry, { version: packageVersion(), processMetrics: true });
   const manager = new Manager({ kc, config, log, metrics });
-  registerControllers(manager);
+  // The route agents' shared token comes from a Secret through the environment, like every credential.
+  registerControllers(manager, {
+    routeAgentToken: process.env.TENANTSHIFT_ROUTE_AGENT_TOKEN ?? '',
+    ...(process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE ? { routeAgentNamespace: process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE } : {}),
+  });
   try {
     await manager.start();
   } catch (err) {
@@ -52,8 +65,6 @@ export async function runOperator(argv: string[]): Promise<number> {
   const signal = await stop;
   log.info('Shutting down', { signal, graceMs: config.shutdownGraceMs });
   await manager.shutdown();
-  // Keep-alive sockets of API clients must not hold the process open after a clean shutdown.
-  setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
   return 0;
 }
 

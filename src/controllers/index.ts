@@ -1,15 +1,56 @@
-// Registers one controller per tenantshift kind with the manager. Until each kind's reconciler lands,
-// the placeholder ObservingReconciler stands in; swapping it is a one-line change here.
+// Registers one controller per tenantshift kind with the manager. A kind whose reconciler has not
+// landed yet gets the placeholder ObservingReconciler.
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { LandingZone, SchemaReplication, TenantCutover } from '../api/index.js';
+import { createReplicationMetrics } from '../observability/replication-metrics.js';
 import type { Manager } from '../runtime/manager.js';
-import { ALL_KINDS } from './kinds.js';
+import { RouteAgentClient } from '../routing/client.js';
+import { LANDING_ZONES, SCHEMA_REPLICATIONS, TENANT_CUTOVERS } from './kinds.js';
 import { ObservingReconciler } from './observe.js';
+import { SchemaReplicationReconciler } from './schemareplication.js';
+import { TenantCutoverReconciler } from './tenantcutover.js';
 
-export function registerControllers(manager: Manager): void {
-  for (const resource of ALL_KINDS) {
-    manager.addController({
-      name: resource.kind.toLowerCase(),
-      resource,
-      reconciler: new ObservingReconciler({ resource, status: manager.status, events: manager.events }),
-    });
-  }
+export interface ControllerSettings {
+  /** Shared with the route agents (from a Secret): authenticates pause/flip/resume requests. */
+  routeAgentToken: string;
+  /** Where the route agents' heartbeat Leases live (default: the operator's lease namespace). */
+  routeAgentNamespace?: string;
+}
+
+export function registerControllers(manager: Manager, settings: ControllerSettings): void {
+  const core = manager.kc.makeApiClient(CoreV1Api);
+  const cutovers = manager.informer<TenantCutover>(TENANT_CUTOVERS);
+  const replications = manager.informer<SchemaReplication>(SCHEMA_REPLICATIONS);
+  const landingZones = manager.informer<LandingZone>(LANDING_ZONES);
+
+  manager.addController<SchemaReplication>({
+    name: 'schemareplication',
+    resource: SCHEMA_REPLICATIONS,
+    reconciler: new SchemaReplicationReconciler({
+      core,
+      status: manager.status,
+      finalizers: manager.finalizers,
+      events: manager.events,
+      metrics: createReplicationMetrics(manager.metrics.registry),
+      cutovers,
+      landingZones,
+    }),
+  });
+  manager.addController<TenantCutover>({
+    name: 'tenantcutover',
+    resource: TENANT_CUTOVERS,
+    reconciler: new TenantCutoverReconciler({
+      core,
+      status: manager.status,
+      finalizers: manager.finalizers,
+      events: manager.events,
+      routing: new RouteAgentClient({ kc: manager.kc, namespace: settings.routeAgentNamespace ?? manager.config.lease.namespace, token: settings.routeAgentToken }),
+      replications,
+    }),
+  });
+  manager.addController({
+    name: 'landingzone',
+    resource: LANDING_ZONES,
+    reconciler: new ObservingReconciler({ resource: LANDING_ZONES, status: manager.status, events: manager.events }),
+  });
 }

@@ -21,6 +21,29 @@ export function startOperatorDaemon(state: StackState, env: Record<string, strin
   });
 }
 
+/** The route agent of pool "local": owns PgBouncer's included routes file, as root writes it for PgBouncer to read. */
+export function startRouteAgent(state: StackState, env: Record<string, string>, logFile: string): number {
+  return startDaemon({
+    name: 'route-agent',
+    command: process.execPath,
+    args: ['--enable-source-maps', join(packageRoot(), 'dist', 'src', 'cli', 'main.js'), 'route-agent', '--pool', 'local',
+      '--routes-file', env.PGBOUNCER_ROUTES_FILE as string, '--listen', `127.0.0.1:${state.ports.routeAgent}`],
+    env: {
+      ...process.env,
+      KUBECONFIG: env.KUBECONFIG,
+      TENANTSHIFT_PGBOUNCER_ADMIN_URL: env.PGBOUNCER_ADMIN_URL,
+      TENANTSHIFT_ROUTE_AGENT_TOKEN: env.TENANTSHIFT_ROUTE_AGENT_TOKEN,
+      TENANTSHIFT_OPERATOR_NAMESPACE: OPERATOR_NAMESPACE,
+      TENANTSHIFT_IDENTITY: 'local-0',
+    },
+    logFile,
+  });
+}
+
+export async function waitForRouteAgent(port: number, pid: number, logFile: string): Promise<void> {
+  await waitUntil('route agent', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, { timeoutMs: 30_000, pid, logFile });
+}
+
 export async function waitForOperator(port: number, pid: number, logFile: string): Promise<void> {
   await waitUntil(
     'operator',

@@ -5,14 +5,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { scramVerifier } from '../postgres/scram.js';
 import { ensureBinaries } from './build.js';
-import { applyCrds, ensureOperatorNamespace, newToken, apiserverDaemon, startEtcd, waitForApiserver, waitForEtcd, writeKubeconfig, type ControlPlaneSetup } from './controlplane.js';
+import { applyCrds, ensureOperatorNamespace, OPERATOR_NAMESPACE, newToken, apiserverDaemon, startEtcd, waitForApiserver, waitForEtcd, writeKubeconfig, type ControlPlaneSetup } from './controlplane.js';
 import { MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY, startMoto, waitForMoto } from './moto.js';
 import { DEFAULT_STATE_DIR, stackPaths, type StackPaths } from './paths.js';
 import { PGBOUNCER_ADMIN_USER, startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from './pgbouncer.js';
 import { APP_USER, DATABASE, REPLICATION_USER, SUPERUSER, bootstrapServer, initPostgres, mkdirOwned, startPostgres, waitForPostgres, type PgServer } from './postgres.js';
 import { freePort, isAlive, startDaemon, stopDaemon, type DaemonOptions } from './process.js';
 import { say } from './progress.js';
-import { startOperatorDaemon, waitForOperator } from './operator.js';
+import { startOperatorDaemon, startRouteAgent, waitForOperator, waitForRouteAgent } from './operator.js';
 import { ensureSystemPackages, isRoot, serverIdentity } from './system.js';
 
 /** What a running stack is: ports, pids and credentials, written to the state dir (mode 0600). */
@@ -21,7 +21,7 @@ export interface StackState {
   runtimeDir: string;
   kubeconfig: string;
   kubectl: string;
-  ports: { etcd: number; etcdPeer: number; apiserver: number; source: number; target: number; pgbouncer: number; moto: number; operatorHealth?: number };
+  ports: { etcd: number; etcdPeer: number; apiserver: number; source: number; target: number; pgbouncer: number; moto: number; routeAgent: number; operatorHealth?: number };
   /** Start order; `down` stops in reverse. `launch` lets `restartDaemon` start one the same way. */
   pids: Array<{ name: string; pid: number; launch?: DaemonOptions }>;
   credentials: {
@@ -30,6 +30,7 @@ export interface StackState {
     replicatorPassword: { source: string; target: string };
     appPassword: string;
     pgbouncerAdminPassword: string;
+    routeAgentToken: string;
   };
 }
 
@@ -72,6 +73,7 @@ export async function devUp(opts: UpOptions = {}): Promise<StackState> {
       target: await freePort(),
       pgbouncer: await freePort(),
       moto: await freePort(),
+      routeAgent: await freePort(),
     },
     pids: [],
     credentials: {
@@ -80,6 +82,7 @@ export async function devUp(opts: UpOptions = {}): Promise<StackState> {
       replicatorPassword: { source: secret(), target: secret() },
       appPassword: secret(),
       pgbouncerAdminPassword: secret(),
+      routeAgentToken: secret(),
     },
   };
   const record = (name: string, pid: number, launch?: DaemonOptions): number => {
@@ -150,6 +153,11 @@ export async function devUp(opts: UpOptions = {}): Promise<StackState> {
     applyCrds(bins.kubectl, paths.kubeconfig);
     ensureOperatorNamespace(bins.kubectl, paths.kubeconfig);
     await waitForMoto(state.ports.moto, motoPid, motoLog);
+
+    say('Starting the route agent for PgBouncer pool "local"');
+    const agentLog = join(paths.logDir, 'route-agent.log');
+    const agentPid = record('route-agent', startRouteAgent(state, envExports(state), agentLog));
+    await waitForRouteAgent(state.ports.routeAgent, agentPid, agentLog);
 
     if (opts.withOperator !== false) {
       say('Starting the operator');
@@ -243,13 +251,15 @@ export function envExports(state: StackState): Record<string, string> {
     AWS_ACCESS_KEY_ID: MOTO_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: MOTO_SECRET_ACCESS_KEY,
     TENANTSHIFT_KUBECTL: state.kubectl,
+    TENANTSHIFT_OPERATOR_NAMESPACE: OPERATOR_NAMESPACE,
+    TENANTSHIFT_ROUTE_AGENT_TOKEN: c.routeAgentToken,
   };
 }
 
 /** The operator gets the cluster and AWS endpoints only: database credentials reach it through Secrets. */
 function operatorEnv(state: StackState): Record<string, string> {
   const all = envExports(state);
-  const keys = ['KUBECONFIG', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+  const keys = ['KUBECONFIG', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'TENANTSHIFT_ROUTE_AGENT_TOKEN'];
   return Object.fromEntries(keys.map((k) => [k, all[k] as string]));
 }
 

@@ -11,13 +11,14 @@ export function tableList(tables: Array<Pick<TableInfo, 'schema' | 'name'>>): st
   return tables.map((t) => `${id(t.schema)}.${id(t.name)}`).join(', ');
 }
 
-export function createPublicationSql(publication: string, tables: TableInfo[]): string {
+/** `extra` entries are published as given (e.g. the sentinel table with its row filter). */
+export function createPublicationSql(publication: string, tables: TableInfo[], extra: string[] = []): string {
   // FOR TABLE needs table ownership only; FOR TABLES IN SCHEMA would need superuser (PG15).
-  return `CREATE PUBLICATION ${id(publication)} FOR TABLE ${tableList(tables)} WITH (publish_via_partition_root = true)`;
+  return `CREATE PUBLICATION ${id(publication)} FOR TABLE ${[tableList(tables), ...extra].filter(Boolean).join(', ')} WITH (publish_via_partition_root = true)`;
 }
 
-export function setPublicationTablesSql(publication: string, tables: TableInfo[]): string {
-  return `ALTER PUBLICATION ${id(publication)} SET TABLE ${tableList(tables)}`;
+export function setPublicationTablesSql(publication: string, tables: TableInfo[], extra: string[] = []): string {
+  return `ALTER PUBLICATION ${id(publication)} SET TABLE ${[tableList(tables), ...extra].filter(Boolean).join(', ')}`;
 }
 
 export function createSubscriptionSql(opts: { subscription: string; conninfo: string; publication: string; slot: string; enabled: boolean }): string {
@@ -25,11 +26,19 @@ export function createSubscriptionSql(opts: { subscription: string; conninfo: st
     WITH (copy_data = true, create_slot = true, slot_name = ${pg.escapeLiteral(opts.slot)}, streaming = on, enabled = ${opts.enabled})`;
 }
 
-/** Makes the source's publication list exactly `tables`; returns true when it changed anything. */
-export async function alignPublication(source: pg.Client, publication: string, tables: TableInfo[]): Promise<boolean> {
+/**
+ * Makes the source's publication list exactly `tables` plus the `extra` entries (whose tables are
+ * named in `extraTables` for the comparison); returns true when it changed anything.
+ */
+export async function alignPublication(
+  source: pg.Client,
+  publication: string,
+  tables: TableInfo[],
+  extra: { entries: string[]; tables: Array<{ schema: string; name: string }> } = { entries: [], tables: [] },
+): Promise<boolean> {
   const pub = await source.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);
   if (pub.rowCount === 0) {
-    await source.query(createPublicationSql(publication, tables));
+    await source.query(createPublicationSql(publication, tables, extra.entries));
     return true;
   }
   const current = await source.query<{ schemaname: string; tablename: string }>(
@@ -40,9 +49,9 @@ export async function alignPublication(source: pg.Client, publication: string, t
     [publication],
   );
   const have = new Set(current.rows.map((r) => JSON.stringify([r.schemaname, r.tablename])));
-  const want = new Set(tables.map((t) => JSON.stringify([t.schema, t.name])));
+  const want = new Set([...tables, ...extra.tables].map((t) => JSON.stringify([t.schema, t.name])));
   if (have.size === want.size && [...want].every((k) => have.has(k))) return false;
-  await source.query(setPublicationTablesSql(publication, tables));
+  await source.query(setPublicationTablesSql(publication, tables, extra.entries));
   return true;
 }
 

@@ -120,17 +120,24 @@ export class Informer<T extends KubeObject = KubeObject> {
   private async runScope(scope: string): Promise<void> {
     const backoff = new KeyedBackoff({ baseMs: this.opts.retryBackoff?.baseMs ?? 500, maxMs: this.opts.retryBackoff?.maxMs ?? 30_000 });
     const log = this.opts.log.child({ resource: this.what, namespace: scope || '*' });
+    // A 410 is normal once in a while (relist at once); 410 after 410 means something is off: back off.
+    let goneInARow = 0;
     while (!this.abort.signal.aborted) {
       let failure: { reason: RestartReason; error?: unknown } | undefined;
       try {
         let rv = await this.relist(scope);
-        if (!this.synced.has(scope)) log.info('Informer synced', { objects: this.list(scope || undefined).length });
+        const objects = this.list(scope || undefined).length;
+        if (!this.synced.has(scope)) log.info('Informer synced', { objects });
+        else if (backoff.retries(scope) > 0) log.info('Informer recovered; relisted', { objects, failures: backoff.retries(scope) });
         this.synced.add(scope);
         for (;;) {
           const started = Date.now();
           const outcome = await this.watchOnce(scope, rv);
           rv = outcome.resourceVersion;
-          if (outcome.events > 0 || Date.now() - started > 10 * MIN_HEALTHY_WATCH_MS) backoff.forget(scope);
+          if (outcome.events > 0 || Date.now() - started > 10 * MIN_HEALTHY_WATCH_MS) {
+            backoff.forget(scope);
+            goneInARow = 0;
+          }
           if (outcome.kind === 'stopped') return;
           // A server-side timeout: carry on from the last resourceVersion without relisting.
           if (outcome.kind === 'closed' && (outcome.events > 0 || Date.now() - started >= MIN_HEALTHY_WATCH_MS)) continue;
@@ -145,13 +152,14 @@ export class Informer<T extends KubeObject = KubeObject> {
       }
       if (this.abort.signal.aborted) return;
       this.opts.onRestart?.(failure.reason);
-      if (failure.reason === 'gone') {
-        // The resourceVersion is too old: relist at once, that is the expected recovery.
+      if (failure.reason === 'gone' && goneInARow++ === 0) {
+        // The resourceVersion is too old: relisting at once is the expected recovery.
         log.info('Watch expired; relisting');
         continue;
       }
       const delayMs = backoff.next(scope);
-      if (failure.reason === 'stalled') log.warn('Watch silent for too long; relisting', { delayMs });
+      if (failure.reason === 'gone') log.warn('Watch expired again; relisting after a pause', { delayMs });
+      else if (failure.reason === 'stalled') log.warn('Watch silent for too long; relisting', { delayMs });
       else log.warn('List or watch failed; retrying', { ...errorFields(failure.error), delayMs });
       await sleep(delayMs, this.abort.signal);
     }
@@ -222,7 +230,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       const onEvent = (type: string, obj: unknown): void => {
         if (settled) return;
         lastActivity = Date.now();
-        events++;
+        if (type !== 'ERROR') events++;
         const o = obj as T;
         switch (type) {
           case 'ADDED':

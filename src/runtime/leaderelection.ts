@@ -202,7 +202,8 @@ export class LeaderElector {
 
 /** The metadata to send back on replace: the read's resourceVersion guards it; managedFields are the server's. */
 function leaseMeta(lease: V1Lease): V1Lease['metadata'] {
-  const { managedFields: _managed, ...meta } = lease.metadata ?? {};
+  const meta = { ...lease.metadata };
+  delete meta.managedFields;
   return meta;
 }
 

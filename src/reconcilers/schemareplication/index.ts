@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { ConditionTypes, setCondition, type Condition, type SchemaReplication, type SchemaReplicationStatus } from '../../api/index.js';
 import { replicationNames } from '../../postgres/names.js';
 import { evaluatePreflight } from '../../postgres/preflight.js';
+import { ensureSentinel, SENTINEL_SCHEMA, SENTINEL_TABLE, sentinelPublicationEntry } from '../../postgres/sentinel.js';
 import { alignPublication, readSlot, readSubscription, tableProgress } from '../../postgres/replication.js';
 import { observe, openConnection, ObservationError, resolveEndpoints, type KubeReader, type Observed } from './observe.js';
 import { detectDrift, schemasReadyForPostData, schemasToCopy, subscriptionAction, summarize, tablesNeedingFullIdentity, tablesToPublish, type Summary } from './plan.js';
@@ -24,6 +25,8 @@ export interface ReconcileContext {
   kube: KubeReader & {
     /** The TenantCutover that references this object, if any (deletion waits for it). */
     referencingCutover(namespace: string, name: string): Promise<string | undefined>;
+    /** A referencing TenantCutover that is moving the tenant or has switched it to the target. */
+    cutoverInCharge(namespace: string, name: string): Promise<{ name: string; activeSide: string; moving: boolean } | undefined>;
   };
   events: ReplicationEvents;
   metrics: ReplicationMetrics;
@@ -56,6 +59,17 @@ export async function reconcileSchemaReplication(obj: SchemaReplication, ctx: Re
     slotName: names.slot,
     subscriptionName: names.subscription,
   };
+  // After a switch (or during a move) the forward path belongs to the TenantCutover: hands off.
+  const cutover = await ctx.kube.cutoverInCharge(obj.metadata.namespace as string, obj.metadata.name as string);
+  if (cutover && (cutover.moving || cutover.activeSide === 'target')) {
+    ctx.metrics.forget(key(obj));
+    const serving = cutover.activeSide === 'target' && !cutover.moving;
+    const summary: Summary = serving
+      ? { phase: 'TargetServing', ready: true, reason: 'TargetServing', message: `TenantCutover ${cutover.name} switched the tenant: the target serves and the forward path is retired` }
+      : { phase: 'TargetServing', ready: false, reason: 'CutoverInProgress', message: `TenantCutover ${cutover.name} is moving the tenant` };
+    const conditions = setCondition(base.conditions, { type: ConditionTypes.TargetServing, status: serving ? 'True' : 'False', reason: summary.reason, message: summary.message, observedGeneration: obj.metadata.generation ?? 0 }, ctx.now());
+    return finish(obj, { ...base, conditions }, ctx, summary, WHILE_STREAMING_MS);
+  }
   let endpoints;
   try {
     endpoints = await resolveEndpoints(obj, ctx.kube);
@@ -141,13 +155,21 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
 
   // Publication (source) and subscription (target).
   const published = tablesToPublish(obs.sourceInventory, obs.targetInventory);
-  if (published.length > 0) await alignPublication(s.source, s.names.publication, published);
-  const action = subscriptionAction(obs.subscription, published, spec.suspend ?? false);
+  // The tenant's sentinel row travels with its tables: the cutover's drain proof and a lag probe.
+  await ensureSentinel(s.source, spec.tenant);
+  await ensureSentinel(s.target);
+  const sentinel = { schema: SENTINEL_SCHEMA, name: SENTINEL_TABLE };
+  if (published.length > 0) {
+    await alignPublication(s.source, s.names.publication, published, { entries: [sentinelPublicationEntry(spec.tenant)], tables: [sentinel] });
+  }
+  const action = subscriptionAction(obs.subscription, published.length > 0 ? [...published, sentinel] : [], spec.suspend ?? false);
   if (action.kind !== 'none') {
     await applySubscriptionAction({ target: s.target, action, names: s.names, sourceInfo: s.sourceInfo });
     ctx.events.normal(SUBSCRIPTION_EVENTS[action.kind].reason, `${SUBSCRIPTION_EVENTS[action.kind].message} (${s.names.subscription})`);
   }
-  const sub = action.kind === 'none' ? obs.subscription : await readSubscription(s.target, s.names.subscription);
+  const fullSub = action.kind === 'none' ? obs.subscription : await readSubscription(s.target, s.names.subscription);
+  // Progress speaks of the tenant's tables; the sentinel row is ours.
+  const sub = fullSub ? { ...fullSub, tables: fullSub.tables.filter((t) => t.schema !== SENTINEL_SCHEMA) } : undefined;
 
   // Post-data (secondary indexes, foreign keys, triggers) once a schema's tables are all ready.
   const postDataDone = (s.base.postDataSchemas ?? []).filter((x) => schemas.includes(x));

@@ -31,7 +31,7 @@ export type SubscriptionAction =
   | { kind: 'none' };
 
 /** What the subscription needs, given the published tables and `suspend`. */
-export function subscriptionAction(sub: SubscriptionState | undefined, published: TableInfo[], suspend: boolean): SubscriptionAction {
+export function subscriptionAction(sub: SubscriptionState | undefined, published: Array<Pick<TableInfo, 'schema' | 'name'>>, suspend: boolean): SubscriptionAction {
   if (!sub) return published.length > 0 ? { kind: 'create', enabled: !suspend } : { kind: 'none' };
   if (suspend && sub.enabled) return { kind: 'disable' };
   if (!suspend && !sub.enabled) return { kind: 'enable' };

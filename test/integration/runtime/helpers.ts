@@ -52,6 +52,8 @@ export async function startOperator(opts: {
       TENANTSHIFT_HEALTH_PORT: String(port),
       TENANTSHIFT_HEALTH_HOST: '127.0.0.1',
       TENANTSHIFT_LOG_LEVEL: 'debug',
+      TENANTSHIFT_ROUTE_AGENT_TOKEN: opts.env.TENANTSHIFT_ROUTE_AGENT_TOKEN ?? '',
+      TENANTSHIFT_ROUTE_AGENT_NAMESPACE: opts.env.TENANTSHIFT_OPERATOR_NAMESPACE ?? '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

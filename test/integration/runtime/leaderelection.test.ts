@@ -2,11 +2,12 @@
 // release hands over at once, and a restarted replica with the same identity takes its lease back.
 import assert from 'node:assert/strict';
 import { CoordinationV1Api } from '@kubernetes/client-node';
+import { restartDaemon } from '../../../src/devstack/stack.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { getJson } from '../../../src/runtime/kubeRequest.js';
 import { LeaderElector } from '../../../src/runtime/leaderelection.js';
 import { testCluster, type TestCluster } from '../../support/cluster.js';
-import { until } from './helpers.js';
+import { until, waitForApi } from './helpers.js';
 
 interface RawLease {
   metadata: { resourceVersion: string };
@@ -116,5 +117,18 @@ describe('runtime: leader election (real kube-apiserver)', function () {
       body: { ...lease, spec: { ...lease.spec, holderIdentity: 'intruder', leaseDurationSeconds: 60 } },
     });
     await until('a steps down', () => !a.state.leading && a.state.stopped === 1, 15_000);
+  });
+
+  it('steps down when it cannot renew past the renew deadline (API server down) and leads again after', async () => {
+    const a = elector('a');
+    a.e.run();
+    await until('a leads', () => a.state.leading);
+    const restarted = restartDaemon(cluster.stateDir, 'kube-apiserver', 3_000);
+    await until('a steps down while the API server is away', () => !a.state.leading, 60_000);
+    assert.equal(a.state.stopped, 1);
+    await restarted;
+    await waitForApi(cluster.kc);
+    await until('a leads again', () => a.state.leading, 30_000);
+    assert.equal(a.state.started, 2);
   });
 });

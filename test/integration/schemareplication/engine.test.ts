@@ -22,6 +22,7 @@ function context(db: DatabasePair, rec: Recorded): ReconcileContext {
       readSecretData: async (_ns, name) => secrets[name],
       landingZoneSecretName: async () => ({ notReadyMessage: 'no LandingZone here' }),
       referencingCutover: async () => undefined,
+      cutoverInCharge: async () => undefined,
     },
     events: {
       normal: (reason, message) => rec.events.push({ type: 'Normal', reason, message }),

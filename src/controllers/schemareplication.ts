@@ -1,0 +1,86 @@
+// Kubernetes wiring of SchemaReplication: finalizer before anything exists outside the cluster,
+// Secrets and referencing TenantCutovers read for the domain reconciler, its status written back.
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { LandingZone, SchemaReplication, TenantCutover } from '../api/index.js';
+import type { EventRecorder } from '../observability/events.js';
+import { fromUnknown } from '../runtime/errors.js';
+import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finalizers.js';
+import type { Informer } from '../runtime/informer.js';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
+import type { StatusWriter } from '../runtime/statusWriter.js';
+import { cleanupSchemaReplication } from '../reconcilers/schemareplication/cleanup.js';
+import { reconcileSchemaReplication, type Outcome, type ReconcileContext as DomainContext, type ReplicationMetrics } from '../reconcilers/schemareplication/index.js';
+import { SCHEMA_REPLICATIONS } from './kinds.js';
+
+export const REPLICATION_FINALIZER = 'tenantshift.io/replication-cleanup';
+
+export interface SchemaReplicationControllerDeps {
+  core: CoreV1Api;
+  status: StatusWriter;
+  finalizers: Finalizers;
+  events: EventRecorder;
+  metrics: ReplicationMetrics;
+  cutovers: Informer<TenantCutover>;
+  landingZones: Informer<LandingZone>;
+}
+
+export class SchemaReplicationReconciler implements Reconciler<SchemaReplication> {
+  constructor(private readonly deps: SchemaReplicationControllerDeps) {}
+
+  async reconcile(ctx: ReconcileContext<SchemaReplication>): Promise<ReconcileResult> {
+    let obj = ctx.object;
+    const domain = this.domainContext(obj);
+    let outcome: Outcome;
+    if (isBeingDeleted(obj)) {
+      if (!hasFinalizer(obj, REPLICATION_FINALIZER)) return {};
+      outcome = await cleanupSchemaReplication(obj, domain);
+      if (outcome.finalizerDone) {
+        await this.deps.finalizers.remove(SCHEMA_REPLICATIONS, obj, REPLICATION_FINALIZER);
+        ctx.log.info('Cleaned up and released the finalizer');
+        return {};
+      }
+    } else {
+      // The finalizer lands before the first slot or publication can exist.
+      obj = await this.deps.finalizers.add(SCHEMA_REPLICATIONS, obj, REPLICATION_FINALIZER);
+      outcome = await reconcileSchemaReplication(obj, domain);
+    }
+    const { written } = await this.deps.status.update({ resource: SCHEMA_REPLICATIONS, object: obj, status: outcome.status as Record<string, unknown> });
+    if (written) ctx.log.info('Status updated', { phase: outcome.status.phase, tablesReady: outcome.status.tables?.ready, lagBytes: outcome.status.lag?.bytes });
+    return { requeueAfterMs: outcome.requeueAfterMs };
+  }
+
+  private domainContext(obj: SchemaReplication): DomainContext {
+    const record = (type: 'Normal' | 'Warning') => (reason: string, note: string): void => {
+      void this.deps.events.record(obj, { type, reason, action: 'Reconcile', note });
+    };
+    return {
+      kube: {
+        readSecretData: async (namespace, name) => {
+          try {
+            return (await this.deps.core.readNamespacedSecret({ namespace, name })).data ?? {};
+          } catch (err) {
+            if (fromUnknown(err).code === 'not-found') return undefined;
+            throw fromUnknown(err);
+          }
+        },
+        landingZoneSecretName: async (namespace, name) => {
+          const lz = this.deps.landingZones.get(`${namespace}/${name}`);
+          if (!lz) return { notReadyMessage: `LandingZone ${name} (spec.target.landingZoneRef) does not exist in namespace ${namespace}` };
+          const ready = lz.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+          if (!ready) return { notReadyMessage: `LandingZone ${name} is not Ready yet; replication starts once its database and connection Secret exist` };
+          return { secretName: lz.spec.connectionSecretName };
+        },
+        referencingCutover: async (namespace, name) =>
+          this.deps.cutovers.list(namespace).find((c) => c.spec.replicationRef.name === name && !c.metadata?.deletionTimestamp)?.metadata?.name,
+        cutoverInCharge: async (namespace, name) => {
+          const c = this.deps.cutovers.list(namespace).find((x) => x.spec.replicationRef.name === name);
+          if (!c) return undefined;
+          return { name: c.metadata?.name as string, activeSide: c.status?.activeSide ?? 'source', moving: Boolean(c.status?.step) };
+        },
+      },
+      events: { normal: record('Normal'), warning: record('Warning') },
+      metrics: this.deps.metrics,
+      now: () => new Date(),
+    };
+  }
+}

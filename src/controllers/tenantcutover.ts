@@ -1,0 +1,80 @@
+// Kubernetes wiring of TenantCutover: the SchemaReplication and Secrets it reads, crash-safe status
+// writes in the middle of a move, and what deletion means (traffic stays where it is).
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { SchemaReplication, TenantCutover, TenantCutoverStatus } from '../api/index.js';
+import type { EventRecorder } from '../observability/events.js';
+import { fromUnknown } from '../runtime/errors.js';
+import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finalizers.js';
+import type { Informer } from '../runtime/informer.js';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
+import type { StatusWriter } from '../runtime/statusWriter.js';
+import type { RoutingPort } from '../routing/client.js';
+import { reconcileTenantCutover } from '../reconcilers/tenantcutover/index.js';
+import { TENANT_CUTOVERS } from './kinds.js';
+
+export const CUTOVER_FINALIZER = 'tenantshift.io/cutover';
+
+export interface TenantCutoverControllerDeps {
+  core: CoreV1Api;
+  status: StatusWriter;
+  finalizers: Finalizers;
+  events: EventRecorder;
+  routing: RoutingPort;
+  replications: Informer<SchemaReplication>;
+}
+
+/** Drops undefined members: a merge patch then removes those fields. */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
+  constructor(private readonly deps: TenantCutoverControllerDeps) {}
+
+  async reconcile(ctx: ReconcileContext<TenantCutover>): Promise<ReconcileResult> {
+    let obj = ctx.object;
+    if (isBeingDeleted(obj)) {
+      if (!hasFinalizer(obj, CUTOVER_FINALIZER)) return {};
+      if (obj.status?.step) return { requeueAfterMs: 1000 }; // never in the middle of a move
+      const side = obj.status?.activeSide ?? 'source';
+      await this.deps.events.record(obj, {
+        type: 'Normal',
+        reason: 'RouteLeftInPlace',
+        action: 'Delete',
+        note: `TenantCutover deleted: traffic for ${obj.spec.routing.pgbouncer.database} stays on the ${side}; the route agents keep serving the last route`,
+      });
+      ctx.log.info('Deleted; the route stays where it is', { activeSide: side });
+      await this.deps.finalizers.remove(TENANT_CUTOVERS, obj, CUTOVER_FINALIZER);
+      return {};
+    }
+    obj = await this.deps.finalizers.add(TENANT_CUTOVERS, obj, CUTOVER_FINALIZER);
+    let current: TenantCutover = obj;
+    const write = async (status: TenantCutoverStatus): Promise<void> => {
+      const { object } = await this.deps.status.update({ resource: TENANT_CUTOVERS, object: current, status: defined(status) as Record<string, unknown> });
+      current = object;
+    };
+    const outcome = await reconcileTenantCutover(obj, {
+      kube: {
+        getReplication: async (namespace, name) => this.deps.replications.get(`${namespace}/${name}`),
+        readSecretData: async (namespace, name) => {
+          try {
+            return (await this.deps.core.readNamespacedSecret({ namespace, name })).data ?? {};
+          } catch (err) {
+            if (fromUnknown(err).code === 'not-found') return undefined;
+            throw fromUnknown(err);
+          }
+        },
+        landingZoneSecretName: async () => ({ notReadyMessage: 'LandingZone targets are resolved by the SchemaReplication' }),
+      },
+      routing: this.deps.routing,
+      events: {
+        normal: (reason, note) => void this.deps.events.record(obj, { type: 'Normal', reason, action: 'Move', note }),
+        warning: (reason, note) => void this.deps.events.record(obj, { type: 'Warning', reason, action: 'Move', note }),
+      },
+      persist: async (patch) => write({ ...(current.status ?? {}), ...patch }),
+      now: () => Date.now(),
+    });
+    await write(outcome.status);
+    return { requeueAfterMs: outcome.requeueAfterMs };
+  }
+}

@@ -1,0 +1,126 @@
+// Fencing a tenant's writes on the source. During the freeze: EXCLUSIVE locks held by one session
+// whose own timeout is the move's deadline, so a dead or stuck operator can never leave the tenant
+// fenced (writes bypassing PgBouncer wait, reads go on). After a switch: write privileges revoked
+// (the grants saved first), so the source stays read-only for the tenant until a rollback.
+import pg from 'pg';
+import type { TableInfo } from './catalog.js';
+import { connect, type ConnectionInfo } from './connection.js';
+
+const id = pg.escapeIdentifier;
+const tableName = (t: Pick<TableInfo, 'schema' | 'name'>): string => `${id(t.schema)}.${id(t.name)}`;
+
+export interface FenceSession {
+  /** Source WAL position right after the fence took hold: every tenant commit is before it. */
+  lsn: string;
+  /** Ends the session's transaction: the locks go. */
+  release(): Promise<void>;
+}
+
+/** Opens the fence's session ahead of the freeze: connecting costs milliseconds the freeze has not got. */
+export async function openFenceSession(info: ConnectionInfo): Promise<pg.Client> {
+  return connect(info, { application_name: 'tenantshift-fence' });
+}
+
+/** Takes the fence on a session from openFenceSession; the session's timeouts are the move's budget. */
+export async function acquireFence(client: pg.Client, tables: TableInfo[], budgetMs: number): Promise<FenceSession> {
+  const ms = Math.max(1, Math.floor(budgetMs));
+  try {
+    // Both timeouts are the move's budget: the server drops the fence even if we never come back.
+    await client.query(`BEGIN; SET LOCAL lock_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}; SET LOCAL statement_timeout = ${ms}`);
+    if (tables.length > 0) await client.query(`LOCK TABLE ${tables.map(tableName).join(', ')} IN EXCLUSIVE MODE`);
+    const lsn = (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn as string;
+    return {
+      lsn,
+      release: async () => {
+        await client.query('ROLLBACK').catch(() => undefined);
+        await client.end().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Proves the fence from another session: taking a write lock on a tenant table must fail at once. */
+export async function probeFence(client: pg.Client, table: Pick<TableInfo, 'schema' | 'name'>): Promise<boolean> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`LOCK TABLE ${tableName(table)} IN ROW EXCLUSIVE MODE NOWAIT`);
+    return false;
+  } catch (err) {
+    if ((err as { code?: string }).code === '55P03') return true; // lock_not_available: fenced
+    throw err;
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+  }
+}
+
+export interface SavedGrant {
+  table: string;
+  /** pg_class.relacl as text; null means the owner's default privileges. */
+  acl: string | null;
+}
+
+const WRITE_PRIVILEGES = 'INSERT, UPDATE, DELETE, TRUNCATE';
+
+/** Saves the tables' ACLs; returns them so the caller can record them before revoking. */
+export async function readGrants(source: pg.Client, tables: TableInfo[]): Promise<SavedGrant[]> {
+  const res = await source.query<{ t: string; acl: string | null }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relacl::text AS acl
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($1::oid[])
+      ORDER BY 1`,
+    [tables.map((t) => t.oid)],
+  );
+  return res.rows.map((r) => ({ table: r.t, acl: r.acl }));
+}
+
+/**
+ * Revokes write privileges on the tenant's tables from everyone but superusers (the owners too:
+ * owners keep the right to grant them back). Our own apply worker (superuser) still writes.
+ */
+export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Promise<void> {
+  if (tables.length === 0) return;
+  const owners = await source.query<{ owner: string }>(
+    'SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = ANY($1::oid[])',
+    [tables.map((t) => t.oid)],
+  );
+  const grantees = await source.query<{ grantee: string }>(
+    `SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee
+       FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ANY($1::oid[])`,
+    [tables.map((t) => t.oid)],
+  );
+  const roles = new Set([...owners.rows.map((r) => r.owner), ...grantees.rows.map((r) => r.grantee)]);
+  const list = tables.map(tableName).join(', ');
+  const who = [...roles].map((r) => (r === 'PUBLIC' ? 'PUBLIC' : id(r))).join(', ');
+  await source.query(`REVOKE ${WRITE_PRIVILEGES} ON ${list} FROM ${who}`);
+}
+
+/** Grants back the write privileges the saved ACLs held (a rollback, or an abort after the revoke). */
+export async function restoreGrants(source: pg.Client, saved: SavedGrant[]): Promise<void> {
+  await source.query('BEGIN');
+  try {
+    for (const g of saved) {
+      // `table` came from format('%I.%I'): already a quoted identifier.
+      const rows = g.acl === null
+        ? await source.query<{ grantee: string; privilege_type: string; is_grantable: boolean }>(
+            `SELECT pg_get_userbyid(relowner) AS grantee, p AS privilege_type, false AS is_grantable
+               FROM pg_class, unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p WHERE oid = $1::regclass`,
+            [g.table],
+          )
+        : await source.query<{ grantee: string; privilege_type: string; is_grantable: boolean }>(
+            `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
+               FROM aclexplode($1::aclitem[]) a WHERE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')`,
+            [g.acl],
+          );
+      for (const r of rows.rows) {
+        const who = r.grantee === 'PUBLIC' ? 'PUBLIC' : id(r.grantee);
+        await source.query(`GRANT ${r.privilege_type} ON ${g.table} TO ${who}${r.is_grantable ? ' WITH GRANT OPTION' : ''}`);
+      }
+    }
+    await source.query('COMMIT');
+  } catch (err) {
+    await source.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

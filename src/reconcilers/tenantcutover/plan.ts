@@ -1,0 +1,49 @@
+// Pure decisions of the TenantCutover reconciler: where the tenant should be, whether a move may
+// start now (retries, backoff), and how an interrupted move is finished or undone.
+import type { Side, TenantCutover, TenantCutoverStatus } from '../../api/index.js';
+import { parseDurationMs } from '../../api/index.js';
+
+/** Only `rollback: true` moves a switched tenant back; withdrawing `approved` moves nothing. */
+export function desiredSide(spec: TenantCutover['spec'], active: Side): Side {
+  if (active === 'source') return spec.approved && !spec.rollback ? 'target' : 'source';
+  return spec.rollback ? 'source' : 'target';
+}
+
+export type Recovery = { kind: 'none' } | { kind: 'abortInterrupted' } | { kind: 'finishSwitch' };
+
+/**
+ * An operator that died mid-move left `step` in status. Before the route was written for the new
+ * side the move is undone (the fence session died with the process, the agents resume by deadline);
+ * after it, the switch is finished.
+ */
+export function recoveryFor(status: TenantCutoverStatus | undefined): Recovery {
+  if (!status?.step || !status.movingTo) return { kind: 'none' };
+  if (status.route?.side === status.movingTo && status.activeSide !== status.movingTo) return { kind: 'finishSwitch' };
+  if (status.activeSide === status.movingTo) return { kind: 'none' };
+  return { kind: 'abortInterrupted' };
+}
+
+export type Gate = { kind: 'go' } | { kind: 'wait'; untilMs: number } | { kind: 'exhausted'; attempts: number };
+
+/**
+ * Retries after an abort follow spec.retry (backoff doubling); attempts count per generation, so a
+ * spec change starts afresh.
+ */
+export function retryGate(obj: TenantCutover, now: number): Gate {
+  const st = obj.status;
+  const attempts = st?.attemptsGeneration === obj.metadata.generation ? (st?.attempts ?? 0) : 0;
+  if (attempts === 0) return { kind: 'go' };
+  const maxRetries = obj.spec.retry?.attempts ?? 3;
+  if (attempts > maxRetries) return { kind: 'exhausted', attempts };
+  const next = st?.nextAttemptAt ? Date.parse(st.nextAttemptAt) : 0;
+  return next > now ? { kind: 'wait', untilMs: next } : { kind: 'go' };
+}
+
+export function backoffAfter(obj: TenantCutover, attempts: number): number {
+  const base = parseDurationMs(obj.spec.retry?.backoff ?? '30s');
+  return base * 2 ** Math.max(0, attempts - 1);
+}
+
+export function budgetMs(obj: TenantCutover): number {
+  return parseDurationMs(obj.spec.maxWritePause ?? '2s');
+}

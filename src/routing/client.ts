@@ -1,0 +1,76 @@
+// The operator's side of routing: finds every live route agent of a pool (heartbeat Leases) and asks
+// all of them to pause, flip or resume a database; a move goes on only when every one confirmed.
+import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { AGENT_LABEL, ENDPOINT_ANNOTATION, POOL_LABEL, type AgentStatus, type RoutedRoute } from './protocol.js';
+
+export interface AgentRef {
+  identity: string;
+  endpoint: string;
+}
+
+export class RoutingError extends Error {
+  override name = 'RoutingError';
+}
+
+export interface RoutingPort {
+  agents(pool: string): Promise<AgentRef[]>;
+  status(agents: AgentRef[]): Promise<AgentStatus[]>;
+  pause(agents: AgentRef[], database: string, moveId: string, deadlineInMs: number): Promise<void>;
+  flip(agents: AgentRef[], database: string, moveId: string, route: RoutedRoute): Promise<void>;
+  resume(agents: AgentRef[], database: string, moveId: string): Promise<void>;
+}
+
+export class RouteAgentClient implements RoutingPort {
+  private readonly leases: CoordinationV1Api;
+
+  constructor(private readonly opts: { kc: KubeConfig; namespace: string; token: string; requestTimeoutMs?: number }) {
+    this.leases = opts.kc.makeApiClient(CoordinationV1Api);
+  }
+
+  async agents(pool: string): Promise<AgentRef[]> {
+    const list = await this.leases.listNamespacedLease({ namespace: this.opts.namespace, labelSelector: `${AGENT_LABEL}=true,${POOL_LABEL}=${pool}` });
+    return list.items.filter(isLive).map((l) => ({ identity: l.spec?.holderIdentity ?? '', endpoint: l.metadata?.annotations?.[ENDPOINT_ANNOTATION] ?? '' })).filter((a) => a.endpoint);
+  }
+
+  async status(agents: AgentRef[]): Promise<AgentStatus[]> {
+    return Promise.all(agents.map((a) => this.call<AgentStatus>(a, 'GET', '/v1/status')));
+  }
+
+  async pause(agents: AgentRef[], database: string, moveId: string, deadlineInMs: number): Promise<void> {
+    await this.all(agents, '/v1/pause', { database, moveId, deadlineInMs });
+  }
+
+  async flip(agents: AgentRef[], database: string, moveId: string, route: RoutedRoute): Promise<void> {
+    await this.all(agents, '/v1/flip', { database, moveId, route });
+  }
+
+  async resume(agents: AgentRef[], database: string, moveId: string): Promise<void> {
+    await this.all(agents, '/v1/resume', { database, moveId });
+  }
+
+  /** Every agent must confirm; the first refusal fails the call after all have answered. */
+  private async all(agents: AgentRef[], path: string, body: unknown): Promise<void> {
+    if (agents.length === 0) throw new RoutingError('no live route agent for the pool');
+    const results = await Promise.allSettled(agents.map((a) => this.call(a, 'POST', path, body)));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${agents[i]?.identity}: ${(r.reason as Error).message}`] : []));
+    if (failed.length > 0) throw new RoutingError(`route agent(s) refused ${path}: ${failed.join('; ')}`);
+  }
+
+  private async call<T>(agent: AgentRef, method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${agent.endpoint}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.opts.token}`, 'Content-Type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 65_000),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new RoutingError(`HTTP ${res.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as T;
+  }
+}
+
+function isLive(lease: V1Lease): boolean {
+  const renew = lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).getTime() : 0;
+  const ttl = (lease.spec?.leaseDurationSeconds ?? 10) * 1000;
+  return Date.now() - renew < ttl;
+}

@@ -1,0 +1,89 @@
+// PgBouncer's admin console (PAUSE, RESUME, RELOAD, SHOW) and the routes file the route agent owns:
+// an %include'd list of [databases] entries, never the rest of PgBouncer's configuration.
+import { rename, writeFile } from 'node:fs/promises';
+import pg from 'pg';
+
+export interface Route {
+  host: string;
+  port: number;
+  dbname: string;
+}
+
+/** One `name = host=... port=... dbname=...` line per route, sorted so equal maps render equally. */
+export function renderRoutes(routes: Record<string, Route>): string {
+  const lines = Object.keys(routes)
+    .sort()
+    .map((db) => {
+      const r = routes[db] as Route;
+      return `${quoteDbName(db)} = host=${quoteValue(r.host)} port=${r.port} dbname=${quoteValue(r.dbname)}`;
+    });
+  return `;; managed by tenantshift route-agent: do not edit\n${lines.join('\n')}\n`;
+}
+
+// PgBouncer reads database names and values with its own ini parser: quote anything unusual.
+function quoteDbName(name: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+function quoteValue(v: string): string {
+  return /^[A-Za-z0-9_.:-]+$/.test(v) ? v : `'${v.replace(/'/g, "''")}'`;
+}
+
+/** Writes the file atomically (rename), so a RELOAD never reads half of it. */
+export async function writeRoutesFile(file: string, content: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, content, { mode: 0o644 });
+  await rename(tmp, file);
+}
+
+export class PgBouncerAdmin {
+  constructor(private readonly url: string) {}
+
+  /** Runs one admin command on its own connection (PAUSE blocks; RESUME must be able to overtake it). */
+  async command<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string): Promise<T[]> {
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+      return (await client.query<T>(sql)).rows;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  pause(database: string): Promise<unknown> {
+    return this.command(`PAUSE ${adminIdent(database)}`);
+  }
+
+  async resume(database: string): Promise<void> {
+    try {
+      await this.command(`RESUME ${adminIdent(database)}`);
+    } catch (err) {
+      // "database is not paused": RESUME is idempotent for us.
+      if (!/not paused/i.test((err as Error).message)) throw err;
+    }
+  }
+
+  reload(): Promise<unknown> {
+    return this.command('RELOAD');
+  }
+
+  /** Pool mode per configured database (null in SHOW DATABASES means the global default). */
+  async poolModes(): Promise<Record<string, string>> {
+    const config = await this.command<{ key: string; value: string }>('SHOW CONFIG');
+    const fallback = config.find((c) => c.key === 'pool_mode')?.value ?? 'session';
+    const dbs = await this.command<{ name: string; pool_mode: string | null }>('SHOW DATABASES');
+    return Object.fromEntries(dbs.map((d) => [d.name, d.pool_mode ?? fallback]));
+  }
+
+  /** host/port/database per configured database, as PgBouncer currently routes it. */
+  async routes(): Promise<Record<string, Route & { paused: boolean }>> {
+    const dbs = await this.command<{ name: string; host: string | null; port: number; database: string; paused: number }>('SHOW DATABASES');
+    return Object.fromEntries(dbs.map((d) => [d.name, { host: d.host ?? '', port: Number(d.port), dbname: d.database, paused: Number(d.paused) === 1 }]));
+  }
+}
+
+/** Admin console commands take a bare name; refuse anything that could be another command. */
+function adminIdent(name: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`database name ${JSON.stringify(name)} cannot be used with PgBouncer's admin console`);
+  return name;
+}

@@ -59,6 +59,8 @@ export interface DbInstanceInfo {
   publiclyAccessible: boolean;
   endpoint?: { address: string; port: number };
   subnetGroupName: string;
+  /** The subnets of its DB subnet group, as DescribeDBInstances reports them (saves a describe). */
+  subnetGroupSubnetIds: string[];
   securityGroupIds: string[];
   parameterGroups: { name: string; applyStatus: string }[];
   masterUsername: string;
@@ -88,6 +90,7 @@ export function toInstance(d: DBInstance): DbInstanceInfo {
     publiclyAccessible: d.PubliclyAccessible === true,
     ...(d.Endpoint?.Address ? { endpoint: { address: d.Endpoint.Address, port: d.Endpoint.Port ?? 5432 } } : {}),
     subnetGroupName: d.DBSubnetGroup?.DBSubnetGroupName ?? '',
+    subnetGroupSubnetIds: (d.DBSubnetGroup?.Subnets ?? []).map((s) => s.SubnetIdentifier ?? '').filter(Boolean),
     securityGroupIds: (d.VpcSecurityGroups ?? []).filter((g) => g.Status !== 'removing').map((g) => g.VpcSecurityGroupId ?? ''),
     parameterGroups: (d.DBParameterGroups ?? []).map((g) => ({ name: g.DBParameterGroupName ?? '', applyStatus: g.ParameterApplyStatus ?? '' })),
     masterUsername: d.MasterUsername ?? '',

@@ -1,4 +1,6 @@
 // The `tenantshift` command: dispatches to its subcommands, each loaded only when it runs.
+import { ApiException } from '@kubernetes/client-node';
+import { fromUnknown } from '../runtime/errors.js';
 
 const USAGE = `Usage: tenantshift <command> [options]
 
@@ -43,7 +45,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`tenantshift: ${(err as Error).message}\n`);
+    // An ApiException's own message carries response headers: print the classified message only.
+    process.stderr.write(`tenantshift: ${err instanceof ApiException ? fromUnknown(err).message : (err as Error).message}\n`);
     process.exitCode = 1;
   },
 );

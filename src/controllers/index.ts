@@ -23,7 +23,7 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
   const replications = manager.informer<SchemaReplication>(SCHEMA_REPLICATIONS);
   const landingZones = manager.informer<LandingZone>(LANDING_ZONES);
 
-  manager.addController<SchemaReplication>({
+  const replicationController = manager.addController<SchemaReplication>({
     name: 'schemareplication',
     resource: SCHEMA_REPLICATIONS,
     reconciler: new SchemaReplicationReconciler({
@@ -35,6 +35,10 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       cutovers,
       landingZones,
     }),
+  });
+  // A cutover's move changes who owns the forward path: its SchemaReplication looks again at once.
+  cutovers.addHandler((_key, cutover) => {
+    if (cutover?.metadata?.namespace) replicationController.queue.add(`${cutover.metadata.namespace}/${cutover.spec.replicationRef.name}`);
   });
   manager.addController<TenantCutover>({
     name: 'tenantcutover',

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
+import { errorFields } from '../runtime/errors.js';
 import { AgentHeartbeat } from './heartbeat.js';
 import { PgBouncerAdmin, renderRoutes, writeRoutesFile, type Route } from './pgbouncer.js';
 import type { AgentStatus, FlipRequest, PauseRequest, ResumeRequest, RoutedRoute } from './protocol.js';
@@ -55,7 +56,8 @@ export class RouteAgent {
         resolve(typeof a === 'object' && a ? a.port : this.opts.listenPort);
       });
     });
-    await this.converge();
+    // The API may still be warming up (a fresh CRD answers 429 for a moment): the loop retries.
+    await this.converge().catch((err: unknown) => this.opts.log.warn('First route convergence failed; retrying', errorFields(err)));
     this.heartbeat = new AgentHeartbeat({
       kc: this.opts.kc,
       log: this.opts.log,
@@ -87,7 +89,7 @@ export class RouteAgent {
     if (this.stopped) return;
     this.convergeTimer = setTimeout(() => {
       void this.converge()
-        .catch((err: Error) => this.opts.log.warn('Route convergence failed; retrying', { error: err.message }))
+        .catch((err: unknown) => this.opts.log.warn('Route convergence failed; retrying', errorFields(err)))
         .finally(() => this.scheduleConverge());
     }, this.opts.convergeIntervalMs ?? 2000);
   }

@@ -3,6 +3,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { Logger } from '../observability/logger.js';
+import { errorFields } from '../runtime/errors.js';
 import { AGENT_LABEL, AGENT_LEASE_SECONDS, ENDPOINT_ANNOTATION, POOL_LABEL } from './protocol.js';
 
 export interface HeartbeatOptions {
@@ -30,9 +31,9 @@ export class AgentHeartbeat {
   }
 
   async start(): Promise<void> {
-    await this.beat();
+    await this.beat().catch((err: unknown) => this.opts.log.warn('First heartbeat failed; retrying', errorFields(err)));
     this.timer = setInterval(() => {
-      void this.beat().catch((err: Error) => this.opts.log.warn('Heartbeat renewal failed', { error: err.message }));
+      void this.beat().catch((err: unknown) => this.opts.log.warn('Heartbeat renewal failed', errorFields(err)));
     }, (AGENT_LEASE_SECONDS * 1000) / 3);
   }
 

@@ -67,6 +67,8 @@ export function fixedLiveCheck(live: LiveReplication): LiveCheck {
  */
 export class CatchUp {
   private readonly confirmed = new Map<string, bigint>();
+  /** A position a slot failed to reach in time: later waits at or past it give up at once. */
+  private readonly stalled = new Map<string, bigint>();
   waits = 0;
 
   constructor(private readonly opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal }) {}
@@ -75,6 +77,8 @@ export class CatchUp {
   async waitFor(publisher: pg.Client, slot: string, lsn: string): Promise<boolean> {
     const wanted = parseLsn(lsn);
     if ((this.confirmed.get(slot) ?? -1n) >= wanted) return true;
+    const stalledAt = this.stalled.get(slot);
+    if (stalledAt !== undefined && wanted >= stalledAt) return false;
     this.waits += 1;
     const deadline = Date.now() + this.opts.timeoutMs;
     for (;;) {
@@ -85,7 +89,10 @@ export class CatchUp {
       const at = row.lsn === null ? -1n : parseLsn(row.lsn);
       if (at > (this.confirmed.get(slot) ?? -1n)) this.confirmed.set(slot, at);
       if (at >= wanted) return true;
-      if (Date.now() >= deadline) return false;
+      if (Date.now() >= deadline) {
+        this.stalled.set(slot, wanted);
+        return false;
+      }
       await sleep(this.opts.pollMs ?? 100, this.opts.signal);
     }
   }

@@ -1,0 +1,178 @@
+// `tenantshift validate`: compares schemas on two servers directly (no cluster needed), in the form
+// DESIGN.md fixes: exit 0 identical, 1 not, 2 could not compare; one line per difference.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SSL_MODES, type ConnectionInfo, type SslMode } from '../postgres/connection.js';
+import { renderDifference, renderUnsettled, summaryLine, validateSchemas, type ValidateOptions, type ValidationReport } from '../postgres/validate.js';
+
+const USAGE = `Usage: tenantshift validate --source URL --target URL --schema NAME [--schema NAME ...] [options]
+
+Compares every table of the schemas row by row (by key ranges hashed inside each server) and prints
+one line per difference, naming the table and the row's primary key. Values are compared by their
+text form. While logical replication runs between the two, differences that only reflect its lag
+are re-checked and not reported.
+
+Options:
+  --parallelism N          connections per server (default 2)
+  --rate ROWS              at most ROWS rows per second read from each server
+  --slot NAME              the logical slot on the source feeding the target (default: found
+                           from the target's subscriptions)
+  --no-live                compare as of now: no re-check after replication catches up
+  --catch-up-timeout SECS  how long a re-check waits for replication (default 30)
+  --range-rows N           rows per first-level range (default 10000)
+  --max-differences N      differences searched per table before the rest are summarized (default 1000)
+  --output FILE            write the full report (every difference) as JSON
+  --json                   print the report as JSON instead of lines
+
+URLs: postgresql://user:password@host:port/dbname?sslmode=verify-full&sslrootcert=/path/ca.pem
+Exit status: 0 identical, 1 different, 2 could not compare.
+`;
+
+export interface ValidateIO {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Connection settings from a URL; messages never repeat the URL, which carries the password. */
+export function connectionFromUrl(url: string, flag: string): ConnectionInfo {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`${flag} is not a valid URL (postgresql://user:password@host:port/dbname)`);
+  }
+  if (u.protocol !== 'postgresql:' && u.protocol !== 'postgres:') throw new UsageError(`${flag} must be a postgresql:// URL`);
+  if (!u.hostname) throw new UsageError(`${flag} names no host`);
+  const user = decodeURIComponent(u.username) || process.env.PGUSER || 'postgres';
+  const sslmode = (u.searchParams.get('sslmode') ?? process.env.PGSSLMODE ?? 'prefer') as SslMode;
+  if (!SSL_MODES.includes(sslmode)) throw new UsageError(`${flag} has sslmode "${sslmode}"; use one of ${SSL_MODES.join(', ')}`);
+  const rootCertPath = u.searchParams.get('sslrootcert');
+  let sslrootcert: string | undefined;
+  if (rootCertPath) {
+    try {
+      sslrootcert = readFileSync(rootCertPath, 'utf8');
+    } catch (err) {
+      throw new UsageError(`${flag} names sslrootcert ${rootCertPath}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  }
+  const port = u.port ? Number(u.port) : 5432;
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port,
+    dbname: decodeURIComponent(u.pathname.slice(1)) || user,
+    user,
+    password: decodeURIComponent(u.password) || process.env.PGPASSWORD || '',
+    sslmode,
+    ...(sslrootcert ? { sslrootcert } : {}),
+  };
+}
+
+function positiveNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, not "${value}"`);
+  return n;
+}
+
+interface Parsed {
+  options: ValidateOptions;
+  output?: string;
+  json: boolean;
+}
+
+export function parseValidateArgs(argv: string[]): Parsed | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      source: { type: 'string' },
+      target: { type: 'string' },
+      schema: { type: 'string', multiple: true },
+      parallelism: { type: 'string' },
+      rate: { type: 'string' },
+      slot: { type: 'string' },
+      'no-live': { type: 'boolean', default: false },
+      'catch-up-timeout': { type: 'string' },
+      'range-rows': { type: 'string' },
+      'max-differences': { type: 'string' },
+      output: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  if (!values.source) throw new UsageError('--source is required');
+  if (!values.target) throw new UsageError('--target is required');
+  const schemas = values.schema ?? [];
+  if (schemas.length === 0) throw new UsageError('name at least one --schema');
+  if (values.slot && values['no-live']) throw new UsageError('--slot and --no-live exclude each other');
+  const rate = positiveNumber(values.rate, '--rate');
+  const timeout = positiveNumber(values['catch-up-timeout'], '--catch-up-timeout');
+  const parallelism = positiveNumber(values.parallelism, '--parallelism');
+  const rangeRows = positiveNumber(values['range-rows'], '--range-rows');
+  const maxDifferences = positiveNumber(values['max-differences'], '--max-differences');
+  const options: ValidateOptions = {
+    source: connectionFromUrl(values.source, '--source'),
+    target: connectionFromUrl(values.target, '--target'),
+    schemas,
+    liveReplication: values['no-live'] ? false : values.slot ? { slotName: values.slot, publisher: 'source' } : 'auto',
+    ...(parallelism ? { parallelism: Math.floor(parallelism) } : {}),
+    ...(rate ? { rateLimit: { rowsPerSecond: rate } } : {}),
+    ...(timeout ? { catchUpTimeoutMs: timeout * 1000 } : {}),
+    ...(rangeRows ? { rangeRows: Math.floor(rangeRows) } : {}),
+    ...(maxDifferences ? { maxDifferencesPerTable: Math.floor(maxDifferences) } : {}),
+  };
+  return { options, json: values.json ?? false, ...(values.output ? { output: values.output } : {}) };
+}
+
+/** Removes the passwords from a message before it is printed (a driver could echo a conninfo). */
+function scrub(message: string, secrets: string[]): string {
+  return secrets.filter((s) => s.length > 0).reduce((m, s) => m.split(s).join('***'), message);
+}
+
+export function differenceLines(report: ValidationReport): string[] {
+  return report.differences.map(renderDifference).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function exitCodeFor(report: ValidationReport): number {
+  return report.result === 'identical' ? 0 : report.result === 'different' ? 1 : 2;
+}
+
+export async function runValidate(argv: string[], io: ValidateIO = process): Promise<number> {
+  let parsed: Parsed | 'help';
+  try {
+    parsed = parseValidateArgs(argv);
+  } catch (err) {
+    io.stderr.write(`tenantshift validate: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed === 'help') {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const { options } = parsed;
+  const secrets = [options.source.password, options.target.password];
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const report = await validateSchemas({ ...options, signal: abort.signal });
+    if (parsed.output) writeFileSync(parsed.output, `${JSON.stringify(report, null, 2)}\n`);
+    if (parsed.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else for (const line of differenceLines(report)) io.stdout.write(`${line}\n`);
+    for (const line of renderUnsettled(report)) io.stderr.write(`${line}\n`);
+    io.stderr.write(`tenantshift validate: ${summaryLine(report)}\n`);
+    return exitCodeFor(report);
+  } catch (err) {
+    io.stderr.write(`tenantshift validate: could not compare: ${scrub((err as Error).message, secrets)}\n`);
+    return 2;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,119 @@
+// Wallet traffic through PgBouncer for the demo, the tests and the benchmarks: concurrent transfers,
+// every acknowledged commit logged by the client, every failure counted, and the invariants a
+// payments auditor would check afterwards.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { transfer } from './estate.js';
+
+export interface TrafficOptions {
+  connection: pg.ClientConfig;
+  walletSchema: string;
+  accounts: number;
+  workers: number;
+  /** Pause between a worker's transfers. */
+  thinkMs?: number;
+  /** Upper bound of transfers per worker (the loop is bounded by count as well as by stop()). */
+  maxPerWorker?: number;
+}
+
+export interface TrafficReport {
+  acknowledged: string[];
+  failures: Array<{ at: number; message: string }>;
+  /** Longest time one transfer took from BEGIN to acknowledged COMMIT. */
+  maxLatencyMs: number;
+}
+
+export class WalletTraffic {
+  private running = true;
+  private readonly acknowledged: string[] = [];
+  private readonly failures: Array<{ at: number; message: string }> = [];
+  private maxLatencyMs = 0;
+  private readonly workers: Array<Promise<void>> = [];
+
+  constructor(private readonly opts: TrafficOptions) {}
+
+  start(): this {
+    for (let w = 0; w < this.opts.workers; w++) this.workers.push(this.worker(w));
+    return this;
+  }
+
+  get count(): number {
+    return this.acknowledged.length;
+  }
+
+  async stop(): Promise<TrafficReport> {
+    this.running = false;
+    await Promise.all(this.workers);
+    return { acknowledged: [...this.acknowledged], failures: [...this.failures], maxLatencyMs: this.maxLatencyMs };
+  }
+
+  private async worker(w: number): Promise<void> {
+    const client = new pg.Client(this.opts.connection);
+    await client.connect();
+    try {
+      const max = this.opts.maxPerWorker ?? 200_000;
+      for (let i = 0; this.running && i < max; i++) {
+        const from = 1 + ((w * 7919 + i * 31) % this.opts.accounts);
+        const to = 1 + ((from + 1 + (i % (this.opts.accounts - 1))) % this.opts.accounts);
+        const id = randomUUID();
+        const started = Date.now();
+        try {
+          await transfer(client, this.opts.walletSchema, from, to === from ? (from % this.opts.accounts) + 1 : to, '0.01', id);
+          this.acknowledged.push(id);
+          this.maxLatencyMs = Math.max(this.maxLatencyMs, Date.now() - started);
+        } catch (err) {
+          this.failures.push({ at: Date.now(), message: (err as Error).message });
+          // A broken connection is replaced; the transfer was not acknowledged, so it is not counted.
+          if ((err as { code?: string }).code === undefined || /terminat|connection/i.test((err as Error).message)) {
+            await client.end().catch(() => undefined);
+            return this.worker(w);
+          }
+        }
+        if (this.opts.thinkMs) await new Promise((r) => setTimeout(r, this.opts.thinkMs));
+      }
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+export interface Invariants {
+  totalBalance: string;
+  ledgerRows: number;
+  distinctTransfers: number;
+  duplicateLedgerIds: number;
+  accountsNotMatchingLedger: number;
+  missingAcknowledged: number;
+  unacknowledgedPresent: number;
+}
+
+/** The bank checks on one side: money conserved, accounts equal their ledgers, every acknowledged commit present exactly once. */
+export async function checkInvariants(client: pg.Client, walletSchema: string, acknowledged: string[]): Promise<Invariants> {
+  const w = pg.escapeIdentifier(walletSchema);
+  const totals = await client.query<{ total: string; rows: string; transfers: string; dup: string }>(
+    `SELECT (SELECT sum(balance)::text FROM ${w}.accounts) AS total,
+            (SELECT count(*)::text FROM ${w}.ledger) AS rows,
+            (SELECT count(DISTINCT transfer_id)::text FROM ${w}.ledger) AS transfers,
+            (SELECT count(*)::text FROM (SELECT id FROM ${w}.ledger GROUP BY id HAVING count(*) > 1) d) AS dup`,
+  );
+  const mismatched = await client.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM ${w}.accounts a
+      WHERE a.balance <> 1000 + COALESCE((SELECT sum(amount) FROM ${w}.ledger l WHERE l.account_id = a.id), 0)`,
+  );
+  const acked = await client.query<{ missing: string; extra: string }>(
+    `WITH acked AS (SELECT unnest($1::uuid[]) AS id), present AS (SELECT DISTINCT transfer_id AS id FROM ${w}.ledger)
+     SELECT (SELECT count(*)::text FROM acked WHERE id NOT IN (SELECT id FROM present)) AS missing,
+            (SELECT count(*)::text FROM present WHERE id NOT IN (SELECT id FROM acked)) AS extra`,
+    [acknowledged],
+  );
+  const t = totals.rows[0];
+  return {
+    totalBalance: t?.total ?? '0',
+    ledgerRows: Number(t?.rows ?? 0),
+    distinctTransfers: Number(t?.transfers ?? 0),
+    duplicateLedgerIds: Number(t?.dup ?? 0),
+    accountsNotMatchingLedger: Number(mismatched.rows[0]?.n ?? 0),
+    missingAcknowledged: Number(acked.rows[0]?.missing ?? 0),
+    unacknowledgedPresent: Number(acked.rows[0]?.extra ?? 0),
+  };
+}

@@ -1,0 +1,98 @@
+// One tenant on the shared stack, ready to be moved: a database pair, the wallet estate with grants
+// for the application role, connection Secrets, a namespace, an operator watching it, and helpers
+// to apply and read the tenantshift objects.
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import pg from 'pg';
+import type { SchemaReplication, TenantCutover } from '../../src/api/index.js';
+import { createTenant } from '../../src/devstack/estate.js';
+import { testCluster, type TestCluster } from './cluster.js';
+import { newDatabasePair, secretData, withConnection, type DatabasePair } from './databases.js';
+import { startOperator, until, type OperatorProcess } from './operator.js';
+
+const GROUP = 'tenantshift.io';
+const VERSION = 'v1alpha1';
+
+export interface TenantFixture {
+  cluster: TestCluster;
+  ns: string;
+  db: DatabasePair;
+  wallet: string;
+  schemas: string[];
+  /** PgBouncer database name clients use for this tenant. */
+  route: string;
+  accounts: number;
+  api: CustomObjectsApi;
+  appConnection(): pg.ClientConfig;
+  startOperator(identity?: string): Promise<OperatorProcess>;
+  createReplication(): Promise<void>;
+  createCutover(spec?: Record<string, unknown>): Promise<void>;
+  patchCutover(spec: Record<string, unknown>): Promise<void>;
+  cutover(): Promise<TenantCutover>;
+  replication(): Promise<SchemaReplication>;
+  waitCutover(what: string, pred: (c: TenantCutover) => boolean, timeoutMs?: number): Promise<TenantCutover>;
+  dispose(): Promise<void>;
+}
+
+export async function tenantFixture(prefix: string, accounts = 40): Promise<TenantFixture> {
+  const cluster = await testCluster();
+  const ns = await cluster.newNamespace(prefix);
+  const db = await newDatabasePair(cluster.env, prefix);
+  const suffix = randomBytes(2).toString('hex');
+  const wallet = `${prefix}_${suffix}_wallet`;
+  const games = `${prefix}_${suffix}_games`;
+  const route = `${prefix}_${suffix}`;
+  await withConnection(db.source, async (c) => {
+    await createTenant(c, { schemas: [wallet, games], accounts, rounds: 500 });
+    for (const s of [wallet, games]) {
+      const q = pg.escapeIdentifier(s);
+      await c.query(`GRANT USAGE ON SCHEMA ${q} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${q} TO app`);
+    }
+  });
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'legacy-db' }, data: secretData(db.source) } });
+  await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'rds-db' }, data: secretData(db.target) } });
+  const api = cluster.kc.makeApiClient(CustomObjectsApi);
+  const operators: OperatorProcess[] = [];
+  const get = async <T>(plural: string, name: string): Promise<T> => (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural, name })) as T;
+  const bouncer = new URL(cluster.env.PGBOUNCER_URL as string);
+  const fixture: TenantFixture = {
+    cluster, ns, db, wallet, schemas: [wallet, games], route, accounts, api,
+    appConnection: () => ({ host: bouncer.hostname, port: Number(bouncer.port), user: 'app', password: decodeURIComponent(bouncer.password), database: route }),
+    async startOperator(identity = `${prefix}-operator`) {
+      const p = await startOperator({ env: cluster.env, identity, namespace: ns, args: ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'] });
+      operators.push(p);
+      return p;
+    },
+    async createReplication() {
+      await api.createNamespacedCustomObject({
+        group: GROUP, version: VERSION, namespace: ns, plural: 'schemareplications',
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'SchemaReplication', metadata: { name: prefix }, spec: { tenant: prefix, source: { secretRef: { name: 'legacy-db' } }, target: { secretRef: { name: 'rds-db' } }, schemas: [wallet, games] } },
+      });
+      await until(`SchemaReplication ${prefix} Ready`, async () => (await fixture.replication()).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 120_000);
+    },
+    async createCutover(spec = {}) {
+      await api.createNamespacedCustomObject({
+        group: GROUP, version: VERSION, namespace: ns, plural: 'tenantcutovers',
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'TenantCutover', metadata: { name: prefix }, spec: { replicationRef: { name: prefix }, routing: { pgbouncer: { pool: 'local', database: route } }, ...spec } },
+      });
+    },
+    async patchCutover(spec) {
+      await api.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace: ns, plural: 'tenantcutovers', name: prefix, body: { spec } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    },
+    cutover: () => get<TenantCutover>('tenantcutovers', prefix),
+    replication: () => get<SchemaReplication>('schemareplications', prefix),
+    waitCutover: (what, pred, timeoutMs = 120_000) => until(what, async () => {
+      const c = await fixture.cutover();
+      return pred(c) ? c : undefined;
+    }, timeoutMs),
+    async dispose() {
+      for (const p of operators) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      await db.drop();
+    },
+  };
+  return fixture;
+}

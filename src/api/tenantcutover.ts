@@ -164,6 +164,11 @@ export const TenantCutoverSpecSchema = Type.Object(
         message: 'spec.complete requires spec.approved: true',
         fieldPath: '.complete',
       },
+      {
+        rule: '!has(oldSelf.complete) || !oldSelf.complete || (self.complete && self.approved == oldSelf.approved && self.rollback == oldSelf.rollback)',
+        message: 'spec.complete is final: once true, spec.complete, spec.approved and spec.rollback can no longer change',
+        fieldPath: '.complete',
+      },
     ),
   },
 );
@@ -224,6 +229,32 @@ export const TenantCutoverStatusSchema = Type.Object(
         { description: 'The PgBouncer route the pool serves for spec.routing.pgbouncer.database, written before each flip (no credentials).' },
       ),
     ),
+    savedTargetGrants: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            table: Type.String({ description: 'Qualified, quoted table name.', maxLength: 300 }),
+            acl: Type.Optional(Type.String({ description: 'The table ACL before the fence (absent: owner defaults).', maxLength: 8192 })),
+          },
+          { description: 'One table and its ACL.' },
+        ),
+        { description: 'Target table ACLs saved when a rollback fenced the target; restored on the next switch.', maxItems: 5000 },
+      ),
+    ),
+    rehearsedGeneration: Type.Optional(
+      Type.Integer({ description: 'The generation whose spec.rehearse was carried out.', format: 'int64', minimum: 0 }),
+    ),
+    lastRehearsal: Type.Optional(
+      Type.Object(
+        {
+          writePauseMilliseconds: Type.Integer({ description: 'The rehearsed freeze, first PAUSE to RESUME.', format: 'int64', minimum: 0 }),
+          at: timestamp('When the rehearsal ran.'),
+          result: Type.String({ description: 'Rehearsed, or Aborted with the reason in lastAbortReason.', maxLength: 32 }),
+        },
+        { description: 'The last rehearsal: what the write pause of a real move would be.' },
+      ),
+    ),
+    completed: Type.Optional(Type.Boolean({ description: 'True once spec.complete retired the way back: the tenant is migrated.' })),
     attemptsGeneration: Type.Optional(
       Type.Integer({ description: 'The generation status.attempts counts for; a new generation starts afresh.', format: 'int64', minimum: 0 }),
     ),

@@ -88,6 +88,7 @@ export const CONFLICT_NAMES: ReadonlySet<string> = new Set([
   'RouteAlreadyExists',
   'Resource.AlreadyAssociated',
   'InvalidTransitGatewayAttachmentID.State',
+  'DuplicateTransitGatewayAttachment',
 ]);
 
 /** Refused requests that retrying cannot fix: invalid values, quotas, unsupported combinations. */

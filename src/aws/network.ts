@@ -2,6 +2,7 @@
 // records, and creates tagged at creation (CreateVpc and CreateSubnet take no ClientToken).
 import {
   AssociateRouteTableCommand,
+  CreateTagsCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateSubnetCommand,
@@ -85,7 +86,7 @@ export function routeTarget(r: Route): RouteTarget {
   if (r.GatewayId?.startsWith('igw-')) return { kind: 'internet-gateway', id: r.GatewayId };
   if (r.EgressOnlyInternetGatewayId) return { kind: 'internet-gateway', id: r.EgressOnlyInternetGatewayId };
   if (r.NatGatewayId) return { kind: 'nat-gateway', id: r.NatGatewayId };
-  const id = r.GatewayId ?? r.NetworkInterfaceId ?? r.VpcPeeringConnectionId ?? r.InstanceId ?? r.VpcEndpointId ?? '';
+  const id = r.GatewayId ?? r.NetworkInterfaceId ?? r.VpcPeeringConnectionId ?? r.InstanceId ?? '';
   return { kind: 'other', id };
 }
 
@@ -139,6 +140,11 @@ export class Network {
   async createVpc(cidr: string, tags: Tag[]): Promise<VpcInfo> {
     const out = await awsCall('CreateVpc', () => this.ec2.send(new CreateVpcCommand({ CidrBlock: cidr, TagSpecifications: tagSpecification('vpc', tags) })));
     return toVpc(out.Vpc ?? {});
+  }
+
+  /** Tags an existing resource: adopting one that lacks our identity (or that an endpoint created untagged). */
+  async tagResource(id: string, tags: Tag[]): Promise<void> {
+    await awsCall('CreateTags', () => this.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: tags })));
   }
 
   async deleteVpc(id: string): Promise<void> {

@@ -12,6 +12,8 @@ Commands:
   operator [--kubeconfig FILE] [...]         run the operator (see \`tenantshift operator --help\`)
   route-agent --pool NAME --routes-file FILE  serve a PgBouncer pool's routes (see --help)
   demo [--state-dir DIR] [--keep]            the main job on the local stack
+  validate --source URL --target URL --schema NAME [--schema NAME ...]
+                                             compare schemas row by row (exit 0 identical, 1 not, 2 could not compare)
   crds generate [--out DIR]                  regenerate crds/ from src/api
 `;
 
@@ -22,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./dev.js')).runDev(rest);
     case 'operator':
       return (await import('./operator.js')).runOperator(rest);
+    case 'validate':
+      return (await import('./validate.js')).runValidate(rest);
     case 'route-agent':
       return (await import('./route-agent.js')).runRouteAgent(rest);
     case 'demo':

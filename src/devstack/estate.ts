@@ -82,8 +82,10 @@ export async function transfer(client: pg.ClientBase, walletSchema: string, from
   const w = id(walletSchema);
   await client.query('BEGIN');
   try {
-    await client.query(`UPDATE ${w}.accounts SET balance = balance - $2 WHERE id = $1`, [from, amount]);
-    await client.query(`UPDATE ${w}.accounts SET balance = balance + $2 WHERE id = $1`, [to, amount]);
+    // Rows are locked in id order, so concurrent transfers between the same accounts cannot deadlock.
+    const [first, second] = from < to ? [[from, `-${amount}`], [to, amount]] : [[to, amount], [from, `-${amount}`]];
+    await client.query(`UPDATE ${w}.accounts SET balance = balance + $2::numeric WHERE id = $1`, first);
+    await client.query(`UPDATE ${w}.accounts SET balance = balance + $2::numeric WHERE id = $1`, second);
     await client.query(
       `INSERT INTO ${w}.ledger (account_id, amount, transfer_id) VALUES ($1, -($3::numeric), $4), ($2, $3::numeric, $4)`,
       [from, to, amount, transferId],

@@ -84,6 +84,7 @@ export async function waitForPgBouncer(setup: PgBouncerSetup, pid: number): Prom
         user: PGBOUNCER_ADMIN_USER,
         password: setup.adminPassword,
         database: 'pgbouncer',
+        connectionTimeoutMillis: 3000,
       });
       try {
         await admin.connect();

@@ -75,7 +75,7 @@ export function startPostgres(server: PgServer): number {
 }
 
 export function superuserConfig(port: number, password: string, database = 'postgres'): pg.ClientConfig {
-  return { host: '127.0.0.1', port, user: SUPERUSER, password, database };
+  return { host: '127.0.0.1', port, user: SUPERUSER, password, database, connectionTimeoutMillis: 5000 };
 }
 
 export async function waitForPostgres(server: PgServer, pid: number, password: string): Promise<void> {

@@ -118,7 +118,13 @@ export async function waitUntil(
   let lastError = '';
   for (;;) {
     try {
-      if (await probe()) return;
+      // A probe that hangs (a half-open socket) must not hang start-up: each try gets 5 s.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('probe timed out')), 5000);
+      });
+      const ok = await Promise.race([probe(), timeout]).finally(() => clearTimeout(timer));
+      if (ok) return;
     } catch (err) {
       lastError = (err as Error).message;
     }

@@ -265,6 +265,7 @@ function operatorEnv(state: StackState): Record<string, string> {
 
 export function shellExports(vars: Record<string, string>): string {
   return Object.entries(vars)
+    .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
     .join('\n');
 }

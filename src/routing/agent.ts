@@ -36,6 +36,8 @@ export class RouteAgent {
   private readonly admin: PgBouncerAdmin;
   private readonly routes = new Map<string, RoutedRoute>();
   private readonly pauses = new Map<string, PauseState>();
+  /** database -> the TenantCutover that owns it, from the last convergence. */
+  private readonly owners = new Map<string, { namespace: string; name: string }>();
   private server: Server | undefined;
   private heartbeat: AgentHeartbeat | undefined;
   private convergeTimer: NodeJS.Timeout | undefined;
@@ -105,6 +107,7 @@ export class RouteAgent {
       const pgb = item.spec.routing?.pgbouncer;
       const route = item.status?.route;
       if (pgb?.pool !== this.opts.pool || !pgb.database || !route) continue;
+      this.owners.set(pgb.database, { namespace: item.metadata.namespace, name: item.metadata.name });
       if (this.pauses.has(pgb.database)) continue; // a move owns it right now
       const current = this.routes.get(pgb.database);
       if (current && current.revision >= route.revision) continue;
@@ -134,10 +137,8 @@ export class RouteAgent {
       expired: false,
       timer: setTimeout(() => {
         state.expired = true;
-        // The dead-man: whoever paused us is gone or too slow; clients get the unchanged route back.
-        this.opts.log.warn('Pause deadline passed without flip or resume: resuming the unchanged route', { database: req.database, moveId: req.moveId });
         this.pauses.delete(req.database);
-        void this.admin.resume(req.database).catch((err: Error) => this.opts.log.error('Resume after deadline failed', { database: req.database, error: err.message }));
+        void this.deadManResume(req.database, req.moveId);
       }, Math.max(0, req.deadlineInMs)),
     };
     this.pauses.set(req.database, state);
@@ -152,6 +153,32 @@ export class RouteAgent {
     }
     if (state.expired) return { status: 409, body: { paused: false, error: 'the deadline passed before the pause completed' } };
     return { status: 200, body: { paused: true } };
+  }
+
+  /**
+   * The dead-man: whoever paused us is gone or too slow. Clients get the route the TenantCutover
+   * recorded: the unchanged one, unless the operator had already recorded the flip (its point of no
+   * return) before dying, in which case sending clients back to the source would split the tenant.
+   */
+  private async deadManResume(database: string, moveId: string): Promise<void> {
+    try {
+      const owner = this.owners.get(database);
+      if (owner) {
+        const api = this.opts.kc.makeApiClient(CustomObjectsApi);
+        const obj = (await api.getNamespacedCustomObject({ group: 'tenantshift.io', version: 'v1alpha1', plural: 'tenantcutovers', ...owner })) as { status?: { route?: RoutedRoute } };
+        const recorded = obj.status?.route;
+        const current = this.routes.get(database);
+        if (recorded && (!current || recorded.revision > current.revision)) {
+          this.routes.set(database, recorded);
+          await this.apply();
+          this.opts.log.warn('Pause deadline passed after the flip was recorded: resuming on the recorded route', { database, moveId, side: recorded.side });
+        }
+      }
+    } catch (err) {
+      this.opts.log.error('Could not read the recorded route at the pause deadline; resuming the unchanged route', { database, moveId, ...errorFields(err) });
+    }
+    this.opts.log.warn('Pause deadline passed without flip or resume: resumed', { database, moveId });
+    await this.admin.resume(database).catch((err: Error) => this.opts.log.error('Resume after deadline failed', { database, error: err.message }));
   }
 
   private async flip(req: FlipRequest): Promise<{ status: number; body: unknown }> {

@@ -24,7 +24,7 @@ export interface TenantFixture {
   accounts: number;
   api: CustomObjectsApi;
   appConnection(): pg.ClientConfig;
-  startOperator(identity?: string): Promise<OperatorProcess>;
+  startOperator(identity?: string, extraEnv?: Record<string, string>): Promise<OperatorProcess>;
   createReplication(): Promise<void>;
   createCutover(spec?: Record<string, unknown>): Promise<void>;
   patchCutover(spec: Record<string, unknown>): Promise<void>;
@@ -59,8 +59,8 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
   const fixture: TenantFixture = {
     cluster, ns, db, wallet, schemas: [wallet, games], route, accounts, api,
     appConnection: () => ({ host: bouncer.hostname, port: Number(bouncer.port), user: 'app', password: decodeURIComponent(bouncer.password), database: route }),
-    async startOperator(identity = `${prefix}-operator`) {
-      const p = await startOperator({ env: cluster.env, identity, namespace: ns, args: ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'] });
+    async startOperator(identity = `${prefix}-operator`, extraEnv = {}) {
+      const p = await startOperator({ env: cluster.env, identity, namespace: ns, extraEnv, args: ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'] });
       operators.push(p);
       return p;
     },

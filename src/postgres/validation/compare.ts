@@ -5,7 +5,7 @@ import type { WorkPool } from './limits.js';
 import { diffRows, nextStep, rangesFromBoundaries, sameDigest, splitSide, splitStep, type Digest } from './ranges.js';
 import { readDigest, readDigests, readRangeRows, readSplitPoints, type Worker } from './reads.js';
 import { settleKeys, settleWholeTable, type SettleContext } from './settle.js';
-import { rangeDigestSql, tableDigestSql, type KeyRange } from './sql.js';
+import { rangeDigestSql, tableDigestSql, type KeyRange, type Query } from './sql.js';
 import type { TableRun } from './tablerun.js';
 
 export interface CompareContext extends SettleContext {
@@ -17,6 +17,11 @@ export interface CompareContext extends SettleContext {
 
 /** A split range is at least 2x smaller each level; past this depth it is compared row by row. */
 const MAX_DEPTH = 48;
+
+/** The same digest query for both sides; the publisher's also reads its WAL position. */
+function perSide(run: TableRun, build: (withLsn: boolean) => Query): { source: Query; target: Query } {
+  return { source: build(run.live?.publisher === 'source'), target: build(run.live?.publisher === 'target') };
+}
 
 /** Queues the comparison of one table. */
 export function compareTable(ctx: CompareContext, run: TableRun): void {
@@ -33,7 +38,7 @@ async function startRanges(ctx: CompareContext, w: Worker, run: TableRun): Promi
 }
 
 async function compareRange(ctx: CompareContext, w: Worker, run: TableRun, range: KeyRange, depth: number): Promise<void> {
-  let { source, target } = await readDigests(ctx, w, rangeDigestSql(run.shape, range));
+  let { source, target } = await readDigests(ctx, w, perSide(run, (lsn) => rangeDigestSql(run.shape, range, lsn)));
   if (depth === 0) {
     run.rows.source += source.n;
     run.rows.target += target.n;
@@ -64,7 +69,9 @@ async function compareRange(ctx: CompareContext, w: Worker, run: TableRun, range
     await compareRows(ctx, w, run, range);
     return;
   }
-  for (const piece of rangesFromBoundaries(points, range)) ctx.pool.push((next) => compareRange(ctx, next, run, piece, depth + 1));
+  // Depth-first: a range's pieces go ahead of other first-level ranges, so the exact rows (and the
+  // difference cap, when a table differs wholesale) are reached before the queue grows wide.
+  for (const piece of rangesFromBoundaries(points, range).reverse()) ctx.pool.push((next) => compareRange(ctx, next, run, piece, depth + 1), 'first');
 }
 
 /**
@@ -76,13 +83,12 @@ async function recheckRange(ctx: CompareContext, w: Worker, run: TableRun, range
   const live = run.live;
   if (!live) return first;
   const other = live.publisher === 'source' ? 'target' : 'source';
-  const query = rangeDigestSql(run.shape, range);
   const published = first[live.publisher];
   // When the wait runs out the range is searched anyway; its keys then end up unsettled.
   await ctx.catchUp.waitFor(w[live.publisher], live.slotName, published.lsn as string);
-  const subscribed = await readDigest(ctx, w[other], query);
+  const subscribed = await readDigest(ctx, w[other], rangeDigestSql(run.shape, range));
   if (sameDigest(subscribed, published)) return 'consistent';
-  const republished = await readDigest(ctx, w[live.publisher], query);
+  const republished = await readDigest(ctx, w[live.publisher], rangeDigestSql(run.shape, range));
   if (sameDigest(subscribed, republished)) return 'consistent';
   return live.publisher === 'source' ? { source: republished, target: subscribed } : { source: subscribed, target: republished };
 }
@@ -99,7 +105,7 @@ async function compareRows(ctx: CompareContext, w: Worker, run: TableRun, range:
 }
 
 async function compareWholeTable(ctx: CompareContext, w: Worker, run: TableRun): Promise<void> {
-  let { source, target } = await readDigests(ctx, w, tableDigestSql(run.shape));
+  let { source, target } = await readDigests(ctx, w, perSide(run, (lsn) => tableDigestSql(run.shape, lsn)));
   run.ranges = 1;
   run.rows = { source: source.n, target: target.n };
   if (sameDigest(source, target)) return;

@@ -67,18 +67,22 @@ export function renderUnsettled(report: ValidationReport): string[] {
   });
 }
 
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** A one-line result for logs, Events and a condition's message. */
 export function summaryLine(report: ValidationReport): string {
   const t = report.totals;
   const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
-  const base = `${t.tables} tables, ${t.rows.source} source rows and ${t.rows.target} target rows in ${t.ranges} ranges, ${seconds.toFixed(1)} s`;
+  const base = `${count(t.tables, 'table')}, ${t.rows.source} source and ${t.rows.target} target rows in ${count(t.ranges, 'range')}, ${seconds.toFixed(1)} s`;
   switch (report.result) {
     case 'identical':
       return `Identical: ${base}`;
     case 'different':
-      return `Different: ${t.differences} differences in ${report.tables.filter((x) => x.differences > 0).length} tables (${base})`;
+      return `Different: ${count(t.differences, 'difference')} in ${count(report.tables.filter((x) => x.differences > 0).length, 'table')} (${base})`;
     case 'inconclusive':
-      return `Inconclusive: ${t.unsettled} rows kept changing through every re-check (${base})`;
+      return `Inconclusive: ${count(t.unsettled, 'row')} kept changing through every re-check (${base})`;
   }
 }
 

@@ -91,9 +91,11 @@ export class WorkPool<W> {
     this.idle = [...workers];
   }
 
-  push(job: Job<W>): void {
+  /** Queues a job; `first` runs it before everything queued (depth-first searches reach their leaves early). */
+  push(job: Job<W>, order: 'last' | 'first' = 'last'): void {
     if (this.failure) return;
-    this.queue.push(job);
+    if (order === 'first') this.queue.unshift(job);
+    else this.queue.push(job);
     this.pump();
   }
 

@@ -28,9 +28,9 @@ export async function readDigest(reader: Reader, client: pg.Client, query: Query
   return { n, digest: row?.digest ?? null, ...(row?.lsn ? { lsn: row.lsn } : {}) };
 }
 
-/** Both sides' digests of the same query, read at the same time on the two servers. */
-export async function readDigests(reader: Reader, w: Worker, query: Query): Promise<{ source: Digest; target: Digest }> {
-  const [source, target] = await Promise.all([readDigest(reader, w.source, query), readDigest(reader, w.target, query)]);
+/** Both sides' digests, read at the same time on the two servers. */
+export async function readDigests(reader: Reader, w: Worker, query: { source: Query; target: Query }): Promise<{ source: Digest; target: Digest }> {
+  const [source, target] = await Promise.all([readDigest(reader, w.source, query.source), readDigest(reader, w.target, query.target)]);
   return { source, target };
 }
 

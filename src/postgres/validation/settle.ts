@@ -56,12 +56,11 @@ export async function settleKeys(ctx: SettleContext, w: Worker, run: TableRun, l
 /** Confirms or clears a difference between the digests of a live table without a key. */
 export async function settleWholeTable(ctx: SettleContext, w: Worker, run: TableRun, live: LiveCheck): Promise<{ source: Digest; target: Digest } | 'consistent' | 'unsettled'> {
   const { publisher, subscriber } = sides(w, live);
-  const query = tableDigestSql(run.shape);
   for (let attempt = 0; attempt < ctx.attempts; attempt++) {
-    const first = await readDigest(ctx, publisher, query);
+    const first = await readDigest(ctx, publisher, tableDigestSql(run.shape, true));
     if (!(await ctx.catchUp.waitFor(publisher, live.slotName, first.lsn as string))) break;
-    const onSubscriber = await readDigest(ctx, subscriber, query);
-    const second = await readDigest(ctx, publisher, query);
+    const onSubscriber = await readDigest(ctx, subscriber, tableDigestSql(run.shape));
+    const second = await readDigest(ctx, publisher, tableDigestSql(run.shape));
     const v = verdict(first, onSubscriber, second, sameDigest);
     if (v === 'consistent') return 'consistent';
     if (v === 'persistent') return oriented(live, second, onSubscriber);

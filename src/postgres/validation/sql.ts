@@ -107,26 +107,31 @@ export function rangePredicate(shape: Pick<TableShape, 'key'>, range: KeyRange, 
 }
 
 /**
- * Row count and digest of a range: md5 over the rows' md5s in key order. The publisher's WAL
- * insert position is read after the scan, so it is at or past every commit the scan saw.
+ * The publisher's WAL insert position, read in the digest's own projection, after the scan: at or
+ * past every commit the scan saw. Only asked of a publisher (a standby could not answer it).
  */
-export function rangeDigestSql(shape: TableShape, range: KeyRange): Query {
+function lsnColumn(withLsn: boolean): string {
+  return withLsn ? 'pg_current_wal_insert_lsn()::text' : 'NULL::text';
+}
+
+/** Row count and digest of a range: md5 over the rows' md5s in key order. */
+export function rangeDigestSql(shape: TableShape, range: KeyRange, withLsn = false): Query {
   const values: unknown[] = [];
   const where = rangePredicate(shape, range, values);
   return {
     text: `SELECT count(*)::bigint AS n, md5(string_agg(${md5(rowText(shape), shape.utf8)}, '' ORDER BY ${keyOrder(shape)})) AS digest,
-            pg_current_wal_insert_lsn()::text AS lsn
+            ${lsnColumn(withLsn)} AS lsn
        FROM ${qualified(shape)} WHERE ${where}`,
     values,
   };
 }
 
 /** A keyless table's digest: its rows' md5s sorted, so it is the same for the same multiset of rows. */
-export function tableDigestSql(shape: TableShape): Query {
+export function tableDigestSql(shape: TableShape, withLsn = false): Query {
   return {
     // OFFSET 0 keeps the subquery apart, so each row's md5 is computed once, not once per reference.
     text: `SELECT count(*)::bigint AS n, md5(string_agg(h, '' ORDER BY h COLLATE "C")) AS digest,
-            pg_current_wal_insert_lsn()::text AS lsn
+            ${lsnColumn(withLsn)} AS lsn
        FROM (SELECT ${md5(rowText(shape), shape.utf8)} AS h FROM ${qualified(shape)} OFFSET 0) rows_`,
     values: [],
   };

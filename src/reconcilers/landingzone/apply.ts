@@ -2,7 +2,7 @@
 // idempotent or fails with a classified conflict that the next pass resolves by observing again.
 import type { LandingZone } from '../../api/index.js';
 import type { LandingZoneAws } from '../../aws/index.js';
-import { identityTags } from '../../aws/tags.js';
+import { identityTags, type Part } from '../../aws/tags.js';
 import { OperatorError, TerminalError } from '../../runtime/errors.js';
 import type { Normalized } from './desired.js';
 import type { LandingZoneNames } from './names.js';
@@ -26,7 +26,7 @@ export interface Applied {
 
 export async function applyAction(action: Action, a: ApplyInput): Promise<Applied> {
   const { aws, names, n, observed: o } = a;
-  const tags = (part: Parameters<typeof identityTags>[1], suffix = part) => identityTags(names.identity, part, `${names.display}-${suffix}`);
+  const tags = (part: Part, suffix: string = part) => identityTags(names.identity, part, `${names.display}-${suffix}`);
   const vpcId = o.vpc?.id ?? '';
   switch (action.kind) {
     case 'createVpc':
@@ -125,6 +125,9 @@ export async function applyAction(action: Action, a: ApplyInput): Promise<Applie
       return {};
     case 'deleteSubnet':
       await aws.network.deleteSubnet(action.subnetId);
+      return {};
+    case 'tagResource':
+      await aws.network.tagResource(action.resourceId, tags(action.part));
       return {};
     case 'deleteInstance':
       await aws.instances.delete(n.identifier, action.finalSnapshotId);

@@ -3,7 +3,7 @@
 // security group, subnets, the VPC, and last the Secrets. Only resources carrying our tag are touched.
 import { Reasons } from '../../api/index.js';
 import { isOwnedBy } from '../../aws/tags.js';
-import { GONE_ATTACHMENT_STATES } from '../../aws/transitgateway.js';
+import { GONE_ATTACHMENT_STATES, type AttachmentInfo } from '../../aws/transitgateway.js';
 import { act, wait, type PlanInput } from './steps.js';
 import type { StepOutcome } from './types.js';
 
@@ -39,7 +39,7 @@ function instanceSteps(i: PlanInput): StepOutcome[] {
 }
 
 function transitGatewaySteps(i: PlanInput): StepOutcome[] {
-  const ours = i.observed.attachments.filter((a) => isOwnedBy(a.tags, i.names.identity));
+  const ours = i.observed.attachments.filter((a) => attachmentIsOurs(i, a));
   const rt = i.observed.routeTable;
   const steps: StepOutcome[] = [];
   for (const a of ours) {
@@ -58,6 +58,11 @@ function transitGatewaySteps(i: PlanInput): StepOutcome[] {
   return steps;
 }
 
+/** Tagged as ours, or (in our VPC) to the gateway the spec names: a crash before tagging leaves nothing behind. */
+function attachmentIsOurs(i: PlanInput, a: AttachmentInfo): boolean {
+  return isOwnedBy(a.tags, i.names.identity) || a.transitGatewayId === i.n.transitGateway?.id;
+}
+
 function instanceGone(i: PlanInput): boolean {
   const inst = i.observed.instance;
   return !inst || !isOwnedBy(inst.tags, i.names.identity);
@@ -73,7 +78,7 @@ function databaseGroupSteps(i: PlanInput): StepOutcome[] {
 
 function networkSteps(i: PlanInput): StepOutcome[] {
   const o = i.observed;
-  const attachmentsLeft = o.attachments.some((a) => isOwnedBy(a.tags, i.names.identity) && !GONE_ATTACHMENT_STATES.has(a.state));
+  const attachmentsLeft = o.attachments.some((a) => attachmentIsOurs(i, a) && !GONE_ATTACHMENT_STATES.has(a.state));
   if (!instanceGone(i) || attachmentsLeft || o.subnetGroup) return [];
   const steps: StepOutcome[] = [];
   const rt = o.routeTable;

@@ -11,21 +11,28 @@ import { normalize, type Normalized } from './desired.js';
 import { checkGuardrails } from './guardrails.js';
 import { landingZoneNames, type LandingZoneNames } from './names.js';
 import { observe, type Observation } from './observe.js';
-import { planLandingZone } from './plan.js';
+import { planLandingZone, type Plan } from './plan.js';
 import { identityEndpoint, type EndpointMapper, type ManagedPasswordReader, type SecretStore, type TrustStore } from './secrets.js';
-import { buildStatus, failedStatus, readyOnlyStatus, refusedStatus } from './status.js';
+import { buildStatus, errorReason, failedStatus, readyOnlyStatus, refusedStatus } from './status.js';
 import type { PlanInput } from './steps.js';
-import { DEFAULT_TIMINGS, type Action, type Timings } from './types.js';
+import { DEFAULT_TIMINGS, PARTS, type Action, type RefusedAction, type Timings } from './types.js';
 
 export interface LandingZoneEvents {
   normal(reason: string, note: string): void;
   warning(reason: string, note: string): void;
 }
 
-/** Remembers RDS's refusal of a storage change for one object (in memory: a restart costs one refused call). */
-export interface StorageLock {
-  until(): number | undefined;
-  set(untilEpochMs: number): void;
+/**
+ * What the reconciler remembers of one object between passes, in memory: losing it on a restart costs
+ * one refused storage call, or one drift correction reported as an update.
+ */
+export interface ObjectMemory {
+  /** RDS refused a storage change until then (epoch ms): storage waits, the rest converges. */
+  storageLockedUntil?: number;
+  /** The generation last seen fully converged: later differences at that generation are drift. */
+  convergedGeneration?: number;
+  /** Actions AWS refused (not found, invalid), held back for a while so the other parts converge. */
+  refused?: RefusedAction[];
 }
 
 export interface LandingZoneContext {
@@ -35,7 +42,8 @@ export interface LandingZoneContext {
   endpoints?: EndpointMapper;
   trustStore?: TrustStore;
   managedPasswords?: ManagedPasswordReader;
-  storageLock?: StorageLock;
+  /** Per-object memory kept by the caller across passes; a fresh object when absent. */
+  memory?: ObjectMemory;
   now(): Date;
   timings?: Partial<Timings>;
 }
@@ -79,9 +87,11 @@ async function observeWorld(p: Pass, ctx: LandingZoneContext): Promise<Observati
   );
 }
 
-function planInput(p: Pass, obs: Observation, ctx: LandingZoneContext): PlanInput {
+function planInput(p: Pass, obs: Observation, memory: ObjectMemory): PlanInput {
   const ready = findCondition(p.lz.status?.conditions, ConditionTypes.Ready);
-  const lockedUntil = ctx.storageLock?.until();
+  const generation = p.lz.metadata.generation;
+  const readyNow = ready?.status === ConditionStatuses.True && ready.observedGeneration === generation;
+  const lockedUntil = memory.storageLockedUntil;
   return {
     n: p.n,
     names: p.names,
@@ -89,7 +99,8 @@ function planInput(p: Pass, obs: Observation, ctx: LandingZoneContext): PlanInpu
     timings: p.timings,
     now: p.now.getTime(),
     ...(lockedUntil !== undefined ? { storageLockedUntil: lockedUntil } : {}),
-    convergedAtGeneration: ready?.status === ConditionStatuses.True && ready.observedGeneration === p.lz.metadata.generation,
+    convergedAtGeneration: readyNow || (generation !== undefined && memory.convergedGeneration === generation),
+    refused: (memory.refused ?? []).filter((r) => r.generation === generation),
   };
 }
 
@@ -107,10 +118,15 @@ export async function reconcileLandingZone(lz: LandingZone, ctx: LandingZoneCont
     const error = fromUnknown(e);
     return { status: failedStatus(lz, error, p.now), error };
   }
-  const input = planInput(p, obs, ctx);
+  const memory = ctx.memory ?? {};
+  const input = planInput(p, obs, memory);
   const plan = planLandingZone(input);
   for (const w of plan.warnings) ctx.events.warning('DuplicateResources', w);
-  if (!plan.action) return { status: buildStatus({ lz, plan: input, result: plan, now: p.now }), requeueAfterMs: plan.requeueAfterMs };
+  if (!plan.action) {
+    const status = buildStatus({ lz, plan: input, result: plan, now: p.now });
+    if (findCondition(status.conditions, ConditionTypes.Ready)?.status === ConditionStatuses.True) memory.convergedGeneration = lz.metadata.generation;
+    return { status, requeueAfterMs: plan.requeueAfterMs };
+  }
 
   const action = plan.action;
   let applied: Applied;
@@ -120,18 +136,43 @@ export async function reconcileLandingZone(lz: LandingZone, ctx: LandingZoneCont
     const error = fromUnknown(e);
     if (action.kind === 'modifyInstance' && action.touchesStorage && isAwsError(error, 'terminal', 'InvalidParameterCombination', 'InvalidDBInstanceStateFault')) {
       // RDS refuses storage changes for hours after the last one: remember, and plan around storage meanwhile.
-      ctx.storageLock?.set(p.now.getTime() + p.timings.storageCooldownMs);
+      memory.storageLockedUntil = p.now.getTime() + p.timings.storageCooldownMs;
       ctx.events.warning('StorageModificationLocked', `${action.description} was refused; retrying in ${Math.round(p.timings.storageCooldownMs / 60_000)} min: ${error.message}`);
       return { status: buildStatus({ lz, plan: input, result: plan, now: p.now, error }), requeueAfterMs: p.timings.afterActionMs, action: action.description };
     }
+    rememberRefusal(memory, plan, action, error, p);
     return { status: buildStatus({ lz, plan: input, result: plan, now: p.now, error }), error, action: action.description };
   }
+  memory.refused = (memory.refused ?? []).filter((r) => r.kind !== action.kind);
   recordEvent(action, ctx);
   return {
     status: buildStatus({ lz, plan: input, result: plan, now: p.now, created: applied }),
     requeueAfterMs: plan.requeueAfterMs,
     action: action.description,
   };
+}
+
+/** Not found or invalid: retrying at once cannot help, and must not stall the other parts. */
+function rememberRefusal(memory: ObjectMemory, plan: Plan, action: Action, error: OperatorError, p: Pass): void {
+  if (error.code !== 'not-found' && error.code !== 'terminal') return;
+  const part = PARTS.find((x) => {
+    const s = plan.parts[x];
+    return s.state === 'act' && s.action === action;
+  });
+  if (!part) return;
+  const generation = p.lz.metadata.generation;
+  const kept = (memory.refused ?? []).filter((r) => !(r.part === part && r.kind === action.kind));
+  memory.refused = [
+    ...kept,
+    {
+      part,
+      kind: action.kind,
+      ...(generation !== undefined ? { generation } : {}),
+      until: p.now.getTime() + p.timings.blockedMs,
+      reason: errorReason(error),
+      message: `${action.description} failed: ${error.message}`,
+    },
+  ];
 }
 
 function recordEvent(action: Action, ctx: LandingZoneContext): void {
@@ -158,7 +199,7 @@ export async function finalizeLandingZone(lz: LandingZone, ctx: LandingZoneConte
     const error = fromUnknown(e);
     return { status: failedStatus(lz, error, p.now), error };
   }
-  const input = planInput(p, obs, ctx);
+  const input = planInput(p, obs, ctx.memory ?? {});
   const { next } = planDeletion(input);
   const deleting = (message: string): LandingZoneStatus => readyOnlyStatus(lz, Reasons.Deleting, message, p.now);
   if (!next) {

@@ -96,8 +96,8 @@ async function observeSecrets(lzName: string, n: Normalized, names: LandingZoneN
     observed.connectionSecretBlocker = why;
     return undefined;
   };
-  if (!instance || !isOwnedBy(instance.tags, names.identity)) return blocker(`DB instance ${n.identifier} does not exist yet`);
-  if (!instance.endpoint) return blocker(`DB instance ${n.identifier} has no endpoint yet (status ${instance.status})`);
+  if (!instance || !isOwnedBy(instance.tags, names.identity)) return blocker(`Waiting for DB instance ${n.identifier} to exist`);
+  if (!instance.endpoint) return blocker(`Waiting for DB instance ${n.identifier} to have an endpoint (now ${instance.status})`);
   const password = await masterPassword(n, instance, observed, master?.data.password, deps);
   if (password === undefined) return undefined;
   const caBundle = await deps.trustStore?.bundleFor(n.region);
@@ -109,23 +109,23 @@ async function observeSecrets(lzName: string, n: Normalized, names: LandingZoneN
 async function masterPassword(n: Normalized, instance: DbInstanceInfo, observed: Observed, stored: string | undefined, deps: ObserveDeps): Promise<string | undefined> {
   if (n.masterPassword === 'aws') {
     if (!instance.managedMasterSecretArn) {
-      observed.connectionSecretBlocker = `RDS does not manage the master password of ${n.identifier} yet`;
+      observed.connectionSecretBlocker = `Waiting for RDS to manage the master password of ${n.identifier}`;
       return undefined;
     }
     if (!deps.managedPasswords) {
       observed.connectionSecretBlocker =
-        `the master password of ${n.identifier} is AWS-managed (spec.database.masterPassword: aws) in Secrets Manager ` +
+        `The master password of ${n.identifier} is AWS-managed (spec.database.masterPassword: aws) in Secrets Manager ` +
         `(${instance.managedMasterSecretArn}), and this operator has no Secrets Manager reader`;
       return undefined;
     }
     return deps.managedPasswords.read(n.region, instance.managedMasterSecretArn);
   }
   if (!observed.masterSecret.exists || observed.masterSecret.foreign || stored === undefined) {
-    observed.connectionSecretBlocker = 'the master password Secret does not exist yet';
+    observed.connectionSecretBlocker = 'Waiting for the master password Secret';
     return undefined;
   }
   if (observed.masterSecret.appliedTo !== instance.resourceId) {
-    observed.connectionSecretBlocker = `the master password is not yet set on DB instance ${n.identifier}`;
+    observed.connectionSecretBlocker = `Waiting for the master password to be set on DB instance ${n.identifier}`;
     return undefined;
   }
   return stored;

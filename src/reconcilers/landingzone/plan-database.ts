@@ -166,7 +166,7 @@ export function connectionSecretSteps(i: PlanInput): StepOutcome[] {
   }
   if (o.connectionSecretBlocker) {
     const permanent = i.n.masterPassword === 'aws' && o.instance?.managedMasterSecretArn !== undefined;
-    return [permanent ? blocked(LzReasons.ManagedPasswordUnavailable, o.connectionSecretBlocker) : waitFor(i, o.connectionSecretBlocker)];
+    return [permanent ? blocked(LzReasons.ManagedPasswordUnavailable, o.connectionSecretBlocker) : wait(i, Reasons.Creating, o.connectionSecretBlocker)];
   }
   if (o.connectionSecret === 'missing') return [act({ kind: 'writeConnectionSecret', description: `Write connection Secret ${name}` }, Reasons.Creating)];
   if (o.connectionSecret === 'stale') {

@@ -14,7 +14,8 @@ export function desiredIngress(allowedCidrs: readonly string[]): IngressRule[] {
 }
 
 export function networkSteps(i: PlanInput): StepOutcome[] {
-  return [vpcStep(i), ...i.n.subnets.map((_, idx) => subnetStep(i, idx)), securityGroupStep(i), routeTableStep(i), strayResourcesStep(i)];
+  // The security group right after the VPC: an opening nobody declared is the first thing fixed.
+  return [vpcStep(i), securityGroupStep(i), ...i.n.subnets.map((_, idx) => subnetStep(i, idx)), routeTableStep(i), strayResourcesStep(i)];
 }
 
 function vpcStep(i: PlanInput): StepOutcome {
@@ -51,6 +52,9 @@ function securityGroupStep(i: PlanInput): StepOutcome {
   const { vpc, securityGroup: sg } = i.observed;
   if (!vpc) return waitFor(i, 'the VPC');
   if (!sg) return act({ kind: 'createSecurityGroup', description: `Create security group ${i.names.securityGroup}` }, Reasons.Creating);
+  if (!isOwnedBy(sg.tags, i.names.identity)) {
+    return act({ kind: 'tagResource', resourceId: sg.id, part: 'security-group', description: `Tag security group ${sg.id} (adopted by name) as this LandingZone's` });
+  }
   const desired = desiredIngress(i.n.allowedCidrs);
   const extra = sg.ingress.filter((r) => !desired.some((d) => sameRule(d, r)));
   if (extra.length > 0) {
@@ -165,6 +169,9 @@ function attachmentStep(i: PlanInput, tgwId: string): StepOutcome {
   if (!current) {
     if (!subnets.complete) return waitFor(i, 'the subnets');
     return act({ kind: 'createAttachment', transitGatewayId: tgwId, subnetIds: subnets.ids, description: `Attach the VPC to Transit Gateway ${tgwId}` }, Reasons.Creating);
+  }
+  if (!isOwnedBy(current.tags, i.names.identity)) {
+    return act({ kind: 'tagResource', resourceId: current.id, part: 'transit-gateway-attachment', description: `Tag attachment ${current.id} as this LandingZone's` });
   }
   if (current.state === 'pendingAcceptance') {
     return wait(i, LzReasons.PendingAcceptance, `Transit Gateway attachment ${current.id} waits for the owner of ${tgwId} to accept it`, i.timings.blockedMs);

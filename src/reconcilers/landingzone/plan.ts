@@ -21,12 +21,20 @@ export function planLandingZone(i: PlanInput): Plan {
     parameters: firstOf(parameterSteps(i)),
     connectionSecret: firstOf(connectionSecretSteps(i)),
   };
+  for (const p of PARTS) parts[p] = holdRefused(i, p, parts[p]);
   const acting = PARTS.map((p) => parts[p]).find((s): s is Extract<StepOutcome, { state: 'act' }> => s.state === 'act');
   const warnings =
     i.observed.duplicateVpcIds.length > 0
       ? [`VPCs ${i.observed.duplicateVpcIds.join(', ')} also carry this LandingZone's tag (left in place; ${i.observed.vpc?.id} is used)`]
       : [];
   return { parts, ...(acting ? { action: acting.action } : {}), requeueAfterMs: requeueAfter(i, parts, acting !== undefined), warnings };
+}
+
+/** A part whose next action AWS refused moments ago waits, with AWS's answer, instead of asking again. */
+function holdRefused(i: PlanInput, part: PartName, s: StepOutcome): StepOutcome {
+  if (s.state !== 'act') return s;
+  const r = i.refused?.find((x) => x.part === part && x.kind === s.action.kind && x.until > i.now);
+  return r ? { state: 'wait', reason: r.reason, message: r.message, requeueAfterMs: r.until - i.now } : s;
 }
 
 export function requeueAfter(i: PlanInput, parts: Record<PartName, StepOutcome>, acted: boolean): number {

@@ -59,6 +59,11 @@ export type EndpointMapper = (db: { identifier: string; region: string; address:
 
 export const identityEndpoint: EndpointMapper = (db) => ({ host: db.address, port: db.port });
 
+/** Every database reached at one address: a local stand-in for moto's unresolvable endpoints, or a tunnel. */
+export function fixedEndpoint(target: { host: string; port: number; sslmode?: string }): EndpointMapper {
+  return () => ({ ...target });
+}
+
 // RDS refuses / @ " and spaces in passwords; letters and digits are safe in every client and URL.
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

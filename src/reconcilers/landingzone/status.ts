@@ -14,7 +14,7 @@ import type { OperatorError } from '../../runtime/errors.js';
 import { GONE_ATTACHMENT_STATES } from '../../aws/transitgateway.js';
 import type { Plan } from './plan.js';
 import { LzReasons, subnetIdsInSpecOrder, type PlanInput } from './steps.js';
-import { PARTS, type Observed, type PartName, type StepOutcome } from './types.js';
+import { PARTS, type PartName, type StepOutcome } from './types.js';
 
 export const PART_CONDITIONS: Record<PartName, ConditionType> = {
   network: ConditionTypes.NetworkReady,
@@ -104,7 +104,9 @@ export function buildStatus(s: StatusInput): LandingZoneStatus {
   let conditions: Condition[] | undefined = status.conditions;
   let firstProblem: { part: PartName; reason: string; message: string } | undefined;
   for (const part of PARTS) {
-    const c = conditionOf(part, s.result.parts[part], s.plan);
+    const outcome = s.result.parts[part];
+    const failed = s.error && outcome.state === 'act' && outcome.action === s.result.action;
+    const c = failed && s.error ? { status: ConditionStatuses.False, reason: errorReason(s.error), message: `${outcome.action.description} failed: ${s.error.message}` } : conditionOf(part, outcome, s.plan);
     conditions = setCondition(conditions, { type: PART_CONDITIONS[part], ...c, ...(generation !== undefined ? { observedGeneration: generation } : {}) }, s.now);
     if (c.status !== ConditionStatuses.True && !firstProblem) firstProblem = { part, reason: c.reason, message: c.message };
   }
@@ -117,6 +119,8 @@ export function errorReason(e: OperatorError): string {
   switch (e.code) {
     case 'throttled':
       return Reasons.Throttled;
+    case 'not-found':
+      return Reasons.ReferenceNotFound;
     case 'terminal':
       return Reasons.TerminalError;
     default:

@@ -2,7 +2,7 @@
 import { Reasons } from '../../api/index.js';
 import type { Normalized } from './desired.js';
 import type { LandingZoneNames } from './names.js';
-import type { Action, Observed, StepOutcome, Timings } from './types.js';
+import type { Action, Observed, RefusedAction, StepOutcome, Timings } from './types.js';
 
 export interface PlanInput {
   n: Normalized;
@@ -15,6 +15,8 @@ export interface PlanInput {
   storageLockedUntil?: number;
   /** Ready was True at this generation: any difference found now is drift, not a spec change. */
   convergedAtGeneration: boolean;
+  /** Actions AWS refused recently at this generation: their parts wait, the others go on. */
+  refused?: RefusedAction[];
 }
 
 /** Extra reasons of the LandingZone; candidates for the Reasons table in src/api/conditions.ts. */
@@ -43,9 +45,12 @@ export function wait(input: PlanInput, reason: string, message: string, requeueA
   return { state: 'wait', reason, message, requeueAfterMs };
 }
 
-/** Waiting on another step of this plan: looked at again right after the next action. */
+/**
+ * Waiting on another step of this plan. When that step acts, the pass requeues soon anyway; when it
+ * waits on AWS itself, polling faster than it would gains nothing.
+ */
 export function waitFor(input: PlanInput, what: string): StepOutcome {
-  return { state: 'wait', reason: Reasons.Creating, message: `Waiting for ${what}`, requeueAfterMs: input.timings.afterActionMs };
+  return { state: 'wait', reason: Reasons.Creating, message: `Waiting for ${what}`, requeueAfterMs: input.timings.whileBusyMs };
 }
 
 export function blocked(reason: string, message: string): StepOutcome {

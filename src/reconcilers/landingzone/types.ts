@@ -1,5 +1,6 @@
 // The vocabulary of the LandingZone reconciler: what it observed of AWS and Kubernetes, the one action
 // a plan picks, and how each part (network, Transit Gateway, database, ...) stands.
+import type { Part } from '../../aws/tags.js';
 import type { AttachmentInfo } from '../../aws/transitgateway.js';
 import type { RouteTableInfo, SubnetInfo, VpcInfo } from '../../aws/network.js';
 import type { ParameterGroupInfo, ParameterSetting, SubnetGroupInfo } from '../../aws/rds-groups.js';
@@ -34,7 +35,7 @@ export interface Observed {
   instance?: DbInstanceInfo;
   masterSecret: MasterSecretState;
   connectionSecret: SecretState;
-  /** Why the connection Secret cannot be written yet, when it cannot. */
+  /** Why the connection Secret cannot be written yet, as a sentence for its condition. */
   connectionSecretBlocker?: string;
 }
 
@@ -66,6 +67,7 @@ export type Action = { description: string; drift?: string } & (
   | { kind: 'rebootInstance' }
   | { kind: 'writeConnectionSecret' }
   | { kind: 'deleteSubnet'; subnetId: string }
+  | { kind: 'tagResource'; resourceId: string; part: Part }
   // deletion only
   | { kind: 'deleteInstance'; finalSnapshotId: string }
   | { kind: 'deleteSubnetGroup' }
@@ -87,6 +89,20 @@ export type StepOutcome =
 
 export const PARTS = ['network', 'transitGateway', 'database', 'parameters', 'connectionSecret'] as const;
 export type PartName = (typeof PARTS)[number];
+
+/**
+ * An action AWS refused for good (not found, invalid): its part waits until `until` so that the other
+ * parts still converge instead of the same refused call being repeated every pass.
+ */
+export interface RefusedAction {
+  part: PartName;
+  kind: ActionKind;
+  generation?: number;
+  /** Epoch ms. */
+  until: number;
+  reason: string;
+  message: string;
+}
 
 export interface Timings {
   /** After an action: look again soon (AWS describes are eventually consistent, so not at once). */

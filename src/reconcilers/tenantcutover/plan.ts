@@ -9,7 +9,7 @@ export function desiredSide(spec: TenantCutover['spec'], active: Side): Side {
   return spec.rollback ? 'source' : 'target';
 }
 
-export type Recovery = { kind: 'none' } | { kind: 'abortInterrupted' } | { kind: 'finishSwitch' };
+export type Recovery = { kind: 'none' } | { kind: 'abortInterrupted' } | { kind: 'finishMove'; to: Side };
 
 /**
  * An operator that died mid-move left `step` in status. Before the route was written for the new
@@ -18,7 +18,7 @@ export type Recovery = { kind: 'none' } | { kind: 'abortInterrupted' } | { kind:
  */
 export function recoveryFor(status: TenantCutoverStatus | undefined): Recovery {
   if (!status?.step || !status.movingTo) return { kind: 'none' };
-  if (status.route?.side === status.movingTo && status.activeSide !== status.movingTo) return { kind: 'finishSwitch' };
+  if (status.route?.side === status.movingTo && status.activeSide !== status.movingTo) return { kind: 'finishMove', to: status.movingTo };
   if (status.activeSide === status.movingTo) return { kind: 'none' };
   return { kind: 'abortInterrupted' };
 }
@@ -42,6 +42,15 @@ export function retryGate(obj: TenantCutover, now: number): Gate {
 export function backoffAfter(obj: TenantCutover, attempts: number): number {
   const base = parseDurationMs(obj.spec.retry?.backoff ?? '30s');
   return base * 2 ** Math.max(0, attempts - 1);
+}
+
+/** A rehearsal is due once per generation that asks for one, and only while no real move is due. */
+export function rehearsalDue(obj: TenantCutover, active: Side): boolean {
+  return Boolean(obj.spec.rehearse) && obj.status?.rehearsedGeneration !== obj.metadata.generation && desiredSide(obj.spec, active) === active && !obj.status?.completed;
+}
+
+export function otherSide(side: Side): Side {
+  return side === 'source' ? 'target' : 'source';
 }
 
 export function budgetMs(obj: TenantCutover): number {

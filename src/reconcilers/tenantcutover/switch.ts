@@ -1,56 +1,73 @@
-// The switch of a tenant from source to target: one budgeted freeze, then the finish. Every step that
-// a restarted operator must know about is persisted before it is taken: `Freezing` before the first
-// PAUSE (undo on restart), the new route before the flip (finish on restart).
+// A move of a tenant from one side to the other (the switch to the target, or the rollback to the
+// source): one budgeted freeze, then the finish. Every step a restarted operator must know about is
+// persisted before it is taken: `Freezing` before the first PAUSE (undo on restart), the new route
+// before the flip (finish on restart). A rehearsal stops short of the flip, by design.
 import type pg from 'pg';
-import type { TenantCutoverStatus } from '../../api/index.js';
+import type { Side, TenantCutoverStatus } from '../../api/index.js';
 import type { TableInfo } from '../../postgres/catalog.js';
 import type { ConnectionInfo } from '../../postgres/connection.js';
-import { acquireFence, openFenceSession, probeFence, revokeWrites, type FenceSession, type SavedGrant } from '../../postgres/fence.js';
-import type { ReplicationNames } from '../../postgres/names.js';
-import { dropSlots, dropSubscription, readSubscription } from '../../postgres/replication.js';
-import { enableReverse, positionReverse, type ReversePath } from '../../postgres/reverse.js';
+import { acquireFence, openFenceSession, probeFence, restoreGrants, revokeWrites, type FenceSession, type SavedGrant } from '../../postgres/fence.js';
+import { dropSlots } from '../../postgres/replication.js';
+import { dropPath, enablePath, pathState, positionPath, type ReplicationPath } from '../../postgres/reverse.js';
 import { beat, waitForBeat } from '../../postgres/sentinel.js';
 import { applySequences, readSequences } from '../../postgres/sequences.js';
 import type { AgentRef, RoutingPort } from '../../routing/client.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
+import { failpoint } from '../../runtime/failpoint.js';
 
-export interface SwitchInput {
+export interface Endpoint {
+  client: pg.Client;
+  info: ConnectionInfo;
+}
+
+export interface MoveInput {
   moveId: string;
+  to: Side;
   tenant: string;
   schemas: string[];
   tables: TableInfo[];
   database: string;
   agents: AgentRef[];
   routing: RoutingPort;
-  source: pg.Client;
-  target: pg.Client;
-  sourceInfo: ConnectionInfo;
-  names: ReplicationNames;
-  reverse: ReversePath;
-  targetRoute: RoutedRoute;
+  /** The side that serves now, and the side that takes over. */
+  from: Endpoint;
+  onto: Endpoint;
+  /** The path that carries `from` -> `onto` today: drained in the freeze, retired after the flip. */
+  activePath: ReplicationPath;
+  /** The way back (`onto` -> `from`), prepared before the freeze: positioned in it, enabled after. */
+  backPath: ReplicationPath;
+  route: RoutedRoute;
   budgetMs: number;
   sequenceGap: number;
-  savedGrants: SavedGrant[];
-  /** Writes status (merge) and returns once the API has it. */
+  /** ACLs of `from`'s tables, saved before they are revoked (restored when the tenant comes back). */
+  fromGrants: SavedGrant[];
+  /** ACLs saved when the tenant last left `onto`: restored once it serves again. */
+  ontoGrants: SavedGrant[];
+  rehearse: boolean;
   persist(patch: Partial<TenantCutoverStatus>): Promise<void>;
   now(): number;
 }
 
-export type SwitchResult =
-  | { ok: true; writePauseMs: number; switchLsn: string; sequences: Array<{ name: string; value: string }>; steps: Array<{ name: string; atMilliseconds: number }>; startedAt: number }
-  | { ok: false; reason: string; writePauseMs: number; steps: Array<{ name: string; atMilliseconds: number }>; startedAt: number };
+export type MoveResult =
+  | { ok: true; rehearsed: boolean; writePauseMs: number; switchLsn: string; sequences: Array<{ name: string; value: string }>; steps: Step[]; startedAt: number }
+  | { ok: false; reason: string; writePauseMs: number; steps: Step[]; startedAt: number };
+
+export interface Step {
+  name: string;
+  atMilliseconds: number;
+}
 
 class BudgetExceeded extends Error {}
 
-export async function switchToTarget(input: SwitchInput): Promise<SwitchResult> {
-  const fenceClient = await openFenceSession(input.sourceInfo);
+export async function moveTenant(input: MoveInput): Promise<MoveResult> {
+  const fenceClient = await openFenceSession(input.from.info);
   let fence: FenceSession | undefined;
-  const steps: Array<{ name: string; atMilliseconds: number }> = [];
+  const steps: Step[] = [];
+  failpoint('BeforeFreezing');
   await input.persist({
-    step: 'Freezing',
-    movingTo: 'target',
+    step: input.rehearse ? 'Rehearsing' : 'Freezing',
+    movingTo: input.to,
     moveId: input.moveId,
-    savedGrants: input.savedGrants.map((g) => ({ table: g.table, ...(g.acl !== null ? { acl: g.acl } : {}) })),
     freezeStartedAt: new Date(input.now()).toISOString(),
     freezeDeadline: new Date(input.now() + input.budgetMs).toISOString(),
   });
@@ -58,6 +75,7 @@ export async function switchToTarget(input: SwitchInput): Promise<SwitchResult> 
   const deadline = t0 + input.budgetMs;
   const mark = (name: string): void => {
     steps.push({ name, atMilliseconds: input.now() - t0 });
+    failpoint(name);
   };
   const left = (): number => {
     const ms = deadline - input.now();
@@ -71,29 +89,37 @@ export async function switchToTarget(input: SwitchInput): Promise<SwitchResult> 
     fence = await acquireFence(fenceClient, input.tables, left());
     mark('Fenced');
     const probe = input.tables[0];
-    if (probe && !(await probeFence(input.source, probe))) throw new Error('the write probe got through the fence');
+    if (probe && !(await probeFence(input.from.client, probe))) throw new Error('the write probe got through the fence');
     mark('FenceProven');
-    const value = await beat(input.source, input.tenant);
-    if (!(await waitForBeat(input.target, input.tenant, value, deadline))) throw new BudgetExceeded(`the target did not apply the sentinel within ${input.budgetMs} ms`);
+    const value = await beat(input.from.client, input.tenant);
+    if (!(await waitForBeat(input.onto.client, input.tenant, value, deadline))) throw new BudgetExceeded(`the ${input.to} did not apply the sentinel within ${input.budgetMs} ms`);
     mark('Drained');
-    const sequences = await applySequences(input.target, await readSequences(input.source, input.schemas), input.sequenceGap);
+    if (input.rehearse) {
+      // Everything but the flip, then the abort by design: the numbers are what a real move would see.
+      await input.routing.resume(input.agents, input.database, input.moveId);
+      mark('Resumed');
+      const writePauseMs = input.now() - t0;
+      await fence.release();
+      return { ok: true, rehearsed: true, writePauseMs, switchLsn: fence.lsn, sequences: [], steps, startedAt: t0 };
+    }
+    const sequences = await applySequences(input.onto.client, await readSequences(input.from.client, input.schemas), input.sequenceGap);
     mark('SequencesSynced');
-    await positionReverse(input.source, input.target, input.reverse);
-    mark('ReversePositioned');
+    await positionPath(input.from.client, input.onto.client, input.backPath);
+    mark('BackPathPositioned');
     left();
-    // The point of no return: from here a restarted operator finishes the switch.
-    await input.persist({ step: 'Flipping', route: input.targetRoute });
+    // The point of no return: from here a restarted operator (and the agents' dead-man) finish the move.
+    await input.persist({ step: 'Flipping', route: input.route });
     mark('RouteRecorded');
     flipped = true;
-    await input.routing.flip(input.agents, input.database, input.moveId, input.targetRoute);
+    await input.routing.flip(input.agents, input.database, input.moveId, input.route);
     mark('Resumed');
     const writePauseMs = input.now() - t0;
-    await finishSwitch({ ...input, fence });
-    return { ok: true, writePauseMs, switchLsn: fence.lsn, sequences, steps, startedAt: t0 };
+    await finishMove({ ...input, fence });
+    return { ok: true, rehearsed: false, writePauseMs, switchLsn: fence.lsn, sequences, steps, startedAt: t0 };
   } catch (err) {
     const reason = (err as Error).message;
     if (flipped) {
-      // The route already names the target: agents converge on it; the caller finishes on requeue.
+      // The route already names the new side: agents converge on it; the requeue finishes the move.
       await fence?.release();
       throw err;
     }
@@ -105,16 +131,19 @@ export async function switchToTarget(input: SwitchInput): Promise<SwitchResult> 
 }
 
 /**
- * After the flip (also the restart path): the source stays fenced by privileges, the reverse path
- * flows, and the forward path is retired so its slot leaves the source. Idempotent.
+ * After the flip (also the restart path), idempotent: the old side stays fenced by privileges, the
+ * new side gets its own grants back, the way back flows, and the old path is retired so its slot
+ * leaves the side it was on.
  */
-export async function finishSwitch(input: Pick<SwitchInput, 'source' | 'target' | 'tables' | 'reverse' | 'names'> & { fence?: FenceSession }): Promise<void> {
-  await revokeWrites(input.source, input.tables);
+export async function finishMove(input: Pick<MoveInput, 'from' | 'onto' | 'tables' | 'activePath' | 'backPath' | 'ontoGrants'> & { fence?: FenceSession }): Promise<void> {
+  await revokeWrites(input.from.client, input.tables);
+  failpoint('Revoked');
   await input.fence?.release();
-  await enableReverse(input.source, input.reverse).catch((err: { message?: string }) => {
-    if (!/already/i.test(err.message ?? '')) throw err;
-  });
-  const forward = await readSubscription(input.target, input.names.subscription);
-  await dropSubscription(input.target, input.names.subscription);
-  await dropSlots(input.source, input.names.slot, forward?.oid);
+  if (input.ontoGrants.length > 0) await restoreGrants(input.onto.client, input.ontoGrants);
+  const back = await pathState(input.from.client, input.backPath);
+  if (back.exists && !back.enabled) await enablePath(input.from.client, input.backPath);
+  // The active path: its subscription lives on `onto`, its publication and slot on `from`.
+  const active = await pathState(input.onto.client, input.activePath);
+  await dropPath(input.onto.client, undefined, input.activePath);
+  await dropSlots(input.from.client, input.activePath.slot, active.oid);
 }

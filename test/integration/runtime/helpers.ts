@@ -39,6 +39,8 @@ export async function startOperator(opts: {
   identity: string;
   namespace: string;
   args?: string[];
+  /** Extra environment, e.g. TENANTSHIFT_FAILPOINT for crash tests. */
+  extraEnv?: Record<string, string>;
 }): Promise<OperatorProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'src', 'cli', 'main.js'), 'operator', ...(opts.args ?? [])], {
@@ -54,6 +56,7 @@ export async function startOperator(opts: {
       TENANTSHIFT_LOG_LEVEL: 'debug',
       TENANTSHIFT_ROUTE_AGENT_TOKEN: opts.env.TENANTSHIFT_ROUTE_AGENT_TOKEN ?? '',
       TENANTSHIFT_ROUTE_AGENT_NAMESPACE: opts.env.TENANTSHIFT_OPERATOR_NAMESPACE ?? '',
+      ...(opts.extraEnv ?? {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,6 @@
 // Difference lines: the table, the row's key as PostgreSQL names keys, values quoted where needed.
 import assert from 'node:assert/strict';
-import { keyValue, renderDifference, renderKey, statusSummary } from '../../../src/postgres/validation/format.js';
+import { keyValue, renderDifference, renderKey, statusSummary, summaryLine } from '../../../src/postgres/validation/format.js';
 import { parseLsn } from '../../../src/postgres/validation/live.js';
 import type { ValidationReport } from '../../../src/postgres/validation/types.js';
 
@@ -41,6 +41,7 @@ describe('validation: difference lines', () => {
       differences: ['1', '2', '3'].map((k) => ({ schema: 's', table: 't', kind: 'missing' as const, keyColumns: ['id'], key: [k] })),
       live: { slots: [], rechecks: 0 },
     };
+    assert.equal(summaryLine(report), 'Different: 3 differences in 1 table (1 table, 3 source and 3 target rows in 1 range, 1.0 s)');
     const s = statusSummary(report, 2);
     assert.deepEqual(s.firstDifferences, ['s.t (id)=(1): missing on target', 's.t (id)=(2): missing on target']);
     assert.deepEqual(s.tables, [{ table: 's.t', rows: { source: 3, target: 3 }, ranges: 1, mismatches: 1, differences: 3 }]);

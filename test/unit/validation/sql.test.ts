@@ -62,6 +62,12 @@ describe('validation: canonical text SQL', () => {
     assert.throws(() => rowsByKeysSql(shape, []), /at least one key/);
   });
 
+  it('reads the WAL insert position after the scan only where asked (a publisher)', () => {
+    assert.match(rangeDigestSql(shape, {}).text, /NULL::text AS lsn/);
+    assert.match(rangeDigestSql(shape, {}, true).text, /pg_current_wal_insert_lsn\(\)::text AS lsn/);
+    assert.match(tableDigestSql(shape, true).text, /pg_current_wal_insert_lsn/);
+  });
+
   it('digests a keyless table as a sorted multiset of row hashes', () => {
     const q = tableDigestSql({ ...shape, key: [] });
     assert.match(q.text, /ORDER BY h COLLATE "C"/);

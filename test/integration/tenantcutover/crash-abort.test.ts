@@ -1,0 +1,95 @@
+// A switch survives the operator's death at every step (SIGKILL, then a restart with the same
+// identity), and a switch that cannot meet its budget aborts with the source serving again and
+// retries. Wallet invariants hold on both sides every time.
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { checkInvariants, WalletTraffic, type TrafficReport } from '../../../src/devstack/traffic.js';
+import { withConnection } from '../../support/databases.js';
+import { until } from '../../support/operator.js';
+import { tenantFixture, type TenantFixture } from '../../support/tenant.js';
+
+async function assertNothingLost(t: TenantFixture, report: TrafficReport): Promise<void> {
+  assert.deepEqual(report.failures.slice(0, 3), [], `${report.failures.length} client transaction(s) failed`);
+  const expected = {
+    totalBalance: `${1000 * t.accounts}.00`,
+    ledgerRows: 2 * report.acknowledged.length,
+    distinctTransfers: report.acknowledged.length,
+    duplicateLedgerIds: 0,
+    accountsNotMatchingLedger: 0,
+    missingAcknowledged: 0,
+    unacknowledgedPresent: 0,
+  };
+  assert.deepEqual(await withConnection(t.db.target, (c) => checkInvariants(c, t.wallet, report.acknowledged)), expected, 'target');
+  await until('the source to catch up through reverse replication', async () =>
+    withConnection(t.db.source, async (c) => (await checkInvariants(c, t.wallet, report.acknowledged)).ledgerRows === expected.ledgerRows), 60_000);
+  assert.deepEqual(await withConnection(t.db.source, (c) => checkInvariants(c, t.wallet, report.acknowledged)), expected, 'source');
+}
+
+const BUDGET_MS = 2000;
+// Generous for a shared 2-core machine: the contract is budget + 250 ms of waiting for PgBouncer;
+// the rest is scheduling noise around our own client. The figure itself is printed.
+const CLIENT_WAIT_BOUND_MS = BUDGET_MS + 250 + 1500;
+
+describe('TenantCutover crash safety and aborts (real operator processes, SIGKILL)', function () {
+  this.timeout(300_000);
+
+  for (const point of ['BeforeFreezing', 'Paused', 'Drained', 'RouteRecorded', 'Resumed', 'Revoked']) {
+    it(`finishes or undoes the switch when the operator is killed at ${point}, losing nothing`, async () => {
+      const t = await tenantFixture(`tck${point.toLowerCase().slice(0, 6)}`, 20);
+      try {
+        const doomed = await t.startOperator('crash-op', { TENANTSHIFT_FAILPOINT: point });
+        await t.createReplication();
+        await t.createCutover({ maxWritePause: `${BUDGET_MS}ms`, retry: { attempts: 3, backoff: '1s' } });
+        await t.waitCutover('the route to be owned', (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
+        const traffic = new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 4, thinkMs: 2 }).start();
+        await until('traffic', () => traffic.count > 100, 60_000);
+        await t.patchCutover({ approved: true });
+        const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
+        assert.notEqual(code, 'alive', `the operator never reached ${point}`);
+        await t.startOperator('crash-op');
+        const done = await t.waitCutover('the switch to complete after the restart', (c) => c.status?.activeSide === 'target' && !c.status?.step);
+        const at = traffic.count;
+        await until('traffic on the target', () => traffic.count > at + 100, 60_000);
+        const report = await traffic.stop();
+        console.log(`      killed at ${point}: max client wait ${report.maxLatencyMs} ms, write pause ${done.status?.writePause?.milliseconds ?? '-'} ms, attempts ${done.status?.history?.length}`);
+        assert.ok(report.maxLatencyMs < CLIENT_WAIT_BOUND_MS, `a client waited ${report.maxLatencyMs} ms`);
+        await assertNothingLost(t, report);
+      } finally {
+        await t.dispose();
+      }
+    });
+  }
+
+  it('aborts when a transaction outlives the budget: clients wait at most the budget, the source serves, the retry succeeds', async () => {
+    const t = await tenantFixture('tcabort', 20);
+    try {
+      await t.startOperator();
+      await t.createReplication();
+      await t.createCutover({ maxWritePause: '1s', retry: { attempts: 3, backoff: '2s' } });
+      await t.waitCutover('the route to be owned', (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
+      const traffic = new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 4, thinkMs: 2 }).start();
+      await until('traffic', () => traffic.count > 100, 60_000);
+      // A long transaction through PgBouncer: PAUSE must wait for it, longer than the budget allows.
+      const holder = new pg.Client(t.appConnection());
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE ${pg.escapeIdentifier(t.schemas[1] as string)}.rounds SET payout = payout WHERE id = 1`);
+      await t.patchCutover({ approved: true });
+      const aborted = await t.waitCutover('an abort', (c) => (c.status?.history ?? []).some((h) => h.result === 'Aborted'));
+      assert.equal(aborted.status?.activeSide, 'source');
+      assert.match(aborted.status?.lastAbortReason ?? '', /deadline|budget|refused/);
+      await holder.query('COMMIT');
+      await holder.end();
+      const done = await t.waitCutover('the retry to switch', (c) => c.status?.activeSide === 'target' && !c.status?.step);
+      assert.ok((done.status?.history ?? []).filter((h) => h.result === 'Aborted').length >= 1);
+      const at = traffic.count;
+      await until('traffic on the target', () => traffic.count > at + 100, 60_000);
+      const report = await traffic.stop();
+      console.log(`      abort then retry: max client wait ${report.maxLatencyMs} ms, final write pause ${done.status?.writePause?.milliseconds} ms`);
+      assert.ok(report.maxLatencyMs < 1000 + 250 + 1500, `a client waited ${report.maxLatencyMs} ms`);
+      await assertNothingLost(t, report);
+    } finally {
+      await t.dispose();
+    }
+  });
+});

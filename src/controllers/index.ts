@@ -1,12 +1,14 @@
-// Registers one controller per tenantshift kind with the manager. A kind whose reconciler has not
-// landed yet gets the placeholder ObservingReconciler.
+// Registers one controller per tenantshift kind with the manager, and how events of one kind map to
+// keys of another.
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { LandingZone, SchemaReplication, TenantCutover } from '../api/index.js';
 import { createReplicationMetrics } from '../observability/replication-metrics.js';
 import type { Manager } from '../runtime/manager.js';
 import { RouteAgentClient } from '../routing/client.js';
 import { LANDING_ZONES, SCHEMA_REPLICATIONS, TENANT_CUTOVERS } from './kinds.js';
-import { ObservingReconciler } from './observe.js';
+import { AwsClientFactory, awsClientOptionsFromEnv, createAwsMetrics } from '../aws/index.js';
+import { RdsTrustStore } from '../aws/truststore.js';
+import { LandingZoneReconciler } from './landingzone.js';
 import { SchemaReplicationReconciler } from './schemareplication.js';
 import { TenantCutoverReconciler } from './tenantcutover.js';
 
@@ -52,9 +54,16 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       replications,
     }),
   });
-  manager.addController({
+  manager.addController<LandingZone>({
     name: 'landingzone',
     resource: LANDING_ZONES,
-    reconciler: new ObservingReconciler({ resource: LANDING_ZONES, status: manager.status, events: manager.events }),
+    reconciler: new LandingZoneReconciler({
+      core,
+      status: manager.status,
+      finalizers: manager.finalizers,
+      events: manager.events,
+      aws: new AwsClientFactory({ ...awsClientOptionsFromEnv(process.env), metrics: createAwsMetrics(manager.metrics.registry) }),
+      trustStore: new RdsTrustStore(),
+    }),
   });
 }

@@ -48,32 +48,40 @@ export class WalletTraffic {
   }
 
   private async worker(w: number): Promise<void> {
-    const client = new pg.Client(this.opts.connection);
-    await client.connect();
-    try {
-      const max = this.opts.maxPerWorker ?? 200_000;
-      for (let i = 0; this.running && i < max; i++) {
-        const from = 1 + ((w * 7919 + i * 31) % this.opts.accounts);
-        const to = 1 + ((from + 1 + (i % (this.opts.accounts - 1))) % this.opts.accounts);
-        const id = randomUUID();
-        const started = Date.now();
+    const max = this.opts.maxPerWorker ?? 200_000;
+    let client: pg.Client | undefined;
+    for (let i = 0; this.running && i < max; i++) {
+      if (!client) {
         try {
-          await transfer(client, this.opts.walletSchema, from, to === from ? (from % this.opts.accounts) + 1 : to, '0.01', id);
-          this.acknowledged.push(id);
-          this.maxLatencyMs = Math.max(this.maxLatencyMs, Date.now() - started);
+          client = new pg.Client(this.opts.connection);
+          await client.connect();
         } catch (err) {
-          this.failures.push({ at: Date.now(), message: (err as Error).message });
-          // A broken connection is replaced; the transfer was not acknowledged, so it is not counted.
-          if ((err as { code?: string }).code === undefined || /terminat|connection/i.test((err as Error).message)) {
-            await client.end().catch(() => undefined);
-            return this.worker(w);
-          }
+          // Could not even connect: nothing was attempted, so nothing can be lost; count it and retry.
+          this.failures.push({ at: Date.now(), message: `connect: ${(err as Error).message}` });
+          await client?.end().catch(() => undefined);
+          client = undefined;
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
         }
-        if (this.opts.thinkMs) await new Promise((r) => setTimeout(r, this.opts.thinkMs));
       }
-    } finally {
-      await client.end().catch(() => undefined);
+      const from = 1 + ((w * 7919 + i * 31) % this.opts.accounts);
+      let to = 1 + ((from + (i % (this.opts.accounts - 1))) % this.opts.accounts);
+      if (to === from) to = (from % this.opts.accounts) + 1;
+      const id = randomUUID();
+      const started = Date.now();
+      try {
+        await transfer(client, this.opts.walletSchema, from, to, '0.01', id);
+        this.acknowledged.push(id);
+        this.maxLatencyMs = Math.max(this.maxLatencyMs, Date.now() - started);
+      } catch (err) {
+        this.failures.push({ at: Date.now(), message: (err as Error).message });
+        // The transfer was not acknowledged, so it is not counted; a fresh connection follows.
+        await client.end().catch(() => undefined);
+        client = undefined;
+      }
+      if (this.opts.thinkMs) await new Promise((r) => setTimeout(r, this.opts.thinkMs));
     }
+    await client?.end().catch(() => undefined);
   }
 }
 

@@ -64,13 +64,23 @@ export interface SavedGrant {
 
 const WRITE_PRIVILEGES = 'INSERT, UPDATE, DELETE, TRUNCATE';
 
-/** Saves the tables' ACLs; returns them so the caller can record them before revoking. */
-export async function readGrants(source: pg.Client, tables: TableInfo[]): Promise<SavedGrant[]> {
-  const res = await source.query<{ t: string; acl: string | null }>(
+/** The tables' oids on this server: oids differ between servers, names do not. */
+async function oidsOn(client: pg.Client, tables: Array<Pick<TableInfo, 'schema' | 'name'>>): Promise<number[]> {
+  const res = await client.query<{ oid: number }>(
+    `SELECT c.oid::int AS oid FROM unnest($1::text[], $2::text[]) AS t(s, n)
+       JOIN pg_namespace ns ON ns.nspname = t.s JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = t.n`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return res.rows.map((r) => r.oid);
+}
+
+/** Saves the tables' ACLs on this server; returns them so the caller can record them before revoking. */
+export async function readGrants(client: pg.Client, tables: TableInfo[]): Promise<SavedGrant[]> {
+  const res = await client.query<{ t: string; acl: string | null }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relacl::text AS acl
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($1::oid[])
       ORDER BY 1`,
-    [tables.map((t) => t.oid)],
+    [await oidsOn(client, tables)],
   );
   return res.rows.map((r) => ({ table: r.t, acl: r.acl }));
 }
@@ -81,14 +91,15 @@ export async function readGrants(source: pg.Client, tables: TableInfo[]): Promis
  */
 export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Promise<void> {
   if (tables.length === 0) return;
+  const oids = await oidsOn(source, tables);
   const owners = await source.query<{ owner: string }>(
     'SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = ANY($1::oid[])',
-    [tables.map((t) => t.oid)],
+    [oids],
   );
   const grantees = await source.query<{ grantee: string }>(
     `SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee
        FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ANY($1::oid[])`,
-    [tables.map((t) => t.oid)],
+    [oids],
   );
   const roles = new Set([...owners.rows.map((r) => r.owner), ...grantees.rows.map((r) => r.grantee)]);
   const list = tables.map(tableName).join(', ');

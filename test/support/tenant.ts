@@ -2,6 +2,8 @@
 // for the application role, connection Secrets, a namespace, an operator watching it, and helpers
 // to apply and read the tenantshift objects.
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pg from 'pg';
 import type { SchemaReplication, TenantCutover } from '../../src/api/index.js';
@@ -85,12 +87,24 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
     },
     cutover: () => get<TenantCutover>('tenantcutovers', prefix),
     replication: () => get<SchemaReplication>('schemareplications', prefix),
-    waitCutover: (what, pred, timeoutMs = 120_000) => until(what, async () => {
-      const c = await fixture.cutover();
-      return pred(c) ? c : undefined;
-    }, timeoutMs),
+    waitCutover: async (what, pred, timeoutMs = 120_000) => {
+      let last: TenantCutover | undefined;
+      try {
+        return await until(what, async () => {
+          last = await fixture.cutover();
+          return pred(last) ? last : undefined;
+        }, timeoutMs);
+      } catch (err) {
+        const ready = last?.status?.conditions?.find((c) => c.type === 'Ready');
+        throw new Error(`${(err as Error).message}; last Ready=${ready?.status} ${ready?.reason}: ${ready?.message}; step ${last?.status?.step ?? '-'}, active ${last?.status?.activeSide}`);
+      }
+    },
     async dispose() {
-      for (const p of operators) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      for (const [i, p] of operators.entries()) {
+        if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+        // Kept for post-mortems of a failed run, beside the stack's own logs.
+        await writeFile(join(cluster.stateDir, 'logs', `operator-${ns}-${i}.log`), p.output()).catch(() => undefined);
+      }
       await db.drop();
     },
   };

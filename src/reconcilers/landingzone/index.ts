@@ -188,7 +188,7 @@ export async function finalizeLandingZone(lz: LandingZone, ctx: LandingZoneConte
   const p = startPass(lz, ctx);
   if (p.n.deletionPolicy === 'Retain') {
     const s = lz.status ?? {};
-    const kept = [s.vpcId && `VPC ${s.vpcId}`, s.database?.identifier && `DB instance ${s.database.identifier}`, `Secret ${p.names.masterSecret}`].filter(Boolean);
+    const kept = [s.vpcId && `VPC ${s.vpcId}`, `DB instance ${p.n.identifier}`, p.n.masterPassword === 'operator' && `Secret ${p.names.masterSecret}`].filter(Boolean);
     ctx.events.normal('Retained', `deletionPolicy Retain: left ${kept.join(', ')} in place; re-creating this LandingZone adopts them`);
     return { status: lz.status ?? {}, finalizerDone: true };
   }

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { ConditionTypes, setCondition, type ConditionType, type SchemaReplication, type Side, type TenantCutover, type TenantCutoverStatus } from '../../api/index.js';
 import { inventory, publishedTables } from '../../postgres/catalog.js';
 import { conninfo } from '../../postgres/connection.js';
-import { readGrants, type SavedGrant } from '../../postgres/fence.js';
+import { readGrants, revokeWrites, type SavedGrant } from '../../postgres/fence.js';
 import { replicationNames } from '../../postgres/names.js';
 import { dropSlots } from '../../postgres/replication.js';
 import { dropPath, pathState, preparePath, type ReplicationPath } from '../../postgres/reverse.js';
@@ -105,6 +105,9 @@ export async function reconcileTenantCutover(obj: TenantCutover, ctx: CutoverCon
       if (status.step === 'Rehearsing') {
         await persist({ step: undefined, movingTo: undefined, rehearsedGeneration: gen, lastRehearsal: { writePauseMilliseconds: 0, at: new Date(ctx.now()).toISOString(), result: 'Aborted' }, lastAbortReason: 'the operator stopped during the rehearsal' });
       } else {
+        // Grants the move may have given back to the side that did not take over are taken away again.
+        const movingTo = status.movingTo as Side;
+        if (savedGrantsOf(movingTo).length > 0) await revokeWrites(sides[movingTo].client, tables);
         const attempts = countedAttempts(obj) + 1;
         await persist(abortPatch(obj, attempts, `the operator stopped during the freeze; the route agents resumed the ${status.activeSide ?? 'source'}`, ctx.now()));
         ctx.events.warning('MoveAborted', 'A move was interrupted by an operator restart during the freeze; the serving side kept serving');

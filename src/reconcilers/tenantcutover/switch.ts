@@ -83,6 +83,7 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     return ms;
   };
   let flipped = false;
+  let grantsRestored = false;
   try {
     await input.routing.pause(input.agents, input.database, input.moveId, input.budgetMs);
     mark('Paused');
@@ -106,6 +107,12 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     mark('SequencesSynced');
     await positionPath(input.from.client, input.onto.client, input.backPath);
     mark('BackPathPositioned');
+    // The side taking over gets its own grants back before any client reaches it.
+    if (input.ontoGrants.length > 0) {
+      grantsRestored = true;
+      await restoreGrants(input.onto.client, input.ontoGrants);
+      mark('GrantsRestored');
+    }
     left();
     // The point of no return: from here a restarted operator (and the agents' dead-man) finish the move.
     await input.persist({ step: 'Flipping', route: input.route });
@@ -125,6 +132,8 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     }
     await input.routing.resume(input.agents, input.database, input.moveId).catch(() => undefined);
     await (fence ? fence.release() : fenceClient.end().catch(() => undefined));
+    // The side that did not take over stays fenced as it was.
+    if (grantsRestored) await revokeWrites(input.onto.client, input.tables).catch(() => undefined);
     mark('Aborted');
     return { ok: false, reason, writePauseMs: input.now() - t0, steps, startedAt: t0 };
   }
@@ -139,6 +148,7 @@ export async function finishMove(input: Pick<MoveInput, 'from' | 'onto' | 'table
   await revokeWrites(input.from.client, input.tables);
   failpoint('Revoked');
   await input.fence?.release();
+  // Idempotent: already done inside the freeze, repeated here for a move finished after a restart.
   if (input.ontoGrants.length > 0) await restoreGrants(input.onto.client, input.ontoGrants);
   const back = await pathState(input.from.client, input.backPath);
   if (back.exists && !back.enabled) await enablePath(input.from.client, input.backPath);

@@ -1,16 +1,20 @@
-// The switch under wallet traffic through the real PgBouncer, route agent, operator and kube-apiserver:
-// invariants on both sides, nothing lost or duplicated, no client error, reverse replication after.
+// The whole journey of one tenant under wallet traffic through the real PgBouncer, route agent,
+// operator and kube-apiserver: a rehearsal that changes nothing, the switch, a rollback, a second
+// switch, and completion. After every move: nothing lost or duplicated, no client error, both sides equal.
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import type { TenantCutover } from '../../../src/api/index.js';
 import { replicationNames } from '../../../src/postgres/names.js';
-import { checkInvariants, WalletTraffic } from '../../../src/devstack/traffic.js';
+import { checkInvariants, WalletTraffic, type Invariants } from '../../../src/devstack/traffic.js';
 import { withConnection } from '../../support/databases.js';
 import { until } from '../../support/operator.js';
 import { tenantFixture, type TenantFixture } from '../../support/tenant.js';
 
-describe('TenantCutover switch under wallet traffic (real PgBouncer, route agent, operator)', function () {
-  this.timeout(300_000);
+describe('TenantCutover journey under wallet traffic (real PgBouncer, route agent, operator)', function () {
+  this.timeout(420_000);
   let t: TenantFixture;
+  let traffic: WalletTraffic;
+  const acknowledged: string[] = [];
 
   before(async () => {
     t = await tenantFixture('tcsw');
@@ -18,61 +22,121 @@ describe('TenantCutover switch under wallet traffic (real PgBouncer, route agent
     await t.createReplication();
   });
   after(async () => {
+    await traffic?.stop();
     await t?.dispose();
   });
 
-  it('owns the route from creation, switches with a short freeze, loses nothing, and keeps the source current', async () => {
-    await t.createCutover({ maxWritePause: '5s' });
-    const owned = await t.waitCutover('the route to be owned', (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
-    assert.equal(owned.status?.activeSide, 'source');
-    assert.equal(owned.status?.route?.side, 'source');
-
-    const traffic = new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 6, thinkMs: 2 }).start();
-    await until('traffic through PgBouncer', () => traffic.count > 200, 60_000);
-    await t.patchCutover({ approved: true });
-    const switched = await t.waitCutover('the switch', (c) => c.status?.activeSide === 'target' && !c.status?.step);
-    const atSwitch = traffic.count;
-    await until('traffic on the target', () => traffic.count > atSwitch + 200, 60_000);
+  /** Stops the traffic, checks both sides, and starts it again. */
+  async function checkpoint(serving: 'source' | 'target'): Promise<Invariants> {
     const report = await traffic.stop();
-
+    acknowledged.push(...report.acknowledged);
     assert.deepEqual(report.failures.slice(0, 3), [], `${report.failures.length} client transaction(s) failed`);
+    const expected: Invariants = {
+      totalBalance: `${1000 * t.accounts}.00`,
+      ledgerRows: 2 * acknowledged.length,
+      distinctTransfers: acknowledged.length,
+      duplicateLedgerIds: 0,
+      accountsNotMatchingLedger: 0,
+      missingAcknowledged: 0,
+      unacknowledgedPresent: 0,
+    };
+    const primary = serving === 'source' ? t.db.source : t.db.target;
+    const replica = serving === 'source' ? t.db.target : t.db.source;
+    assert.deepEqual(await withConnection(primary, (c) => checkInvariants(c, t.wallet, acknowledged)), expected, `${serving} (serving)`);
+    await until('the other side to catch up', async () =>
+      withConnection(replica, async (c) => (await checkInvariants(c, t.wallet, acknowledged)).ledgerRows === expected.ledgerRows), 60_000);
+    assert.deepEqual(await withConnection(replica, (c) => checkInvariants(c, t.wallet, acknowledged)), expected, 'the side kept warm');
+    traffic = startTraffic();
+    await until('traffic', () => traffic.count > 50, 60_000);
+    return expected;
+  }
+
+  const startTraffic = (): WalletTraffic => new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 6, thinkMs: 2 }).start();
+
+  async function directUpdate(side: 'source' | 'target'): Promise<void> {
+    const info = side === 'source' ? t.db.source : t.db.target;
+    const direct = new pg.Client({ ...t.appConnection(), host: info.host, port: info.port, database: info.dbname });
+    await direct.connect();
+    try {
+      await direct.query(`UPDATE ${pg.escapeIdentifier(t.wallet)}.accounts SET balance = balance WHERE id = 1`);
+    } finally {
+      await direct.end();
+    }
+  }
+
+  const settled = (side: 'source' | 'target') => (c: TenantCutover): boolean => c.status?.activeSide === side && !c.status?.step && c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true;
+
+  it('rehearses without changing anything but its record', async () => {
+    await t.createCutover({ maxWritePause: '5s' });
+    await t.waitCutover('the route to be owned', (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
+    traffic = startTraffic();
+    await until('traffic through PgBouncer', () => traffic.count > 100, 60_000);
+    await t.patchCutover({ rehearse: true });
+    const rehearsed = await t.waitCutover('the rehearsal', (c) => c.status?.lastRehearsal !== undefined);
+    assert.equal(rehearsed.status?.lastRehearsal?.result, 'Rehearsed');
+    assert.equal(rehearsed.status?.activeSide, 'source');
+    assert.equal(rehearsed.status?.route?.side, 'source');
+    assert.equal(rehearsed.status?.route?.revision, 1);
+    assert.equal(rehearsed.status?.history?.[0]?.result, 'Rehearsed');
+    const names = replicationNames(t.ns, 'tcsw');
+    await withConnection(t.db.target, async (c) => assert.equal((await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.reversePublication])).rowCount, 0, 'a rehearsal prepared the reverse path'));
+    await withConnection(t.db.source, async (c) => assert.equal((await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.slot])).rowCount, 1, 'the forward slot is gone'));
+    await checkpoint('source');
+  });
+
+  it('switches with a short freeze, loses nothing, and keeps the source current and fenced', async () => {
+    await t.patchCutover({ approved: true });
+    const switched = await t.waitCutover('the switch', settled('target'));
     const pause = switched.status?.writePause?.milliseconds ?? -1;
     assert.ok(pause >= 0 && pause <= 5000, `write pause ${pause} ms outside the budget`);
     assert.ok(switched.status?.switchLsn, 'no switch position recorded');
     assert.equal(switched.status?.history?.[0]?.result, 'Switched');
     assert.ok((switched.status?.sequences ?? []).length > 0, 'no sequence values recorded');
+    await until('traffic on the target', () => traffic.count > 100, 60_000);
+    await checkpoint('target');
 
-    // The target: every acknowledged transfer exactly once, money conserved, accounts = ledgers.
-    const target = await withConnection(t.db.target, (c) => checkInvariants(c, t.wallet, report.acknowledged));
-    assert.deepEqual(target, {
-      totalBalance: `${1000 * t.accounts}.00`,
-      ledgerRows: 2 * report.acknowledged.length,
-      distinctTransfers: report.acknowledged.length,
-      duplicateLedgerIds: 0,
-      accountsNotMatchingLedger: 0,
-      missingAcknowledged: 0,
-      unacknowledgedPresent: 0,
-    });
-    // Reverse replication brings the post-switch transfers back to the (fenced) source.
-    await until('the source to catch up through reverse replication', async () =>
-      withConnection(t.db.source, async (c) => (await checkInvariants(c, t.wallet, report.acknowledged)).ledgerRows === target.ledgerRows), 60_000);
-    const source = await withConnection(t.db.source, (c) => checkInvariants(c, t.wallet, report.acknowledged));
-    assert.deepEqual(source, target);
-
-    // The forward slot left the source; the source is fenced for the application role.
     const names = replicationNames(t.ns, 'tcsw');
     await withConnection(t.db.source, async (c) => {
       assert.equal((await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.slot])).rowCount, 0, 'forward slot still on the source');
       const sub = await c.query('SELECT subenabled FROM pg_subscription WHERE subname = $1', [names.reverseSubscription]);
       assert.equal(sub.rows[0]?.subenabled, true, 'reverse subscription not enabled');
     });
-    const direct = new pg.Client({ ...t.appConnection(), host: t.db.source.host, port: t.db.source.port, database: t.db.source.dbname });
-    await direct.connect();
-    try {
-      await assert.rejects(direct.query(`UPDATE ${pg.escapeIdentifier(t.wallet)}.accounts SET balance = balance WHERE id = 1`), /permission denied/);
-    } finally {
-      await direct.end();
-    }
+    await assert.rejects(directUpdate('source'), /permission denied/);
     await until('the SchemaReplication to report that the target serves', async () => (await t.replication()).status?.phase === 'TargetServing', 30_000);
+  });
+
+  it('withdrawing approval moves nothing and says so; rollback moves back over reverse replication', async () => {
+    await t.patchCutover({ approved: false });
+    const withdrawn = await t.waitCutover('the withdrawal to be reported', (c) => c.status?.conditions?.some((x) => x.type === 'ApprovalWithdrawn' && x.status === 'True') ?? false);
+    assert.equal(withdrawn.status?.activeSide, 'target');
+    await t.patchCutover({ approved: true, rollback: true });
+    const back = await t.waitCutover('the rollback', settled('source'));
+    assert.equal(back.status?.history?.[0]?.to, 'source');
+    await until('traffic on the source', () => traffic.count > 100, 60_000);
+    await checkpoint('source');
+    const acl = await withConnection(t.db.target, async (c) => (await c.query(`SELECT relacl::text AS acl FROM pg_class WHERE oid = '${pg.escapeIdentifier(t.wallet)}.accounts'::regclass`)).rows[0]?.acl);
+    await assert.rejects(directUpdate('target'), /permission denied/, `the target must be fenced after a rollback (ACL ${acl}; status ${JSON.stringify(back.status?.history?.[0])})`);
+    await until('the SchemaReplication to stream again', async () => (await t.replication()).status?.phase === 'Streaming', 60_000);
+  });
+
+  it('moves forward again with rollback: false, then completes and retires the way back', async () => {
+    await t.patchCutover({ rollback: false });
+    await t.waitCutover('the second switch', settled('target'));
+    await until('traffic on the target', () => traffic.count > 100, 60_000);
+    await checkpoint('target');
+    await directUpdate('target'); // the target got its grants back
+
+    await t.patchCutover({ complete: true });
+    const migrated = await t.waitCutover('completion', (c) => c.status?.completed === true);
+    assert.equal(migrated.status?.phase, 'Migrated');
+    const names = replicationNames(t.ns, 'tcsw');
+    await withConnection(t.db.source, async (c) => {
+      assert.equal((await c.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [names.reverseSubscription])).rowCount, 0);
+      assert.equal((await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.publication])).rowCount, 0);
+      assert.equal((await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.slot])).rowCount, 0);
+    });
+    await withConnection(t.db.target, async (c) => assert.equal((await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.reverseSlot])).rowCount, 0));
+    // Completion is final: the API refuses a rollback now.
+    await assert.rejects(t.patchCutover({ complete: false }), /spec.complete is final|cannot be true/);
   });
 });

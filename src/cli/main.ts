@@ -12,6 +12,10 @@ Commands:
   operator [--kubeconfig FILE] [...]         run the operator (see \`tenantshift operator --help\`)
   route-agent --pool NAME --routes-file FILE  serve a PgBouncer pool's routes (see --help)
   demo [--state-dir DIR] [--keep]            the main job on the local stack
+  status [NAME] [-n NS | -A]                 a tenant's move at a glance (also: kubectl tenantshift ...)
+  approve NAME [--withdraw]                  set spec.approved (prints the change to commit under Argo CD)
+  rollback NAME [--cancel]                   set spec.rollback (prints the change to commit under Argo CD)
+  watch NAME [--interval 1s] [--until-settled]  live progress of a move
   validate --source URL --target URL --schema NAME [--schema NAME ...]
                                              compare schemas row by row (exit 0 identical, 1 not, 2 could not compare)
   crds generate [--out DIR]                  regenerate crds/ from src/api
@@ -24,6 +28,11 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./dev.js')).runDev(rest);
     case 'operator':
       return (await import('./operator.js')).runOperator(rest);
+    case 'status':
+    case 'approve':
+    case 'rollback':
+    case 'watch':
+      return (await import('./plugin.js')).runPlugin([command, ...rest]);
     case 'validate':
       return (await import('./validate.js')).runValidate(rest);
     case 'route-agent':

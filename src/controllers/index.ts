@@ -2,6 +2,7 @@
 // keys of another.
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { LandingZone, SchemaReplication, TenantCutover } from '../api/index.js';
+import { createCutoverMetrics } from '../observability/cutover-metrics.js';
 import { createReplicationMetrics } from '../observability/replication-metrics.js';
 import type { Manager } from '../runtime/manager.js';
 import { RouteAgentClient } from '../routing/client.js';
@@ -52,6 +53,7 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       events: manager.events,
       routing: new RouteAgentClient({ kc: manager.kc, namespace: settings.routeAgentNamespace ?? manager.config.lease.namespace, token: settings.routeAgentToken }),
       replications,
+      metrics: createCutoverMetrics(manager.metrics.registry, cutovers),
     }),
   });
   manager.addController<LandingZone>({

@@ -2,6 +2,7 @@
 // writes in the middle of a move, and what deletion means (traffic stays where it is).
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { SchemaReplication, TenantCutover, TenantCutoverStatus } from '../api/index.js';
+import type { CutoverMetrics } from '../observability/cutover-metrics.js';
 import type { EventRecorder } from '../observability/events.js';
 import { fromUnknown } from '../runtime/errors.js';
 import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finalizers.js';
@@ -21,6 +22,7 @@ export interface TenantCutoverControllerDeps {
   events: EventRecorder;
   routing: RoutingPort;
   replications: Informer<SchemaReplication>;
+  metrics: CutoverMetrics;
 }
 
 /** Drops undefined members: a merge patch then removes those fields. */
@@ -75,6 +77,10 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
       now: () => Date.now(),
     });
     await write(outcome.status);
+    const known = new Set((obj.status?.history ?? []).map((h) => h.moveId));
+    const newAborts = (outcome.status.history ?? []).filter((h) => h.result === 'Aborted' && !known.has(h.moveId)).length;
+    this.deps.metrics.seen(ctx.namespace, ctx.name);
+    if (newAborts > 0) this.deps.metrics.aborted(ctx.namespace, ctx.name, newAborts);
     return { requeueAfterMs: outcome.requeueAfterMs };
   }
 }

@@ -11,8 +11,9 @@ export function createReplicationMetrics(registry: Registry): ReplicationMetrics
   const retained = new Gauge({ name: 'tenantshift_replication_slot_retained_bytes', help: 'WAL the tenant replication slot keeps on the source disk, in bytes.', labelNames, registers });
   const tablesReady = new Gauge({ name: 'tenantshift_replication_tables_ready', help: 'Tables of the tenant whose initial copy is done and that stream.', labelNames, registers });
   const tablesTotal = new Gauge({ name: 'tenantshift_replication_tables', help: 'Tables in the tenant replicated schemas.', labelNames, registers });
+  const budget = new Gauge({ name: 'tenantshift_replication_slot_retention_budget_bytes', help: 'WAL the tenant replication slot may retain on the source before SlotRetention turns False (spec.slotRetentionBudgetBytes), in bytes.', labelNames, registers });
   const ready = new Gauge({ name: 'tenantshift_replication_ready', help: '1 when the SchemaReplication is Ready (all tables streaming, lag under threshold), else 0.', labelNames, registers });
-  const all = [lagBytes, lagSeconds, retained, tablesReady, tablesTotal, ready];
+  const all = [lagBytes, lagSeconds, retained, tablesReady, tablesTotal, ready, budget];
   return {
     record(obj, m) {
       const labels = { namespace: obj.namespace, name: obj.name };
@@ -22,6 +23,7 @@ export function createReplicationMetrics(registry: Registry): ReplicationMetrics
       tablesReady.set(labels, m.tablesReady);
       tablesTotal.set(labels, m.tablesTotal);
       ready.set(labels, m.ready ? 1 : 0);
+      budget.set(labels, m.retentionBudgetBytes);
     },
     forget(obj) {
       for (const g of all) g.remove({ namespace: obj.namespace, name: obj.name });

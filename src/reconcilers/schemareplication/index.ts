@@ -17,7 +17,7 @@ export interface ReplicationEvents {
 }
 
 export interface ReplicationMetrics {
-  record(obj: { namespace: string; name: string }, m: { lagBytes: number; lagSeconds: number; retainedBytes: number; tablesReady: number; tablesTotal: number; ready: boolean }): void;
+  record(obj: { namespace: string; name: string }, m: { lagBytes: number; lagSeconds: number; retainedBytes: number; retentionBudgetBytes: number; tablesReady: number; tablesTotal: number; ready: boolean }): void;
   forget(obj: { namespace: string; name: string }): void;
 }
 
@@ -210,7 +210,7 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
     message: drift.differences.length > 0 ? drift.differences.join('; ') : 'the target matches the source schema',
     observedGeneration: obj.metadata.generation ?? 0,
   }, ctx.now());
-  ctx.metrics.record(key(obj), { lagBytes: lag.bytes, lagSeconds: lag.seconds, retainedBytes: slot.retainedBytes, tablesReady: progress.ready, tablesTotal: progress.total, ready: summary.ready });
+  ctx.metrics.record(key(obj), { lagBytes: lag.bytes, lagSeconds: lag.seconds, retainedBytes: slot.retainedBytes, retentionBudgetBytes: budget, tablesReady: progress.ready, tablesTotal: progress.total, ready: summary.ready });
   if (summary.ready && !isReady(obj)) ctx.events.normal('Streaming', `All ${published.length} tables are streaming`);
   return finish(obj, status, ctx, summary, summary.phase === 'Syncing' || summary.phase === 'CopyingSchema' ? WHILE_SYNCING_MS : WHILE_STREAMING_MS);
 }

@@ -1,13 +1,27 @@
-// `tenantshift demo`: the main job on the local stack. Today: bring the stack up with the operator,
-// apply the samples of every kind, show where each stands with `kubectl get`, tear down (unless --keep).
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+// `tenantshift demo`: the main job on the local stack, end to end. A multi-tenant wallet estate on
+// the source, replicated tenant by tenant; live wallet traffic through PgBouncer; a validation; a
+// rehearsal; the cutover of one tenant with its write pause; the bank checks; then teardown.
 import { parseArgs } from 'node:util';
-import { packageRoot } from '../devstack/paths.js';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import pg from 'pg';
+import type { SchemaReplication, TenantCutover } from '../api/index.js';
+import { createTenant } from '../devstack/estate.js';
 import { say } from '../devstack/progress.js';
-import { devDown, devUp } from '../devstack/stack.js';
+import { devDown, devUp, envExports } from '../devstack/stack.js';
+import { checkInvariants, WalletTraffic } from '../devstack/traffic.js';
+import { replicationNames } from '../postgres/names.js';
+import { validateSchemas } from '../postgres/validate.js';
+import type { ConnectionInfo } from '../postgres/connection.js';
 
-const DEMO_NAMESPACE = 'tenantshift-demo';
+const NS = 'tenantshift-demo';
+const GROUP = { group: 'tenantshift.io', version: 'v1alpha1' };
+const TENANTS = [
+  { name: 'alpha', schemas: ['alpha_wallet', 'alpha_games'] },
+  { name: 'beta', schemas: ['beta_wallet', 'beta_games', 'beta_sports'] },
+  { name: 'gamma', schemas: ['Gamma_Wallet', 'gamma_casino'] },
+];
+const MOVED = TENANTS[0] as (typeof TENANTS)[number];
+const ACCOUNTS = 50;
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -18,25 +32,142 @@ export async function runDemo(argv: string[]): Promise<number> {
   const stateDir = values['state-dir'] as string;
   const state = await devUp({ stateDir, withOperator: true });
   try {
-    const kubectl = (args: string[], input?: string): string => {
-      const res = spawnSync(state.kubectl, args, { encoding: 'utf8', input, env: { ...process.env, KUBECONFIG: state.kubeconfig } });
-      if (res.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${res.stderr.trim()}`);
-      return res.stdout;
-    };
-    const show = (args: string[]): void => {
-      process.stdout.write(`\n$ kubectl ${args.join(' ')}\n${kubectl(args)}`);
-    };
-    say(`Applying the samples of every kind into namespace ${DEMO_NAMESPACE}`);
-    kubectl(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${DEMO_NAMESPACE}\n`);
-    show(['apply', '-n', DEMO_NAMESPACE, '-f', join(packageRoot(), 'config', 'samples')]);
-    show(['get', 'tenantshift', '-n', DEMO_NAMESPACE]);
-    show(['explain', 'tenantcutover.spec.maxWritePause']);
-    return 0;
+    return await journey(envExports(state));
   } finally {
-    if (values.keep) {
-      say(`Stack kept running: eval "$(tenantshift dev env --state-dir ${stateDir})"; stop it with \`tenantshift dev down --state-dir ${stateDir}\``);
-    } else {
-      await devDown(stateDir);
+    if (values.keep) say(`Stack kept running: eval "$(tenantshift dev env --state-dir ${stateDir})"; stop it with \`tenantshift dev down --state-dir ${stateDir}\``);
+    else await devDown(stateDir);
+  }
+}
+
+function info(url: string): ConnectionInfo {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port), dbname: u.pathname.slice(1), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), sslmode: 'disable' };
+}
+
+async function journey(env: Record<string, string>): Promise<number> {
+  const source = info(env.SOURCE_URL as string);
+  const target = info(env.TARGET_URL as string);
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.KUBECONFIG as string);
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+
+  say(`1/7 Creating the estate on the source: ${TENANTS.length} tenants, ${TENANTS.reduce((n, t) => n + t.schemas.length, 0)} schemas`);
+  const admin = new pg.Client({ ...source, database: source.dbname });
+  await admin.connect();
+  for (const t of TENANTS) {
+    await createTenant(admin, { schemas: t.schemas, accounts: ACCOUNTS, rounds: 20_000 });
+    for (const s of t.schemas) {
+      const q = pg.escapeIdentifier(s);
+      await admin.query(`GRANT USAGE ON SCHEMA ${q} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${q} TO app`);
     }
   }
+  await admin.end();
+
+  say(`2/7 Applying connection Secrets and one SchemaReplication per tenant in namespace ${NS}`);
+  await core.createNamespace({ body: { metadata: { name: NS } } }).catch(() => undefined);
+  const secret = (name: string, c: ConnectionInfo) =>
+    core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData: { host: c.host, port: String(c.port), dbname: c.dbname, user: c.user, password: c.password, sslmode: 'disable' } } });
+  await secret('legacy-db', source);
+  await secret('rds-db', target);
+  for (const t of TENANTS) {
+    await api.createNamespacedCustomObject({
+      ...GROUP, namespace: NS, plural: 'schemareplications',
+      body: { apiVersion: 'tenantshift.io/v1alpha1', kind: 'SchemaReplication', metadata: { name: t.name }, spec: { tenant: t.name, source: { secretRef: { name: 'legacy-db' } }, target: { secretRef: { name: 'rds-db' } }, schemas: t.schemas } },
+    });
+  }
+  const replications = async (): Promise<SchemaReplication[]> => ((await api.listNamespacedCustomObject({ ...GROUP, namespace: NS, plural: 'schemareplications' })) as { items: SchemaReplication[] }).items;
+  await progress('replication', async () => {
+    const items = await replications();
+    const line = items.map((r) => `${r.metadata.name}: ${r.status?.phase ?? 'Pending'} ${r.status?.tables?.ready ?? 0}/${r.status?.tables?.total ?? '?'} tables, lag ${r.status?.lag?.bytes ?? '-'} B`).join(' | ');
+    return { line, done: items.length === TENANTS.length && items.every((r) => r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) };
+  });
+
+  say(`3/7 TenantCutover for ${MOVED.name}: the route "${MOVED.name}" in PgBouncer pool "local" belongs to it; live traffic starts`);
+  await api.createNamespacedCustomObject({
+    ...GROUP, namespace: NS, plural: 'tenantcutovers',
+    body: { apiVersion: 'tenantshift.io/v1alpha1', kind: 'TenantCutover', metadata: { name: MOVED.name }, spec: { replicationRef: { name: MOVED.name }, routing: { pgbouncer: { pool: 'local', database: MOVED.name } }, maxWritePause: '2s' } },
+  });
+  const cutover = async (): Promise<TenantCutover> => (await api.getNamespacedCustomObject({ ...GROUP, namespace: NS, plural: 'tenantcutovers', name: MOVED.name })) as TenantCutover;
+  await progress('route', async () => {
+    const c = await cutover();
+    const owned = c.status?.conditions?.find((x) => x.type === 'RouteOwned');
+    return { line: `route ${c.status?.route?.side ?? '-'} (${owned?.message ?? 'waiting for the route agent'})`, done: owned?.status === 'True' };
+  });
+  const bouncer = new URL(env.PGBOUNCER_URL as string);
+  const traffic = new WalletTraffic({
+    connection: { host: bouncer.hostname, port: Number(bouncer.port), user: 'app', password: decodeURIComponent(bouncer.password), database: MOVED.name },
+    walletSchema: MOVED.schemas[0] as string, accounts: ACCOUNTS, workers: 6, thinkMs: 2,
+  }).start();
+  await sleep(3000);
+  say(`   ${traffic.count} transfers committed through PgBouncer so far`);
+
+  say('4/7 Validating the tenant while traffic runs (live-safe: differences that are only lag are not reported)');
+  const names = replicationNames(NS, MOVED.name);
+  const before = await validateSchemas({ source, target, schemas: MOVED.schemas, liveReplication: { slotName: names.slot } });
+  say(`   ${before.result}: ${before.totals.rows.source} rows in ${before.totals.tables} tables, ${before.totals.ranges} ranges compared`);
+
+  say('5/7 Rehearsal: freeze, fence and drain, then resume the source without flipping');
+  await patch(api, MOVED.name, { rehearse: true });
+  const rehearsed = await waitFor('the rehearsal', cutover, (c) => c.status?.lastRehearsal !== undefined);
+  say(`   rehearsed write pause: ${rehearsed.status?.lastRehearsal?.writePauseMilliseconds} ms (${rehearsed.status?.lastRehearsal?.result})`);
+
+  say('6/7 Approving the cutover (in GitOps: a reviewed commit setting spec.approved: true)');
+  await patch(api, MOVED.name, { approved: true });
+  const switched = await waitFor('the switch', cutover, (c) => c.status?.activeSide === 'target' && !c.status?.step);
+  const steps = (switched.status?.history?.[0]?.steps ?? []).map((s) => `${s.name}@${s.atMilliseconds}ms`).join(' ');
+  say(`   switched: write pause ${switched.status?.writePause?.milliseconds} ms at source position ${switched.status?.switchLsn}; ${steps}`);
+  await sleep(3000);
+  const report = await traffic.stop();
+
+  say('7/7 The bank checks and a validation over the reverse replication');
+  const tgt = new pg.Client({ ...target, database: target.dbname });
+  await tgt.connect();
+  const inv = await checkInvariants(tgt, MOVED.schemas[0] as string, report.acknowledged);
+  await tgt.end();
+  await sleep(2000);
+  const after = await validateSchemas({ source, target, schemas: MOVED.schemas, liveReplication: { slotName: names.reverseSlot, publisher: 'target' } });
+  const ok = inv.missingAcknowledged === 0 && inv.duplicateLedgerIds === 0 && inv.accountsNotMatchingLedger === 0 && report.failures.length === 0 && after.result === 'identical';
+  process.stdout.write(`
+tenantshift demo: summary
+  tenants replicated        ${TENANTS.map((t) => `${t.name} (${t.schemas.length} schemas)`).join(', ')}
+  tenant moved              ${MOVED.name} -> target (RDS stand-in), route "${MOVED.name}" in pool "local"
+  rehearsed write pause     ${rehearsed.status?.lastRehearsal?.writePauseMilliseconds} ms
+  write pause               ${switched.status?.writePause?.milliseconds} ms (budget 2000 ms)
+  transfers acknowledged    ${report.acknowledged.length}, failed ${report.failures.length}, longest client wait ${report.maxLatencyMs} ms
+  money on the target       ${inv.totalBalance} (expected ${(ACCOUNTS * 1000).toFixed(2)}), duplicates ${inv.duplicateLedgerIds}, missing ${inv.missingAcknowledged}
+  rows checked              before: ${before.totals.rows.source} (${before.result}), after the switch: ${after.totals.rows.source} (${after.result})
+  result                    ${ok ? 'OK: not one row drifted' : 'FAILED'}
+`);
+  return ok ? 0 : 1;
+}
+
+async function patch(api: CustomObjectsApi, name: string, spec: Record<string, unknown>): Promise<void> {
+  await api.patchNamespacedCustomObject({ ...GROUP, namespace: NS, plural: 'tenantcutovers', name, body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+}
+
+/** A live progress line, printed when it changes, until done (bounded: 5 minutes). */
+async function progress(what: string, probe: () => Promise<{ line: string; done: boolean }>): Promise<void> {
+  let last = '';
+  for (let i = 0; i < 600; i++) {
+    const { line, done } = await probe();
+    if (line !== last) say(`   ${line}`);
+    last = line;
+    if (done) return;
+    await sleep(500);
+  }
+  throw new Error(`${what} did not settle within 5 minutes; see the stack's logs`);
+}
+
+async function waitFor<T>(what: string, read: () => Promise<T>, pred: (x: T) => boolean): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    const x = await read();
+    if (pred(x)) return x;
+    await sleep(500);
+  }
+  throw new Error(`${what} did not happen within 5 minutes`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

@@ -54,6 +54,7 @@ export class WalletTraffic {
       if (!client) {
         try {
           client = new pg.Client(this.opts.connection);
+          client.on('error', () => undefined); // surfaces as a failed transfer, counted below
           await client.connect();
         } catch (err) {
           // Could not even connect: nothing was attempted, so nothing can be lost; count it and retry.

@@ -87,18 +87,28 @@ export function tlsOptions(info: ConnectionInfo): false | ConnectionOptions {
 
 /** Opens a client; for sslmode=prefer a server without TLS is accepted, as libpq does. */
 export async function connect(info: ConnectionInfo, overrides: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
-  const client = new pg.Client(clientConfig(info, overrides));
+  const client = survivable(new pg.Client(clientConfig(info, overrides)));
   try {
     await client.connect();
     return client;
   } catch (err) {
     if (info.sslmode === 'prefer' && /does not support SSL/i.test((err as Error).message)) {
-      const plain = new pg.Client(clientConfig({ ...info, sslmode: 'disable' }, overrides));
+      const plain = survivable(new pg.Client(clientConfig({ ...info, sslmode: 'disable' }, overrides)));
       await plain.connect();
       return plain;
     }
     throw err;
   }
+}
+
+/**
+ * A server that ends an idle connection (a restart, idle_in_transaction_session_timeout on the
+ * fence) emits 'error' on the client; unheard, that would kill the process. The next query on the
+ * client fails instead, where the caller handles it.
+ */
+function survivable(client: pg.Client): pg.Client {
+  client.on('error', () => undefined);
+  return client;
 }
 
 /** Runs `work` with a fresh connection that is always closed afterwards. */

@@ -42,6 +42,8 @@ export class PgBouncerAdmin {
   /** Runs one admin command on its own connection (PAUSE blocks; RESUME must be able to overtake it). */
   async command<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string): Promise<T[]> {
     const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000 });
+    // PgBouncer may close an admin connection under us (a cancelled PAUSE): the query fails, not the process.
+    client.on('error', () => undefined);
     await client.connect();
     try {
       return (await client.query<T>(sql)).rows;

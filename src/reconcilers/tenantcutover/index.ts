@@ -124,7 +124,7 @@ export async function reconcileTenantCutover(obj: TenantCutover, ctx: CutoverCon
         await dropPath(source, target, reverse);
         await source.query(`DROP PUBLICATION IF EXISTS ${pg.escapeIdentifier(forward.publication)}`);
         await dropSlots(source, forward.slot);
-        await persist({ completed: true });
+        await persist({ completed: true, phase: 'Migrated' });
         ctx.events.normal('Migrated', 'spec.complete: the reverse replication and every forward artifact are gone; the tenant is migrated');
       }
       return done(true, 'Migrated', 'the tenant is migrated: the target serves and the way back was retired (spec.complete)', STEADY_MS, 'Migrated');

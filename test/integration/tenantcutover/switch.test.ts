@@ -127,7 +127,7 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     await directUpdate('target'); // the target got its grants back
 
     await t.patchCutover({ complete: true });
-    const migrated = await t.waitCutover('completion', (c) => c.status?.completed === true);
+    const migrated = await t.waitCutover('completion', (c) => c.status?.completed === true && c.status?.phase === 'Migrated');
     assert.equal(migrated.status?.phase, 'Migrated');
     const names = replicationNames(t.ns, 'tcsw');
     await withConnection(t.db.source, async (c) => {

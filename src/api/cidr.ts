@@ -12,6 +12,8 @@ export interface CidrFieldOptions {
   description: string;
   minPrefix?: number;
   maxPrefix?: number;
+  /** Refuses 0.0.0.0/0 (and any /0): for who may reach a database, "everyone" is never an answer. */
+  forbidEveryAddress?: boolean;
 }
 
 export function ipv4CidrField(options: CidrFieldOptions) {
@@ -27,6 +29,12 @@ export function ipv4CidrField(options: CidrFieldOptions) {
     rules.push({
       rule: `!isCIDR(self) || (cidr(self).prefixLength() >= ${minPrefix} && cidr(self).prefixLength() <= ${maxPrefix})`,
       messageExpression: `'${path} must have a prefix length from /${minPrefix} to /${maxPrefix} (AWS limit), got "' + self + '"'`,
+    });
+  }
+  if (options.forbidEveryAddress) {
+    rules.push({
+      rule: '!isCIDR(self) || cidr(self).prefixLength() > 0',
+      messageExpression: `'${path} must not be "' + self + '": PostgreSQL must never be open to every address'`,
     });
   }
   const range = minPrefix === undefined ? '' : ` Prefix length /${minPrefix} to /${maxPrefix}.`;

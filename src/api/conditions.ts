@@ -38,6 +38,14 @@ export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes]
 
 /** CamelCase reasons; one table so a reason means the same thing on every kind. */
 export const Reasons = {
+  // landing zone (AWS)
+  PendingAcceptance: 'PendingAcceptance',
+  OwnershipConflict: 'OwnershipConflict',
+  SecretConflict: 'SecretConflict',
+  StorageModificationLocked: 'StorageModificationLocked',
+  ManagedPasswordUnavailable: 'ManagedPasswordUnavailable',
+  InstanceUnhealthy: 'InstanceUnhealthy',
+  NotConfigured: 'NotConfigured',
   // general
   Reconciling: 'Reconciling',
   Succeeded: 'Succeeded',

@@ -49,8 +49,8 @@ const SubnetSchema = Type.Object(
   { description: 'A private subnet for the database.' },
 );
 
-const cidrList = (path: string, description: string) =>
-  Type.Array(ipv4CidrField({ path, description: 'One network.' }), {
+const cidrList = (path: string, description: string, forbidEveryAddress = false) =>
+  Type.Array(ipv4CidrField({ path, description: 'One network.', forbidEveryAddress }), {
     description,
     maxItems: 32,
     'x-kubernetes-list-type': 'set',
@@ -80,7 +80,8 @@ const NetworkSchema = Type.Object(
     allowedCidrs: Type.Optional(
       cidrList(
         'spec.network.allowedCidrs[]',
-        'Networks allowed to reach PostgreSQL (port 5432) through the security group, e.g. the legacy site over the Transit Gateway.',
+        'Networks allowed to reach PostgreSQL (port 5432) through the security group, e.g. the legacy site over the Transit Gateway. Never 0.0.0.0/0.',
+        true,
       ),
     ),
     transitGateway: Type.Optional(

@@ -111,6 +111,7 @@ export const INVALID_CASES: InvalidCase[] = [
   lz('vpcCidr with host bits', 'spec.network.vpcCidr', (s) => { s.network.vpcCidr = '10.40.0.1/16'; }),
   lz('vpcCidr larger than /16', 'spec.network.vpcCidr', (s) => { s.network.vpcCidr = '10.0.0.0/8'; }),
   lz('an allowedCidrs entry without prefix', 'spec.network.allowedCidrs[0]', (s) => { s.network.allowedCidrs = ['10.10.0.0']; }),
+  lz('PostgreSQL open to every address', 'spec.network.allowedCidrs[0]', (s) => { s.network.allowedCidrs = ['0.0.0.0/0']; }),
   lz('PostgreSQL 14', 'spec.database.engineVersion', (s) => { s.database.engineVersion = '14.9'; }),
   lz('an identifier with a double hyphen', 'spec.database.identifier', (s) => { s.database.identifier = 'wallets--eu'; }),
   lz('a region that is not one', 'spec.region', (s) => { s.region = 'Europe'; }),

@@ -13,6 +13,7 @@ import {
   secretRef,
 } from './common.js';
 import type { KindDefinition } from './crd.js';
+import { durationField } from './duration.js';
 
 export const SchemaReplicationNames = {
   kind: 'SchemaReplication',
@@ -165,6 +166,16 @@ export const SchemaReplicationSpecSchema = Type.Object(
         default: DEFAULT_SLOT_RETENTION_BUDGET,
       }),
     ),
+    validationInterval: Type.Optional(
+      durationField({
+        path: 'spec.validationInterval',
+        description:
+          'Validate the schemas row by row this often while Ready (a schedule); unset: only on request, by setting the ' +
+          'annotation tenantshift.io/validate to a new value.',
+        min: '1m',
+        max: '720h',
+      }),
+    ),
   },
   {
     description: 'What to replicate, from where to where.',
@@ -251,6 +262,44 @@ export const SchemaReplicationStatusSchema = Type.Object(
         description: 'Findings of the last preflight that do not block replication.',
         maxItems: 32,
       }),
+    ),
+    validation: Type.Optional(
+      Type.Object(
+        {
+          state: Type.String({ description: 'Running while a validation runs, else Done or Failed (it could not compare).', maxLength: 16 }),
+          requestToken: Type.Optional(Type.String({ description: 'The tenantshift.io/validate annotation value this run answered.', maxLength: 128 })),
+          result: Type.Optional(Type.String({ description: 'identical, different or inconclusive (rows kept changing or the target could not catch up).', maxLength: 16 })),
+          startedAt: Type.Optional(Type.String({ description: 'When the run began.', format: 'date-time' })),
+          finishedAt: Type.Optional(Type.String({ description: 'When the run ended.', format: 'date-time' })),
+          rowsCompared: Type.Optional(Type.Integer({ description: 'Source rows compared.', format: 'int64', minimum: 0 })),
+          ranges: Type.Optional(Type.Integer({ description: 'Primary-key ranges hashed on both sides.', format: 'int64', minimum: 0 })),
+          differences: Type.Optional(Type.Integer({ description: 'Rows that differ (persisting beyond replication lag).', format: 'int64', minimum: 0 })),
+          tables: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  table: Type.String({ description: 'Qualified table name.', maxLength: 300 }),
+                  rows: Type.Integer({ description: 'Source rows.', format: 'int64', minimum: 0 }),
+                  ranges: Type.Integer({ description: 'Ranges compared.', format: 'int64', minimum: 0 }),
+                  mismatches: Type.Integer({ description: 'Ranges whose hashes differed at first.', format: 'int64', minimum: 0 }),
+                  differences: Type.Integer({ description: 'Rows that differ.', format: 'int64', minimum: 0 }),
+                },
+                { description: 'One table of the last validation.' },
+              ),
+              { description: 'Per table results (bounded).', maxItems: 200 },
+            ),
+          ),
+          firstDifferences: Type.Optional(
+            Type.Array(Type.String({ description: 'One difference: table, primary key and what differs.', maxLength: 512 }), {
+              description: 'The first differences; the full list is in the ConfigMap named in fullReport.',
+              maxItems: 20,
+            }),
+          ),
+          fullReport: Type.Optional(Type.String({ description: 'ConfigMap (same namespace) holding every difference of the last run.', maxLength: 253 })),
+          message: Type.Optional(Type.String({ description: 'Why the run could not compare, when state is Failed.', maxLength: 1024 })),
+        },
+        { description: 'The last row-by-row validation of the tenant schemas (requested with the tenantshift.io/validate annotation or by spec.validationInterval).' },
+      ),
     ),
     publicationName: Type.Optional(pgName('Name of the publication on the source.')),
     slotName: Type.Optional(pgName('Name of the logical replication slot on the source.')),

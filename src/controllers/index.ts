@@ -12,6 +12,7 @@ import { RdsTrustStore } from '../aws/truststore.js';
 import { LandingZoneReconciler } from './landingzone.js';
 import { SchemaReplicationReconciler } from './schemareplication.js';
 import { TenantCutoverReconciler } from './tenantcutover.js';
+import { ValidationRunner } from './validation.js';
 
 export interface ControllerSettings {
   /** Shared with the route agents (from a Secret): authenticates pause/flip/resume requests. */
@@ -37,6 +38,7 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       metrics: createReplicationMetrics(manager.metrics.registry),
       cutovers,
       landingZones,
+      validations: new ValidationRunner({ core, status: manager.status, events: manager.events, replications, log: manager.log }),
     }),
   });
   // A cutover's move changes who owns the forward path: its SchemaReplication looks again at once.

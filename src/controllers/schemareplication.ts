@@ -10,7 +10,9 @@ import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/r
 import type { StatusWriter } from '../runtime/statusWriter.js';
 import { cleanupSchemaReplication } from '../reconcilers/schemareplication/cleanup.js';
 import { reconcileSchemaReplication, type Outcome, type ReconcileContext as DomainContext, type ReplicationMetrics } from '../reconcilers/schemareplication/index.js';
+import { resolveEndpoints } from '../reconcilers/schemareplication/observe.js';
 import { SCHEMA_REPLICATIONS } from './kinds.js';
+import { validationDue, type ValidationRunner } from './validation.js';
 
 export const REPLICATION_FINALIZER = 'tenantshift.io/replication-cleanup';
 
@@ -22,6 +24,7 @@ export interface SchemaReplicationControllerDeps {
   metrics: ReplicationMetrics;
   cutovers: Informer<TenantCutover>;
   landingZones: Informer<LandingZone>;
+  validations: ValidationRunner;
 }
 
 export class SchemaReplicationReconciler implements Reconciler<SchemaReplication> {
@@ -44,9 +47,25 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
       obj = await this.deps.finalizers.add(SCHEMA_REPLICATIONS, obj, REPLICATION_FINALIZER);
       outcome = await reconcileSchemaReplication(obj, domain);
     }
-    const { written } = await this.deps.status.update({ resource: SCHEMA_REPLICATIONS, object: obj, status: outcome.status as Record<string, unknown> });
+    const validation = this.deps.validations.current(ctx.key) ?? outcome.status.validation;
+    const status = { ...outcome.status, ...(validation ? { validation } : {}) };
+    const { written } = await this.deps.status.update({ resource: SCHEMA_REPLICATIONS, object: obj, status: status as Record<string, unknown> });
     if (written) ctx.log.info('Status updated', { phase: outcome.status.phase, tablesReady: outcome.status.tables?.ready, lagBytes: outcome.status.lag?.bytes });
+    await this.startValidationIfDue(obj, outcome, domain, ctx.key);
     return { requeueAfterMs: outcome.requeueAfterMs };
+  }
+
+  /** Validation compares live data: only a Ready object is worth comparing (copies in progress differ). */
+  private async startValidationIfDue(obj: SchemaReplication, outcome: Outcome, domain: DomainContext, key: string): Promise<void> {
+    const ready = outcome.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    const due = validationDue({ ...obj, status: { ...(obj.status ?? {}), ...(this.deps.validations.current(key) ? { validation: this.deps.validations.current(key) } : {}) } }, Date.now());
+    if (!ready || !due.due || this.deps.validations.isRunning(key)) return;
+    try {
+      const endpoints = await resolveEndpoints(obj, domain.kube);
+      this.deps.validations.start(obj, due.token, endpoints, outcome.status.phase === 'TargetServing');
+    } catch {
+      // The next reconcile reports why the endpoints cannot be resolved.
+    }
   }
 
   private domainContext(obj: SchemaReplication): DomainContext {

@@ -3,7 +3,7 @@
 // preconditions, reverse path, switch.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ConditionTypes, setCondition, type ConditionType, type SchemaReplication, type Side, type TenantCutover, type TenantCutoverStatus } from '../../api/index.js';
+import { ConditionTypes, parseDurationMs, setCondition, type ConditionType, type SchemaReplication, type Side, type TenantCutover, type TenantCutoverStatus } from '../../api/index.js';
 import { inventory, publishedTables } from '../../postgres/catalog.js';
 import { conninfo } from '../../postgres/connection.js';
 import { readGrants, revokeWrites, type SavedGrant } from '../../postgres/fence.js';
@@ -290,6 +290,16 @@ async function preconditionFailure(input: {
   const ready = rs?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') return { reason: 'ReplicationNotReady', message: `SchemaReplication ${input.replication.metadata.name} is not Ready: ${ready?.message ?? 'no status yet'}` };
   if (rs?.conditions?.some((c) => c.type === ConditionTypes.SchemaDrift && c.status === 'True')) return { reason: 'SchemaDrift', message: 'the source schema differs from the target; the SchemaReplication must match first' };
+  const within = input.obj.spec.requireValidationWithin;
+  if (within) {
+    const v = rs?.validation;
+    const age = v?.finishedAt ? Date.now() - Date.parse(v.finishedAt) : Number.POSITIVE_INFINITY;
+    if (v?.result !== 'identical' || age > parseDurationMs(within)) {
+      const name = input.replication.metadata.name;
+      const last = v ? `${v.result ?? v.state}${v.finishedAt ? ` from ${v.finishedAt}` : ''}` : 'missing';
+      return { reason: 'ValidationRequired', message: `spec.requireValidationWithin is ${within} but the last validation of SchemaReplication ${name} is ${last}; request one: kubectl annotate schemareplication ${name} tenantshift.io/validate=$(date +%s) --overwrite` };
+    }
+  }
   const gate = input.obj.spec.maxLagBytes;
   if (gate !== undefined && (rs?.lag?.bytes ?? 0) > gate) return { reason: 'LagAboveGate', message: `replication lag ${rs?.lag?.bytes} bytes is above spec.maxLagBytes ${gate}` };
   if (!input.ownership.ok) return { reason: 'RouteAgentsNotReady', message: input.ownership.message };

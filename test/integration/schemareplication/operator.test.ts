@@ -96,6 +96,17 @@ describe('SchemaReplication through the operator (real kube-apiserver, PostgreSQ
       assert.ok((o.status?.tables?.total ?? 0) >= 2);
       assert.equal(o.status?.observedGeneration, o.metadata.generation);
     }
+    // On request, a row-by-row validation runs beside the loop and reports in status, under load.
+    await api.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: 'tenant-a', body: { metadata: { annotations: { 'tenantshift.io/validate': 'first' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const validated = await until('tenant-a validation', async () => {
+      const v = (await get('tenant-a')).status?.validation;
+      return v?.state === 'Done' && v.requestToken === 'first' ? v : undefined;
+    }, 120_000);
+    assert.equal(validated.result, 'identical', JSON.stringify(validated.firstDifferences));
+    assert.ok((validated.rowsCompared ?? 0) >= 5000);
     const metrics = await metricsText(operator as OperatorProcess);
     for (const t of TENANTS) assert.match(metrics, new RegExp(`tenantshift_replication_lag_bytes\\{namespace="${ns}",name="${t.name}"\\}`));
 

@@ -1,0 +1,109 @@
+// bench/initial-copy, our method: SchemaReplication objects driven through reconcileSchemaReplication
+// directly (fixed Kubernetes answers, as in the engine tests), timed from the first reconcile until
+// Ready=True with post-data applied to every schema; cleanup drops subscriptions, slots, publications.
+import type { SchemaReplication } from '../../src/api/index.js';
+import type { ConnectionInfo } from '../../src/postgres/connection.js';
+import { cleanupSchemaReplication } from '../../src/reconcilers/schemareplication/cleanup.js';
+import { reconcileSchemaReplication, type Outcome, type ReconcileContext } from '../../src/reconcilers/schemareplication/index.js';
+
+export interface ObjectTimes {
+  name: string;
+  /** Seconds from the start: schema DDL copied and subscription created (end of the first pass). */
+  subscribed: number;
+  /** Start of the pass that found every table ready and applied post-data. */
+  tablesReady: number;
+  /** Duration of that pass (post-data plus one observation). */
+  postData: number;
+  ready: number;
+  passes: number;
+}
+
+function secretData(info: ConnectionInfo): Record<string, string> {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  return { host: b64(info.host), port: b64(String(info.port)), dbname: b64(info.dbname), user: b64(info.user), password: b64(info.password), sslmode: b64(info.sslmode) };
+}
+
+export function context(source: ConnectionInfo, target: ConnectionInfo): ReconcileContext {
+  const secrets: Record<string, Record<string, string>> = { src: secretData(source), tgt: secretData(target) };
+  return {
+    kube: {
+      readSecretData: async (_ns, name) => secrets[name],
+      landingZoneSecretName: async () => ({ notReadyMessage: 'no LandingZone here' }),
+      referencingCutover: async () => undefined,
+      cutoverInCharge: async () => undefined,
+    },
+    events: { normal: () => undefined, warning: () => undefined },
+    metrics: { record: () => undefined, forget: () => undefined },
+    now: () => new Date(),
+  };
+}
+
+export function object(namespace: string, name: string, schemas: string[]): SchemaReplication {
+  return {
+    apiVersion: 'tenantshift.io/v1alpha1',
+    kind: 'SchemaReplication',
+    metadata: { name, namespace, generation: 1, uid: name },
+    spec: { tenant: name, source: { secretRef: { name: 'src' } }, target: { secretRef: { name: 'tgt' } }, schemas },
+  } as SchemaReplication;
+}
+
+const done = (obj: SchemaReplication, o: Outcome): boolean =>
+  (o.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false) &&
+  obj.spec.schemas.every((s) => o.status.postDataSchemas?.includes(s));
+
+/** Reconciles one object every `pollMs` (status carried over) until done; times its milestones. */
+async function converge(obj: SchemaReplication, ctx: ReconcileContext, started: bigint, pollMs: number, deadline: number, abort: { stop: boolean }): Promise<ObjectTimes> {
+  const since = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+  const times: ObjectTimes = { name: obj.metadata.name as string, subscribed: NaN, tablesReady: NaN, postData: NaN, ready: NaN, passes: 0 };
+  for (;;) {
+    if (abort.stop) throw new Error(`${times.name}: stopped, another object failed`);
+    const passStart = since();
+    const before = obj.status?.postDataSchemas?.length ?? 0;
+    const o = await reconcileSchemaReplication(obj, ctx);
+    obj.status = o.status;
+    times.passes += 1;
+    if (Number.isNaN(times.subscribed) && o.status.subscriptionOid !== undefined) times.subscribed = since();
+    if ((o.status.postDataSchemas?.length ?? 0) > before) {
+      times.tablesReady = passStart;
+      times.postData = since() - passStart;
+    }
+    if (done(obj, o)) {
+      times.ready = since();
+      return times;
+    }
+    const ready = o.status.conditions?.find((c) => c.type === 'Ready');
+    if (o.status.phase === 'Blocked') throw new Error(`${times.name} is blocked: ${ready?.reason}: ${ready?.message}`);
+    if (Date.now() > deadline) throw new Error(`${times.name} not ready in time: phase ${o.status.phase}, ${ready?.reason}: ${ready?.message}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** All objects reconciled concurrently (as the operator would); wall time until the last is done. */
+export async function initialCopy(objects: SchemaReplication[], ctx: ReconcileContext, pollMs: number, timeoutMs: number): Promise<{ seconds: number; objects: ObjectTimes[] }> {
+  const started = process.hrtime.bigint();
+  const deadline = Date.now() + timeoutMs;
+  // allSettled: no reconcile may still be running when cleanup starts.
+  const abort = { stop: false };
+  const run = (o: SchemaReplication): Promise<ObjectTimes> =>
+    converge(o, ctx, started, pollMs, deadline, abort).catch((err: unknown) => {
+      abort.stop = true;
+      throw err;
+    });
+  const settled = await Promise.allSettled(objects.map(run));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return { seconds, objects: settled.map((r) => (r as PromiseFulfilledResult<ObjectTimes>).value) };
+}
+
+/** Deletion as the operator runs it (deletionPolicy Retain): subscription, slots, publication. */
+export async function cleanup(objects: SchemaReplication[], ctx: ReconcileContext): Promise<void> {
+  for (const obj of objects) {
+    for (let i = 0; i < 30; i++) {
+      const o = await cleanupSchemaReplication(obj, ctx);
+      obj.status = o.status;
+      if (o.finalizerDone) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

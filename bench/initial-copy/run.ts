@@ -47,6 +47,7 @@ async function main(): Promise<number> {
     await admin(server, `CREATE DATABASE ${pg.escapeIdentifier(dbname)}${template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : ''}`);
     created.push([server, dbname, role]);
   };
+  let oursStarted = false;
   try {
     // One generated source database, cloned for the other method: both read identical, vacuumed data.
     await create(srcServer, db.ours, 'source');
@@ -71,6 +72,7 @@ async function main(): Promise<number> {
     const dump = await dumpRestore(on(srcServer, db.dump), on(tgtServer, db.dump), schemas, JOBS);
     console.log(`Ours: ${objects.length} SchemaReplication object(s), reconciled every ${POLL_MS} ms until Ready with post-data applied`);
     await checkpoint();
+    oursStarted = true;
     const ours = await initialCopy(objects, ctx, POLL_MS, TIMEOUT_MS);
 
     const bad = [
@@ -95,7 +97,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
-    await cleanup(objects, ctx).catch((err: unknown) => console.error(`bench/initial-copy: cleanup: ${(err as Error).message}`));
+    if (oursStarted) await cleanup(objects, ctx).catch((err: unknown) => console.error(`bench/initial-copy: cleanup: ${(err as Error).message}`));
     // Targets first: a subscription left behind would hold its slot on the source.
     for (const [server, dbname, role] of [...created].sort((a, b) => (a[2] === b[2] ? 0 : a[2] === 'target' ? -1 : 1))) {
       await dropDatabase(server, dbname, role);

@@ -301,6 +301,7 @@ export const SchemaReplicationStatusSchema = Type.Object(
         { description: 'The last row-by-row validation of the tenant schemas (requested with the tenantshift.io/validate annotation or by spec.validationInterval).' },
       ),
     ),
+    sourceServer: Type.Optional(Type.String({ description: 'host:port of the source server (no credentials): initial copies are limited per source.', maxLength: 300 })),
     publicationName: Type.Optional(pgName('Name of the publication on the source.')),
     slotName: Type.Optional(pgName('Name of the logical replication slot on the source.')),
     subscriptionName: Type.Optional(pgName('Name of the subscription on the target.')),

@@ -54,6 +54,7 @@ async function runUntilSignal(kc: KubeConfig, config: OperatorConfig, log: Logge
   registerControllers(manager, {
     routeAgentToken: process.env.TENANTSHIFT_ROUTE_AGENT_TOKEN ?? '',
     ...(process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE ? { routeAgentNamespace: process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE } : {}),
+    ...(Number(process.env.TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE) > 0 ? { maxInitialCopiesPerSource: Number(process.env.TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE) } : {}),
   });
   try {
     await manager.start();

@@ -19,6 +19,8 @@ export interface ControllerSettings {
   routeAgentToken: string;
   /** Where the route agents' heartbeat Leases live (default: the operator's lease namespace). */
   routeAgentNamespace?: string;
+  /** Initial copies that may run at once against one source server; more wait (waves). */
+  maxInitialCopiesPerSource?: number;
 }
 
 export function registerControllers(manager: Manager, settings: ControllerSettings): void {
@@ -39,6 +41,8 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       cutovers,
       landingZones,
       validations: new ValidationRunner({ core, status: manager.status, events: manager.events, replications, log: manager.log }),
+      replications,
+      maxInitialCopiesPerSource: settings.maxInitialCopiesPerSource ?? 4,
     }),
   });
   // A cutover's move changes who owns the forward path: its SchemaReplication looks again at once.

@@ -25,6 +25,9 @@ export interface SchemaReplicationControllerDeps {
   cutovers: Informer<TenantCutover>;
   landingZones: Informer<LandingZone>;
   validations: ValidationRunner;
+  replications: Informer<SchemaReplication>;
+  /** Concurrent initial copies per source server (TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE, default 4). */
+  maxInitialCopiesPerSource: number;
 }
 
 export class SchemaReplicationReconciler implements Reconciler<SchemaReplication> {
@@ -99,6 +102,13 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
       },
       events: { normal: record('Normal'), warning: record('Warning') },
       metrics: this.deps.metrics,
+      initialCopies: {
+        limit: this.deps.maxInitialCopiesPerSource,
+        running: (server) =>
+          this.deps.replications
+            .list()
+            .filter((r) => r.metadata?.uid !== obj.metadata.uid && r.status?.sourceServer === server && (r.status?.phase === 'Syncing' || r.status?.phase === 'CopyingSchema')).length,
+      },
       now: () => new Date(),
     };
   }

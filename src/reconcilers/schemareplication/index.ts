@@ -30,6 +30,8 @@ export interface ReconcileContext {
   };
   events: ReplicationEvents;
   metrics: ReplicationMetrics;
+  /** Initial copies running against a source server (other objects); new ones wait while at the limit. */
+  initialCopies?: { running(sourceServer: string): number; limit: number };
   now(): Date;
 }
 
@@ -163,6 +165,13 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
     await alignPublication(s.source, s.names.publication, published, { entries: [sentinelPublicationEntry(spec.tenant)], tables: [sentinel] });
   }
   const action = subscriptionAction(obs.subscription, published.length > 0 ? [...published, sentinel] : [], spec.suspend ?? false);
+  // A hundred objects applied at once copy in waves: each initial copy is table-sync workers and slots on the source.
+  const sourceServer = `${s.sourceInfo.host}:${s.sourceInfo.port}`;
+  status.sourceServer = sourceServer;
+  if (action.kind === 'create' && ctx.initialCopies && ctx.initialCopies.running(sourceServer) >= ctx.initialCopies.limit) {
+    const summary: Summary = { phase: 'Pending', ready: false, reason: 'WaitingForCopySlot', message: `${ctx.initialCopies.limit} initial copies already run against ${sourceServer}; this one starts when one finishes` };
+    return finish(obj, status, ctx, summary, WHILE_SYNCING_MS * 3);
+  }
   if (action.kind !== 'none') {
     await applySubscriptionAction({ target: s.target, action, names: s.names, sourceInfo: s.sourceInfo });
     ctx.events.normal(SUBSCRIPTION_EVENTS[action.kind].reason, `${SUBSCRIPTION_EVENTS[action.kind].message} (${s.names.subscription})`);

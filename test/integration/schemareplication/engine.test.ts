@@ -184,6 +184,21 @@ describe('SchemaReplication engine (real PostgreSQL)', function () {
     assert.deepEqual(await slotsOf(db), []);
   });
 
+  it('waits for a copy slot when the source already runs its limit of initial copies', async () => {
+    await withConnection(db.source, (c) => createTenant(c, { schemas: ['tenant_w_wallet'], accounts: 5 }));
+    let running = 4;
+    const ctx = { ...context(db, { events: [] }), initialCopies: { limit: 4, running: () => running } };
+    const obj = object('tenant-w', ['tenant_w_wallet']);
+    const waiting = await reconcileSchemaReplication(obj, ctx);
+    assert.equal(readyReason(waiting), 'WaitingForCopySlot');
+    assert.match(waiting.status.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /4 initial copies already run/);
+    assert.deepEqual(await slotsOf(db), [], 'a waiting object must not start its copy');
+    running = 3;
+    obj.status = waiting.status;
+    await converge(obj, ctx, isReady);
+    assert.equal((await cleanupSchemaReplication(obj, ctx)).finalizerDone, true);
+  });
+
   it('leaves no slot behind when deleted during the initial copy', async () => {
     await withConnection(db.source, (c) => createTenant(c, { schemas: ['tenant_d_wallet', 'tenant_d_games'], accounts: 10, rounds: 300_000 }));
     const ctx = context(db, { events: [] });

@@ -22,6 +22,19 @@ export type Side = (typeof SIDES)[number];
 
 const timestamp = (description: string) => Type.String({ description, format: 'date-time' });
 
+/** Table ACLs saved before a fence revoked write privileges. */
+const grantList = (description: string) =>
+  Type.Array(
+    Type.Object(
+      {
+        table: Type.String({ description: 'Qualified, quoted table name.', maxLength: 300 }),
+        acl: Type.Optional(Type.String({ description: 'The table ACL before the fence (absent: owner defaults).', maxLength: 8192 })),
+      },
+      { description: 'One table and its ACL.' },
+    ),
+    { description, maxItems: 5000 },
+  );
+
 export const TenantCutoverSpecSchema = Type.Object(
   {
     replicationRef: localRef(
@@ -230,16 +243,7 @@ export const TenantCutoverStatusSchema = Type.Object(
       ),
     ),
     savedTargetGrants: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            table: Type.String({ description: 'Qualified, quoted table name.', maxLength: 300 }),
-            acl: Type.Optional(Type.String({ description: 'The table ACL before the fence (absent: owner defaults).', maxLength: 8192 })),
-          },
-          { description: 'One table and its ACL.' },
-        ),
-        { description: 'Target table ACLs saved when a rollback fenced the target; restored on the next switch.', maxItems: 5000 },
-      ),
+      grantList('Target table ACLs saved when a rollback fenced the target; restored on the next switch.'),
     ),
     rehearsedGeneration: Type.Optional(
       Type.Integer({ description: 'The generation whose spec.rehearse was carried out.', format: 'int64', minimum: 0 }),
@@ -261,16 +265,7 @@ export const TenantCutoverStatusSchema = Type.Object(
     moveId: Type.Optional(Type.String({ description: 'Identifier of the move in progress or last made.', maxLength: 64 })),
     lastAbortReason: Type.Optional(Type.String({ description: 'Why the last move was aborted (the source kept serving).', maxLength: 1024 })),
     savedGrants: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            table: Type.String({ description: 'Qualified, quoted table name.', maxLength: 300 }),
-            acl: Type.Optional(Type.String({ description: 'The table ACL before the fence (absent: owner defaults).', maxLength: 8192 })),
-          },
-          { description: 'One table and its ACL.' },
-        ),
-        { description: 'Source table ACLs saved before write privileges were revoked; restored on rollback.', maxItems: 5000 },
-      ),
+      grantList('Source table ACLs saved before write privileges were revoked; restored on rollback.'),
     ),
     sequences: Type.Optional(
       Type.Array(

@@ -31,7 +31,7 @@ export async function ensureBinaries(): Promise<Binaries> {
   const motoReady = (): boolean => existsSync(join(motoDir, COMPLETE_MARKER));
   if (existsSync(bins.kubeApiserver) && existsSync(bins.kubectl) && existsSync(bins.etcd) && motoReady()) return bins;
   mkdirSync(cache, { recursive: true });
-  await withLock(join(cache, 'build.lock'), async () => {
+  await withLock(join(cache, 'build.lock'), 'tenantshift build', async () => {
     if (!existsSync(bins.etcd)) await buildEtcd(etcdDir);
     if (!existsSync(bins.kubeApiserver) || !existsSync(bins.kubectl)) await buildControlPlane(cp);
     if (!motoReady()) await buildMotoVenv(motoDir);
@@ -90,12 +90,12 @@ async function buildMotoVenv(outDir: string): Promise<void> {
   writeFileSync(join(outDir, COMPLETE_MARKER), new Date().toISOString());
 }
 
-function publish(tmp: string, outDir: string): void {
+export function publish(tmp: string, outDir: string): void {
   rmSync(outDir, { recursive: true, force: true });
   renameSync(tmp, outDir);
 }
 
-function goBuild(moduleDir: string, args: string[]): Promise<void> {
+export function goBuild(moduleDir: string, args: string[]): Promise<void> {
   return run('go', ['build', ...args], moduleDir, { ...process.env, CGO_ENABLED: '0' });
 }
 
@@ -117,7 +117,7 @@ function run(command: string, args: string[], cwd: string | undefined, env: Node
 }
 
 /** A lock directory holding the owner's pid; a lock whose owner died is taken over. */
-async function withLock(lockDir: string, work: () => Promise<void>): Promise<void> {
+export async function withLock(lockDir: string, what: string, work: () => Promise<void>): Promise<void> {
   let waited = false;
   for (;;) {
     try {
@@ -131,7 +131,7 @@ async function withLock(lockDir: string, work: () => Promise<void>): Promise<voi
         rmSync(lockDir, { recursive: true, force: true });
         continue;
       }
-      if (!waited) say(`Waiting for another tenantshift build (pid ${owner || '?'}) to finish`);
+      if (!waited) say(`Waiting for another ${what} (pid ${owner || '?'}) to finish`);
       waited = true;
       await sleep(1000);
     }

@@ -60,6 +60,45 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
     });
   }
 
+  for (const point of ['Drained', 'RouteRecorded']) {
+    it(`finishes or undoes a rollback when the operator is killed at ${point}, losing nothing`, async () => {
+      const t = await tenantFixture(`tcrb${point.toLowerCase().slice(0, 5)}`, 20);
+      try {
+        const first = await t.startOperator('rollback-op');
+        await t.createReplication();
+        await t.createCutover({ maxWritePause: `${BUDGET_MS}ms`, approved: true, retry: { attempts: 3, backoff: '1s' } });
+        await t.waitCutover('the route to be owned', (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
+        const traffic = new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 4, thinkMs: 2 }).start();
+        await t.waitCutover('the switch', (c) => c.status?.activeSide === 'target' && !c.status?.step);
+        first.child.kill('SIGKILL');
+        await first.exited;
+        const doomed = await t.startOperator('rollback-op', { TENANTSHIFT_FAILPOINT: point });
+        await until('traffic on the target', () => traffic.count > 100, 60_000);
+        await t.patchCutover({ rollback: true });
+        const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
+        assert.notEqual(code, 'alive', `the operator never reached ${point} of the rollback`);
+        await t.startOperator('rollback-op');
+        await t.waitCutover('the rollback to complete after the restart', (c) => c.status?.activeSide === 'source' && !c.status?.step);
+        const at = traffic.count;
+        await until('traffic on the source', () => traffic.count > at + 100, 60_000);
+        const report = await traffic.stop();
+        console.log(`      rollback killed at ${point}: max client wait ${report.maxLatencyMs} ms`);
+        assert.ok(report.maxLatencyMs < CLIENT_WAIT_BOUND_MS, `a client waited ${report.maxLatencyMs} ms`);
+        assert.deepEqual(report.failures.slice(0, 3), [], `${report.failures.length} client transaction(s) failed`);
+        const expected = await withConnection(t.db.source, (c) => checkInvariants(c, t.wallet, report.acknowledged));
+        assert.deepEqual(expected, {
+          totalBalance: `${1000 * t.accounts}.00`, ledgerRows: 2 * report.acknowledged.length, distinctTransfers: report.acknowledged.length,
+          duplicateLedgerIds: 0, accountsNotMatchingLedger: 0, missingAcknowledged: 0, unacknowledgedPresent: 0,
+        });
+        await until('the target to catch up through forward replication', async () =>
+          withConnection(t.db.target, async (c) => (await checkInvariants(c, t.wallet, report.acknowledged)).ledgerRows === expected.ledgerRows), 60_000);
+        assert.deepEqual(await withConnection(t.db.target, (c) => checkInvariants(c, t.wallet, report.acknowledged)), expected);
+      } finally {
+        await t.dispose();
+      }
+    });
+  }
+
   it('aborts when a transaction outlives the budget: clients wait at most the budget, the source serves, the retry succeeds', async () => {
     const t = await tenantFixture('tcabort', 20);
     try {

@@ -83,16 +83,16 @@ export async function initialCopy(objects: SchemaReplication[], ctx: ReconcileCo
   const started = process.hrtime.bigint();
   const deadline = Date.now() + timeoutMs;
   // allSettled: no reconcile may still be running when cleanup starts.
-  const abort = { stop: false };
+  const abort: { stop: boolean; first?: unknown } = { stop: false };
   const run = (o: SchemaReplication): Promise<ObjectTimes> =>
     converge(o, ctx, started, pollMs, deadline, abort).catch((err: unknown) => {
+      if (!abort.stop) abort.first = err;
       abort.stop = true;
       throw err;
     });
   const settled = await Promise.allSettled(objects.map(run));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  if (abort.stop) throw abort.first;
   return { seconds, objects: settled.map((r) => (r as PromiseFulfilledResult<ObjectTimes>).value) };
 }
 

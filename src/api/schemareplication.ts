@@ -301,6 +301,9 @@ export const SchemaReplicationStatusSchema = Type.Object(
         { description: 'The last row-by-row validation of the tenant schemas (requested with the tenantshift.io/validate annotation or by spec.validationInterval).' },
       ),
     ),
+    bytesCopied: Type.Optional(
+      Type.Integer({ description: 'Bytes the initial copy has put on the target: finished tables plus the running table-sync COPYs.', format: 'int64', minimum: 0 }),
+    ),
     sourceServer: Type.Optional(Type.String({ description: 'host:port of the source server (no credentials): initial copies are limited per source.', maxLength: 300 })),
     publicationName: Type.Optional(pgName('Name of the publication on the source.')),
     slotName: Type.Optional(pgName('Name of the logical replication slot on the source.')),
@@ -335,6 +338,8 @@ export const SchemaReplicationDefinition: KindDefinition = {
     { name: 'Total', type: 'integer', jsonPath: '.status.tables.total', description: 'Tables in the schemas.', priority: 1 },
     { name: 'Lag-Bytes', type: 'integer', jsonPath: '.status.lag.bytes', description: 'WAL bytes behind the source.' },
     { name: 'Lag-Seconds', type: 'integer', jsonPath: '.status.lag.seconds', description: 'Seconds behind the source.', priority: 1 },
+    { name: 'Copied-Bytes', type: 'integer', jsonPath: '.status.bytesCopied', description: 'Bytes of the initial copy on the target.', priority: 1 },
+    { name: 'Validation', type: 'string', jsonPath: '.status.validation.result', description: 'Result of the last row-by-row validation.', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

@@ -93,6 +93,20 @@ export async function readSubscription(target: pg.Client, subscription: string):
   };
 }
 
+/**
+ * Bytes the initial copy has put on the target: the size of every table that finished copying plus
+ * what the running table-sync COPYs have processed (pg_stat_progress_copy).
+ */
+export async function copiedBytes(target: pg.Client, subscriptionOid: number): Promise<number> {
+  const res = await target.query<{ bytes: string }>(
+    `SELECT (COALESCE((SELECT sum(pg_total_relation_size(srrelid)) FROM pg_subscription_rel WHERE srsubid = $1 AND srsubstate IN ('f', 's', 'r')), 0)
+           + COALESCE((SELECT sum(p.bytes_processed) FROM pg_stat_progress_copy p
+                        WHERE p.relid IN (SELECT srrelid FROM pg_subscription_rel WHERE srsubid = $1 AND srsubstate IN ('i', 'd'))), 0))::text AS bytes`,
+    [subscriptionOid],
+  );
+  return Number(res.rows[0]?.bytes ?? 0);
+}
+
 export async function createSubscription(target: pg.Client, opts: { subscription: string; conninfo: string; publication: string; slot: string; enabled: boolean }): Promise<void> {
   // CREATE SUBSCRIPTION with create_slot cannot run inside a transaction block: one statement alone.
   await target.query(createSubscriptionSql(opts));

@@ -6,7 +6,7 @@ import { ConditionTypes, setCondition, type Condition, type SchemaReplication, t
 import { replicationNames } from '../../postgres/names.js';
 import { evaluatePreflight } from '../../postgres/preflight.js';
 import { ensureSentinel, SENTINEL_SCHEMA, SENTINEL_TABLE, sentinelPublicationEntry } from '../../postgres/sentinel.js';
-import { alignPublication, readSlot, readSubscription, tableProgress } from '../../postgres/replication.js';
+import { alignPublication, copiedBytes, readSlot, readSubscription, tableProgress } from '../../postgres/replication.js';
 import { observe, openConnection, ObservationError, resolveEndpoints, type KubeReader, type Observed } from './observe.js';
 import { detectDrift, schemasReadyForPostData, schemasToCopy, subscriptionAction, summarize, tablesNeedingFullIdentity, tablesToPublish, type Summary } from './plan.js';
 import { applyAdditiveDrift, applySubscriptionAction, copyPostData, copySchemaDefinitions, ensureReplicaIdentityFull } from './steps.js';
@@ -198,7 +198,7 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
   status = {
     ...status,
     postDataSchemas: [...postDataDone, ...due],
-    ...(sub ? { subscriptionOid: sub.oid } : {}),
+    ...(sub ? { subscriptionOid: sub.oid, bytesCopied: await copiedBytes(s.target, sub.oid) } : {}),
     lag,
     tables: { total: progress.total, ready: progress.ready, copying: progress.copying },
     slot: { exists: slot.exists, active: slot.active, retainedBytes: slot.retainedBytes },

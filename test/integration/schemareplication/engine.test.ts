@@ -91,6 +91,7 @@ describe('SchemaReplication engine (real PostgreSQL)', function () {
     const done = await converge(obj, ctx, isReady);
     assert.equal(done.status.tables?.total, 3);
     assert.equal(done.status.tables?.ready, 3);
+    assert.ok((done.status.bytesCopied ?? 0) > 100_000, `bytesCopied ${done.status.bytesCopied}`);
 
     await withConnection(db.source, (c) => transfer(c, 'tenant_a_wallet', 1, 2, '10.50', '00000000-0000-0000-0000-000000000001'));
     await converge(obj, ctx, () => false, 1).catch(() => undefined);

@@ -16,6 +16,8 @@ export interface ObjectTimes {
   postData: number;
   ready: number;
   passes: number;
+  /** Reconciles that threw and were retried. */
+  errors: string[];
 }
 
 function secretData(info: ConnectionInfo): Record<string, string> {
@@ -54,12 +56,23 @@ const done = (obj: SchemaReplication, o: Outcome): boolean =>
 /** Reconciles one object every `pollMs` (status carried over) until done; times its milestones. */
 async function converge(obj: SchemaReplication, ctx: ReconcileContext, started: bigint, pollMs: number, deadline: number, abort: { stop: boolean }): Promise<ObjectTimes> {
   const since = (): number => Number(process.hrtime.bigint() - started) / 1e9;
-  const times: ObjectTimes = { name: obj.metadata.name as string, subscribed: NaN, tablesReady: NaN, postData: NaN, ready: NaN, passes: 0 };
+  const times: ObjectTimes = { name: obj.metadata.name as string, subscribed: NaN, tablesReady: NaN, postData: NaN, ready: NaN, passes: 0, errors: [] };
+  let failures = 0;
   for (;;) {
     if (abort.stop) throw new Error(`${times.name}: stopped, another object failed`);
     const passStart = since();
     const before = obj.status?.postDataSchemas?.length ?? 0;
-    const o = await reconcileSchemaReplication(obj, ctx);
+    let o: Outcome;
+    try {
+      o = await reconcileSchemaReplication(obj, ctx);
+    } catch (err) {
+      // The operator retries a failed reconcile with backoff; so do we, a few times in a row.
+      times.errors.push(`${since().toFixed(2)} s: ${(err as Error).message}`);
+      if (++failures > 5) throw err;
+      await new Promise((r) => setTimeout(r, pollMs));
+      continue;
+    }
+    failures = 0;
     obj.status = o.status;
     times.passes += 1;
     if (Number.isNaN(times.subscribed) && o.status.subscriptionOid !== undefined) times.subscribed = since();

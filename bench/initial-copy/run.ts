@@ -90,6 +90,7 @@ async function main(): Promise<number> {
     console.log(`\npg_dump ${s2(dump.dumpSeconds)} s (${(dump.dumpBytes / 1e6).toFixed(0)} MB directory), pg_restore ${s2(dump.restoreSeconds)} s`);
     for (const o of ours.objects) {
       console.log(`${o.name}: DDL + subscription by ${s2(o.subscribed)} s, tables ready by ${s2(o.tablesReady)} s, post-data pass ${s2(o.postData)} s, Ready at ${s2(o.ready)} s (${o.passes} passes)`);
+      for (const err of o.errors) console.log(`  reconcile failed and was retried at ${err}`);
     }
     if (bad.length > 0) {
       console.error(`\nbench/initial-copy: row counts differ:\n  ${bad.join('\n  ')}`);

@@ -1,5 +1,4 @@
-// bench/initial-copy data: the generated estate (per tenant a wallet and a games schema with bulk
-// ledger and rounds rows), database helpers, and the per-table row counts both methods are checked by.
+// bench/initial-copy data: the generated multi-tenant estate, database helpers and per-table row counts.
 import pg from 'pg';
 import { createTenant } from '../../src/devstack/estate.js';
 import { withClient, type ConnectionInfo } from '../../src/postgres/connection.js';

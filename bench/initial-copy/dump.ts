@@ -1,5 +1,4 @@
-// bench/initial-copy baseline: pg_dump -Fd -j N of the schemas into a directory, then pg_restore -j N
-// of that directory into an empty database on the target; each step timed on its own.
+// bench/initial-copy baseline: pg_dump -Fd -j N of the schemas, then pg_restore -j N into an empty target database.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

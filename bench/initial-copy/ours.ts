@@ -1,6 +1,4 @@
-// bench/initial-copy, our method: SchemaReplication objects driven through reconcileSchemaReplication
-// directly (fixed Kubernetes answers, as in the engine tests), timed from the first reconcile until
-// Ready=True with post-data applied to every schema; cleanup drops subscriptions, slots, publications.
+// bench/initial-copy, ours: SchemaReplication objects driven through the reconciler until Ready with post-data applied.
 import type { SchemaReplication } from '../../src/api/index.js';
 import type { ConnectionInfo } from '../../src/postgres/connection.js';
 import { cleanupSchemaReplication } from '../../src/reconcilers/schemareplication/cleanup.js';

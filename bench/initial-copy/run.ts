@@ -1,7 +1,4 @@
-// bench/initial-copy: our initial copy (SchemaReplication: DDL, logical-replication table sync,
-// post-data) against pg_dump -Fd -j N | pg_restore -j N of the same schemas in the same run, each in
-// fresh databases on both servers; prints seconds, rows/s and the ratio; fails on a row-count mismatch.
-// Needs a running local stack: eval "$(tenantshift dev env --state-dir DIR)" sets SOURCE_URL and TARGET_URL.
+// bench/initial-copy: our initial copy vs pg_dump -Fd -j N | pg_restore -j N of the same schemas (needs SOURCE_URL, TARGET_URL).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { connectionFromUrl } from '../../src/cli/validate.js';

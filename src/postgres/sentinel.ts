@@ -20,7 +20,17 @@ export function sentinelPublicationEntry(tenant: string): string {
 }
 
 export async function ensureSentinel(client: pg.Client, tenant?: string): Promise<void> {
-  await client.query(SENTINEL_DDL);
+  // Tenants reconciled at once race on CREATE ... IF NOT EXISTS (a unique violation in the catalog):
+  // the loser finds the object there on its next try.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query(SENTINEL_DDL);
+      break;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt >= 3 || (code !== '23505' && code !== '42P06' && code !== '42P07')) throw err;
+    }
+  }
   if (tenant !== undefined) {
     await client.query(`INSERT INTO ${qualified} (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING`, [tenant]);
   }

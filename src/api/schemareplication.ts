@@ -304,6 +304,7 @@ export const SchemaReplicationStatusSchema = Type.Object(
     bytesCopied: Type.Optional(
       Type.Integer({ description: 'Bytes the initial copy has put on the target: finished tables plus the running table-sync COPYs.', format: 'int64', minimum: 0 }),
     ),
+    targetServingSince: Type.Optional(Type.String({ description: 'When a TenantCutover switched the tenant to the target: a full validation over the reverse replication follows.', format: 'date-time' })),
     sourceServer: Type.Optional(Type.String({ description: 'host:port of the source server (no credentials): initial copies are limited per source.', maxLength: 300 })),
     publicationName: Type.Optional(pgName('Name of the publication on the source.')),
     slotName: Type.Optional(pgName('Name of the logical replication slot on the source.')),

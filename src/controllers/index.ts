@@ -4,6 +4,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { LandingZone, SchemaReplication, TenantCutover } from '../api/index.js';
 import { createCutoverMetrics } from '../observability/cutover-metrics.js';
 import { createReplicationMetrics } from '../observability/replication-metrics.js';
+import { registerValidationMetrics } from '../observability/validation-metrics.js';
 import type { Manager } from '../runtime/manager.js';
 import { RouteAgentClient } from '../routing/client.js';
 import { LANDING_ZONES, SCHEMA_REPLICATIONS, TENANT_CUTOVERS } from './kinds.js';
@@ -29,6 +30,7 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
   const replications = manager.informer<SchemaReplication>(SCHEMA_REPLICATIONS);
   const landingZones = manager.informer<LandingZone>(LANDING_ZONES);
 
+  registerValidationMetrics(manager.metrics.registry, replications);
   const replicationController = manager.addController<SchemaReplication>({
     name: 'schemareplication',
     resource: SCHEMA_REPLICATIONS,

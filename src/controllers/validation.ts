@@ -23,6 +23,11 @@ export function validationDue(obj: SchemaReplication, now: number): { due: boole
   const token = obj.metadata.annotations?.[VALIDATE_ANNOTATION];
   const last = obj.status?.validation;
   if (token && token !== last?.requestToken) return { due: true, token };
+  // After a switch, the full comparison runs again over the reverse replication, unasked.
+  const since = obj.status?.targetServingSince;
+  if (since && last?.state !== 'Running' && (!last?.finishedAt || Date.parse(last.finishedAt) < Date.parse(since))) {
+    return { due: true, ...(last?.requestToken ? { token: last.requestToken } : {}) };
+  }
   const every = obj.spec.validationInterval ? parseDurationMs(obj.spec.validationInterval) : 0;
   if (every > 0 && (!last?.finishedAt || now - Date.parse(last.finishedAt) >= every)) return { due: true, ...(last?.requestToken ? { token: last.requestToken } : {}) };
   return { due: false };

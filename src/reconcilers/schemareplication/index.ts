@@ -70,7 +70,8 @@ export async function reconcileSchemaReplication(obj: SchemaReplication, ctx: Re
       ? { phase: 'TargetServing', ready: true, reason: 'TargetServing', message: `TenantCutover ${cutover.name} switched the tenant: the target serves and the forward path is retired` }
       : { phase: 'TargetServing', ready: false, reason: 'CutoverInProgress', message: `TenantCutover ${cutover.name} is moving the tenant` };
     const conditions = setCondition(base.conditions, { type: ConditionTypes.TargetServing, status: serving ? 'True' : 'False', reason: summary.reason, message: summary.message, observedGeneration: obj.metadata.generation ?? 0 }, ctx.now());
-    return finish(obj, { ...base, conditions }, ctx, summary, WHILE_STREAMING_MS);
+    const since = serving ? (base.targetServingSince ?? ctx.now().toISOString()) : undefined;
+    return finish(obj, { ...base, conditions, ...(since ? { targetServingSince: since } : {}) }, ctx, summary, WHILE_STREAMING_MS);
   }
   let endpoints;
   try {
@@ -115,7 +116,10 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
     replicaIdentityFull: spec.replicaIdentityFull ?? [],
   });
   const blocking = findings.filter((f) => f.blocking);
-  let status: SchemaReplicationStatus = { ...s.base, warnings: findings.filter((f) => !f.blocking).map((f) => f.message) };
+  // Streaming forward again (never switched, or rolled back): the target no longer serves.
+  const previous: SchemaReplicationStatus = { ...s.base };
+  delete previous.targetServingSince;
+  let status: SchemaReplicationStatus = { ...previous, warnings: findings.filter((f) => !f.blocking).map((f) => f.message) };
   if (blocking.length > 0) {
     const summary: Summary = { phase: 'Blocked', ready: false, reason: blocking[0]?.reason as string, message: blocking.map((f) => f.message).join('; ') };
     return blocked(obj, status, ctx, summary, RECHECK_BLOCKED_MS);

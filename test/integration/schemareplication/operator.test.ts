@@ -109,6 +109,7 @@ describe('SchemaReplication through the operator (real kube-apiserver, PostgreSQ
     assert.ok((validated.rowsCompared ?? 0) >= 5000);
     const metrics = await metricsText(operator as OperatorProcess);
     for (const t of TENANTS) assert.match(metrics, new RegExp(`tenantshift_replication_lag_bytes\\{namespace="${ns}",name="${t.name}"\\}`));
+    assert.match(metrics, new RegExp(`tenantshift_validation_identical\\{namespace="${ns}",name="tenant-a"\\} 1`));
 
     writing = false;
     await Promise.all(writers);

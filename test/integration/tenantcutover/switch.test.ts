@@ -103,6 +103,13 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     });
     await assert.rejects(directUpdate('source'), /permission denied/);
     await until('the SchemaReplication to report that the target serves', async () => (await t.replication()).status?.phase === 'TargetServing', 30_000);
+    // Unasked, the full comparison runs again after the switch, over the reverse replication, under traffic.
+    const after = await until('a validation after the switch', async () => {
+      const st = (await t.replication()).status;
+      const v = st?.validation;
+      return v?.state === 'Done' && st?.targetServingSince && Date.parse(v.finishedAt ?? '') > Date.parse(st.targetServingSince) ? v : undefined;
+    }, 120_000);
+    assert.equal(after.result, 'identical', JSON.stringify(after.firstDifferences));
   });
 
   it('withdrawing approval moves nothing and says so; rollback moves back over reverse replication', async () => {

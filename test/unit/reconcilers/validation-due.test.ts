@@ -22,6 +22,10 @@ describe('validationDue', () => {
     assert.equal(validationDue(base({}, { validation: { state: 'Done', finishedAt: '2026-11-25T11:30:00Z' } }, '1h'), now).due, false);
     assert.equal(validationDue(base({}, { validation: { state: 'Done', finishedAt: '2026-11-25T10:59:00Z' } }, '1h'), now).due, true);
   });
+  it('runs once after a switch, over the reverse replication', () => {
+    assert.equal(validationDue(base({}, { targetServingSince: '2026-11-25T11:50:00Z', validation: { state: 'Done', finishedAt: '2026-11-25T11:00:00Z' } }), now).due, true);
+    assert.equal(validationDue(base({}, { targetServingSince: '2026-11-25T11:50:00Z', validation: { state: 'Done', finishedAt: '2026-11-25T11:55:00Z' } }), now).due, false);
+  });
   it('never runs without a request or a schedule', () => {
     assert.equal(validationDue(base(), now).due, false);
   });

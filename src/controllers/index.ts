@@ -9,6 +9,7 @@ import type { Manager } from '../runtime/manager.js';
 import { RouteAgentClient } from '../routing/client.js';
 import { LANDING_ZONES, SCHEMA_REPLICATIONS, TENANT_CUTOVERS } from './kinds.js';
 import { AwsClientFactory, awsClientOptionsFromEnv, createAwsMetrics } from '../aws/index.js';
+import { SecretsManagerPasswords } from '../aws/secretsmanager.js';
 import { RdsTrustStore } from '../aws/truststore.js';
 import { LandingZoneReconciler } from './landingzone.js';
 import { SchemaReplicationReconciler } from './schemareplication.js';
@@ -74,6 +75,7 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       events: manager.events,
       aws: new AwsClientFactory({ ...awsClientOptionsFromEnv(process.env), metrics: createAwsMetrics(manager.metrics.registry) }),
       trustStore: new RdsTrustStore(),
+      managedPasswords: new SecretsManagerPasswords(awsClientOptionsFromEnv(process.env)),
     }),
   });
 }

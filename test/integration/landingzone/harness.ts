@@ -7,6 +7,8 @@ import { CreateTransitGatewayCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import type { LandingZone, LandingZoneSpec } from '../../../src/api/index.js';
 import { AwsClientFactory, type AwsCallRecord } from '../../../src/aws/clients.js';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerPasswords } from '../../../src/aws/secretsmanager.js';
 import { LandingZoneReconciler } from '../../../src/controllers/landingzone.js';
 import { LANDING_ZONES } from '../../../src/controllers/kinds.js';
 import { EventRecorder } from '../../../src/observability/events.js';
@@ -86,6 +88,8 @@ export async function newHarness(prefix: string): Promise<Harness> {
     // moto's endpoints resolve nowhere: the test maps them like a port-forward would.
     endpoints: (db) => ({ host: `${db.identifier}.db.local.test`, port: 15432 }),
     trustStore: { bundleFor: async () => FAKE_CA },
+    // moto keeps RDS-managed master passwords in its Secrets Manager, as AWS does.
+    managedPasswords: new SecretsManagerPasswords({ client: (r) => new SecretsManagerClient({ endpoint, region: r, credentials }) }),
   });
   function track(p: Promise<void>): Promise<void> {
     pending.push(p);

@@ -19,15 +19,15 @@ export interface PlanInput {
   refused?: RefusedAction[];
 }
 
-/** Extra reasons of the LandingZone; candidates for the Reasons table in src/api/conditions.ts. */
+/** The LandingZone's own reasons: they live in the shared Reasons table of src/api/conditions.ts. */
 export const LzReasons = {
-  PendingAcceptance: 'PendingAcceptance',
-  OwnershipConflict: 'OwnershipConflict',
-  SecretConflict: 'SecretConflict',
-  StorageModificationLocked: 'StorageModificationLocked',
-  ManagedPasswordUnavailable: 'ManagedPasswordUnavailable',
-  InstanceUnhealthy: 'InstanceUnhealthy',
-  NotConfigured: 'NotConfigured',
+  PendingAcceptance: Reasons.PendingAcceptance,
+  OwnershipConflict: Reasons.OwnershipConflict,
+  SecretConflict: Reasons.SecretConflict,
+  StorageModificationLocked: Reasons.StorageModificationLocked,
+  ManagedPasswordUnavailable: Reasons.ManagedPasswordUnavailable,
+  InstanceUnhealthy: Reasons.InstanceUnhealthy,
+  NotConfigured: Reasons.NotConfigured,
 } as const;
 
 export const DONE: StepOutcome = { state: 'done' };

@@ -47,9 +47,9 @@ export function isAlive(pid: number | undefined): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  // A zombie (exited, not yet reaped) still answers signal 0; /proc tells the truth.
-  const stat = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
-  return !stat.stdout.trim().startsWith('Z');
+  // A zombie (exited, not yet reaped) still answers signal 0, and one reaped since is gone: ps tells.
+  const stat = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+  return stat !== '' && !stat.startsWith('Z');
 }
 
 /** Sends SIGTERM to the daemon's process group, then SIGKILL after the grace period. */

@@ -1,6 +1,6 @@
 // bench/initial-copy, ours: SchemaReplication objects driven through the reconciler until Ready with post-data applied.
 import type { SchemaReplication } from '../../src/api/index.js';
-import type { ConnectionInfo } from '../../src/postgres/connection.js';
+import { directReplication } from '../../src/devstack/direct.js';
 import { cleanupSchemaReplication } from '../../src/reconcilers/schemareplication/cleanup.js';
 import { reconcileSchemaReplication, type Outcome, type ReconcileContext } from '../../src/reconcilers/schemareplication/index.js';
 
@@ -18,33 +18,10 @@ export interface ObjectTimes {
   errors: string[];
 }
 
-function secretData(info: ConnectionInfo): Record<string, string> {
-  const b64 = (s: string): string => Buffer.from(s).toString('base64');
-  return { host: b64(info.host), port: b64(String(info.port)), dbname: b64(info.dbname), user: b64(info.user), password: b64(info.password), sslmode: b64(info.sslmode) };
-}
-
-export function context(source: ConnectionInfo, target: ConnectionInfo): ReconcileContext {
-  const secrets: Record<string, Record<string, string>> = { src: secretData(source), tgt: secretData(target) };
-  return {
-    kube: {
-      readSecretData: async (_ns, name) => secrets[name],
-      landingZoneSecretName: async () => ({ notReadyMessage: 'no LandingZone here' }),
-      referencingCutover: async () => undefined,
-      cutoverInCharge: async () => undefined,
-    },
-    events: { normal: () => undefined, warning: () => undefined },
-    metrics: { record: () => undefined, forget: () => undefined },
-    now: () => new Date(),
-  };
-}
+export { directContext as context } from '../../src/devstack/direct.js';
 
 export function object(namespace: string, name: string, schemas: string[]): SchemaReplication {
-  return {
-    apiVersion: 'tenantshift.io/v1alpha1',
-    kind: 'SchemaReplication',
-    metadata: { name, namespace, generation: 1, uid: name },
-    spec: { tenant: name, source: { secretRef: { name: 'src' } }, target: { secretRef: { name: 'tgt' } }, schemas },
-  } as SchemaReplication;
+  return directReplication(namespace, name, schemas);
 }
 
 const done = (obj: SchemaReplication, o: Outcome): boolean =>

@@ -23,17 +23,7 @@ export function infoFromUrl(url: string, dbname?: string): ConnectionInfo {
   };
 }
 
-export function secretData(info: ConnectionInfo): Record<string, string> {
-  const b64 = (s: string): string => Buffer.from(s).toString('base64');
-  return {
-    host: b64(info.host),
-    port: b64(String(info.port)),
-    dbname: b64(info.dbname),
-    user: b64(info.user),
-    password: b64(info.password),
-    sslmode: b64(info.sslmode),
-  };
-}
+export { secretData } from '../../src/devstack/direct.js';
 
 async function admin(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });

@@ -9,37 +9,25 @@ import { replicationNames } from '../../../src/postgres/names.js';
 import { cleanupSchemaReplication } from '../../../src/reconcilers/schemareplication/cleanup.js';
 import { reconcileSchemaReplication, type Outcome, type ReconcileContext } from '../../../src/reconcilers/schemareplication/index.js';
 import { testCluster } from '../../support/cluster.js';
-import { newDatabasePair, secretData, withConnection, type DatabasePair } from '../../support/databases.js';
+import { directContext, directReplication } from '../../../src/devstack/direct.js';
+import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 
 interface Recorded {
   events: Array<{ type: string; reason: string; message: string }>;
 }
 
 function context(db: DatabasePair, rec: Recorded): ReconcileContext {
-  const secrets: Record<string, Record<string, string>> = { src: secretData(db.source), tgt: secretData(db.target) };
   return {
-    kube: {
-      readSecretData: async (_ns, name) => secrets[name],
-      landingZoneSecretName: async () => ({ notReadyMessage: 'no LandingZone here' }),
-      referencingCutover: async () => undefined,
-      cutoverInCharge: async () => undefined,
-    },
+    ...directContext(db.source, db.target),
     events: {
       normal: (reason, message) => rec.events.push({ type: 'Normal', reason, message }),
       warning: (reason, message) => rec.events.push({ type: 'Warning', reason, message }),
     },
-    metrics: { record: () => undefined, forget: () => undefined },
-    now: () => new Date(),
   };
 }
 
 function object(name: string, schemas: string[], extra: Partial<SchemaReplication['spec']> = {}): SchemaReplication {
-  return {
-    apiVersion: 'tenantshift.io/v1alpha1',
-    kind: 'SchemaReplication',
-    metadata: { name, namespace: 'engine-test', generation: 1, uid: name },
-    spec: { tenant: name, source: { secretRef: { name: 'src' } }, target: { secretRef: { name: 'tgt' } }, schemas, ...extra },
-  } as SchemaReplication;
+  return directReplication('engine-test', name, schemas, extra);
 }
 
 /** Reconciles like the operator does (status carried over) until `until` holds or the budget ends. */

@@ -59,22 +59,70 @@ async function main(): Promise<void> {
   await src.connect();
   for (const t of tenants) {
     await createTenant(src, { schemas: [wallet(t)], accounts: ACCOUNTS });
-    await src.query(`GRANT USAGE ON SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app`);
+    await src.query(
+      `GRANT USAGE ON SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app`,
+    );
   }
   await core.createNamespace({ body: { metadata: { name: NS } } });
   const s = new URL(sourceUrl);
   const tg = new URL(targetUrl);
-  const secret = (name: string, u: URL) => core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData: { host: u.hostname, port: u.port, dbname: u.pathname.slice(1), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), sslmode: 'disable' } } });
+  const secret = (name: string, u: URL) =>
+    core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name },
+        stringData: {
+          host: u.hostname,
+          port: u.port,
+          dbname: u.pathname.slice(1),
+          user: decodeURIComponent(u.username),
+          password: decodeURIComponent(u.password),
+          sslmode: 'disable',
+        },
+      },
+    });
   await secret('legacy-db', s);
   await secret('rds-db', tg);
   for (const t of tenants) {
-    await api.createNamespacedCustomObject({ ...G, namespace: NS, plural: 'schemareplications', body: { apiVersion: 'tenantshift.io/v1alpha1', kind: 'SchemaReplication', metadata: { name: t }, spec: { tenant: `${suffix}-${t}`, source: { secretRef: { name: 'legacy-db' } }, target: { secretRef: { name: 'rds-db' } }, schemas: [wallet(t)] } } });
+    await api.createNamespacedCustomObject({
+      ...G,
+      namespace: NS,
+      plural: 'schemareplications',
+      body: {
+        apiVersion: 'tenantshift.io/v1alpha1',
+        kind: 'SchemaReplication',
+        metadata: { name: t },
+        spec: {
+          tenant: `${suffix}-${t}`,
+          source: { secretRef: { name: 'legacy-db' } },
+          target: { secretRef: { name: 'rds-db' } },
+          schemas: [wallet(t)],
+        },
+      },
+    });
   }
   for (const t of tenants) {
-    await waitFor(`${t} replicating`, async () => (await api.getNamespacedCustomObject({ ...G, namespace: NS, plural: 'schemareplications', name: t })) as SchemaReplication, (r) => r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+    await waitFor(
+      `${t} replicating`,
+      async () =>
+        (await api.getNamespacedCustomObject({ ...G, namespace: NS, plural: 'schemareplications', name: t })) as SchemaReplication,
+      (r) => r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    );
   }
   const traffic = (database: string, t: string): WalletTraffic =>
-    new WalletTraffic({ connection: { host: bouncer.hostname, port: Number(bouncer.port), user: 'app', password: decodeURIComponent(bouncer.password), database }, walletSchema: wallet(t), accounts: ACCOUNTS, workers: 6, thinkMs: 2 }).start();
+    new WalletTraffic({
+      connection: {
+        host: bouncer.hostname,
+        port: Number(bouncer.port),
+        user: 'app',
+        password: decodeURIComponent(bouncer.password),
+        database,
+      },
+      walletSchema: wallet(t),
+      accounts: ACCOUNTS,
+      workers: 6,
+      thinkMs: 2,
+    }).start();
 
   // Baseline first: it edits the routes file by hand, which the route agent owns once a TenantCutover exists.
   const baseline: number[] = [];
@@ -99,7 +147,10 @@ async function main(): Promise<void> {
     await admin.query(`PAUSE bench_${t}`);
     const { lsn } = (await src.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0] as { lsn: string };
     for (;;) {
-      const r = await src.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn]);
+      const r = await src.query<{ ok: boolean }>(
+        'SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1',
+        [slot, lsn],
+      );
       if (r.rows[0]?.ok) break;
       await sleep(5);
     }
@@ -113,14 +164,31 @@ async function main(): Promise<void> {
     baseline.push(Number(process.hrtime.bigint() - started) / 1e6);
     await sleep(500);
     const r = await load.stop();
-    console.log(`  scripted cutover ${t}: ${baseline[baseline.length - 1]?.toFixed(0)} ms write pause, ${r.acknowledged.length} transfers, ${r.failures.length} failed`);
+    console.log(
+      `  scripted cutover ${t}: ${baseline[baseline.length - 1]?.toFixed(0)} ms write pause, ${r.acknowledged.length} transfers, ${r.failures.length} failed`,
+    );
   }
   await admin.end();
   await tgt.end();
 
   // Ours: one TenantCutover moved back and forth.
-  await api.createNamespacedCustomObject({ ...G, namespace: NS, plural: 'tenantcutovers', body: { apiVersion: 'tenantshift.io/v1alpha1', kind: 'TenantCutover', metadata: { name: 'ours' }, spec: { replicationRef: { name: 'ours' }, routing: { pgbouncer: { pool: 'local', database: `bench_ours_${suffix}` } }, maxWritePause: '2s' } } });
-  const cut = async (): Promise<TenantCutover> => (await api.getNamespacedCustomObject({ ...G, namespace: NS, plural: 'tenantcutovers', name: 'ours' })) as TenantCutover;
+  await api.createNamespacedCustomObject({
+    ...G,
+    namespace: NS,
+    plural: 'tenantcutovers',
+    body: {
+      apiVersion: 'tenantshift.io/v1alpha1',
+      kind: 'TenantCutover',
+      metadata: { name: 'ours' },
+      spec: {
+        replicationRef: { name: 'ours' },
+        routing: { pgbouncer: { pool: 'local', database: `bench_ours_${suffix}` } },
+        maxWritePause: '2s',
+      },
+    },
+  });
+  const cut = async (): Promise<TenantCutover> =>
+    (await api.getNamespacedCustomObject({ ...G, namespace: NS, plural: 'tenantcutovers', name: 'ours' })) as TenantCutover;
   await waitFor('the route', cut, (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
   const load = traffic(`bench_ours_${suffix}`, 'ours');
   await sleep(1500);
@@ -128,17 +196,32 @@ async function main(): Promise<void> {
   for (let i = 0; i < MOVES; i++) {
     const to = i % 2 === 0 ? 'target' : 'source';
     const spec = to === 'target' ? { approved: true, rollback: false } : { rollback: true };
-    await api.patchNamespacedCustomObject({ ...G, namespace: NS, plural: 'tenantcutovers', name: 'ours', body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    const done = await waitFor(`move ${i + 1}`, cut, (c) => c.status?.activeSide === to && !c.status?.step && c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true);
+    await api.patchNamespacedCustomObject(
+      { ...G, namespace: NS, plural: 'tenantcutovers', name: 'ours', body: { spec } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const done = await waitFor(
+      `move ${i + 1}`,
+      cut,
+      (c) =>
+        c.status?.activeSide === to &&
+        !c.status?.step &&
+        c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true,
+    );
     ours.push(done.status?.writePause?.milliseconds ?? NaN);
     console.log(`  tenantshift ${to === 'target' ? 'switch  ' : 'rollback'} ${i + 1}: ${ours[ours.length - 1]} ms write pause`);
     await sleep(1500);
   }
   const r = await load.stop();
   await src.end();
-  const row = (name: string, v: number[]): string => `| ${name} | ${v.length} | ${percentile(v, 50).toFixed(0)} | ${percentile(v, 99).toFixed(0)} | ${Math.max(...v).toFixed(0)} |`;
-  console.log(`\n| method | moves | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|\n${row('tenantshift (switch + rollback)', ours)}\n${row('plain scripted cutover', baseline)}`);
-  console.log(`\nour moves: ${r.acknowledged.length} transfers acknowledged, ${r.failures.length} failed, longest client wait ${r.maxLatencyMs} ms`);
+  const row = (name: string, v: number[]): string =>
+    `| ${name} | ${v.length} | ${percentile(v, 50).toFixed(0)} | ${percentile(v, 99).toFixed(0)} | ${Math.max(...v).toFixed(0)} |`;
+  console.log(
+    `\n| method | moves | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|\n${row('tenantshift (switch + rollback)', ours)}\n${row('plain scripted cutover', baseline)}`,
+  );
+  console.log(
+    `\nour moves: ${r.acknowledged.length} transfers acknowledged, ${r.failures.length} failed, longest client wait ${r.maxLatencyMs} ms`,
+  );
   await core.deleteNamespace({ name: NS }).catch(() => undefined);
 }
 

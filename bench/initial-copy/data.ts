@@ -47,7 +47,7 @@ export async function setting(info: ConnectionInfo, name: string): Promise<strin
 export async function rowCounts(info: ConnectionInfo, schemas: string[]): Promise<Map<string, number>> {
   return withClient(info, async (c) => {
     const tables = await c.query<{ s: string; t: string }>(
-      "SELECT schemaname AS s, tablename AS t FROM pg_tables WHERE schemaname = ANY($1) ORDER BY 1, 2",
+      'SELECT schemaname AS s, tablename AS t FROM pg_tables WHERE schemaname = ANY($1) ORDER BY 1, 2',
       [schemas],
     );
     const counts = new Map<string, number>();
@@ -74,7 +74,9 @@ export async function dropDatabase(server: ConnectionInfo, dbname: string, role:
   const lit = pg.escapeLiteral(dbname);
   if (role === 'target') {
     await withClient({ ...server, dbname }, async (c) => {
-      const subs = await c.query<{ subname: string }>('SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())');
+      const subs = await c.query<{ subname: string }>(
+        'SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+      );
       for (const { subname } of subs.rows) {
         const s = pg.escapeIdentifier(subname);
         await c.query(`ALTER SUBSCRIPTION ${s} DISABLE`);
@@ -83,9 +85,15 @@ export async function dropDatabase(server: ConnectionInfo, dbname: string, role:
       }
     }).catch(() => undefined);
   } else {
-    await admin(server, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = ${lit} AND active_pid IS NOT NULL`).catch(() => undefined);
+    await admin(
+      server,
+      `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = ${lit} AND active_pid IS NOT NULL`,
+    ).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 200));
-    await admin(server, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = ${lit} AND NOT active`).catch(() => undefined);
+    await admin(
+      server,
+      `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = ${lit} AND NOT active`,
+    ).catch(() => undefined);
   }
   await admin(server, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbname)} WITH (FORCE)`).catch((err: unknown) => {
     console.error(`bench/initial-copy: could not drop database ${dbname} (${role}): ${(err as Error).message}`);

@@ -19,7 +19,10 @@ export interface DumpResult {
 async function timed(info: ConnectionInfo, command: string, args: string[]): Promise<number> {
   const started = process.hrtime.bigint();
   try {
-    await run(join(PG_BIN, command), args, { env: { ...process.env, ...libpqEnv(info), PGAPPNAME: 'bench-initial-copy' }, maxBuffer: 16 * 1024 * 1024 });
+    await run(join(PG_BIN, command), args, {
+      env: { ...process.env, ...libpqEnv(info), PGAPPNAME: 'bench-initial-copy' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`${command} failed: ${e.stderr?.trim() || e.message}`);
@@ -39,7 +42,15 @@ export async function dumpRestore(source: ConnectionInfo, target: ConnectionInfo
   const parent = await mkdtemp(join(tmpdir(), 'bench-initial-copy-'));
   const dir = join(parent, 'dump');
   try {
-    const dumpSeconds = await timed(source, 'pg_dump', ['-Fd', '-j', String(jobs), ...schemas.map((s) => `--schema=${s}`), '-f', dir, source.dbname]);
+    const dumpSeconds = await timed(source, 'pg_dump', [
+      '-Fd',
+      '-j',
+      String(jobs),
+      ...schemas.map((s) => `--schema=${s}`),
+      '-f',
+      dir,
+      source.dbname,
+    ]);
     const { stdout } = await run('du', ['-sb', dir]);
     const restoreSeconds = await timed(target, 'pg_restore', ['-j', String(jobs), '-d', target.dbname, dir]);
     return { dumpSeconds, restoreSeconds, seconds: dumpSeconds + restoreSeconds, dumpBytes: Number(stdout.split('\t')[0]) };

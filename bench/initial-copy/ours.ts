@@ -29,9 +29,24 @@ const done = (obj: SchemaReplication, o: Outcome): boolean =>
   obj.spec.schemas.every((s) => o.status.postDataSchemas?.includes(s));
 
 /** Reconciles one object every `pollMs` (status carried over) until done; times its milestones. */
-async function converge(obj: SchemaReplication, ctx: ReconcileContext, started: bigint, pollMs: number, deadline: number, abort: { stop: boolean }): Promise<ObjectTimes> {
+async function converge(
+  obj: SchemaReplication,
+  ctx: ReconcileContext,
+  started: bigint,
+  pollMs: number,
+  deadline: number,
+  abort: { stop: boolean },
+): Promise<ObjectTimes> {
   const since = (): number => Number(process.hrtime.bigint() - started) / 1e9;
-  const times: ObjectTimes = { name: obj.metadata.name as string, subscribed: NaN, tablesReady: NaN, postData: NaN, ready: NaN, passes: 0, errors: [] };
+  const times: ObjectTimes = {
+    name: obj.metadata.name as string,
+    subscribed: NaN,
+    tablesReady: NaN,
+    postData: NaN,
+    ready: NaN,
+    passes: 0,
+    errors: [],
+  };
   let failures = 0;
   for (;;) {
     if (abort.stop) throw new Error(`${times.name}: stopped, another object failed`);
@@ -61,13 +76,19 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, started: 
     }
     const ready = o.status.conditions?.find((c) => c.type === 'Ready');
     if (o.status.phase === 'Blocked') throw new Error(`${times.name} is blocked: ${ready?.reason}: ${ready?.message}`);
-    if (Date.now() > deadline) throw new Error(`${times.name} not ready in time: phase ${o.status.phase}, ${ready?.reason}: ${ready?.message}`);
+    if (Date.now() > deadline)
+      throw new Error(`${times.name} not ready in time: phase ${o.status.phase}, ${ready?.reason}: ${ready?.message}`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
 /** All objects reconciled concurrently (as the operator would); wall time until the last is done. */
-export async function initialCopy(objects: SchemaReplication[], ctx: ReconcileContext, pollMs: number, timeoutMs: number): Promise<{ seconds: number; objects: ObjectTimes[] }> {
+export async function initialCopy(
+  objects: SchemaReplication[],
+  ctx: ReconcileContext,
+  pollMs: number,
+  timeoutMs: number,
+): Promise<{ seconds: number; objects: ObjectTimes[] }> {
   const started = process.hrtime.bigint();
   const deadline = Date.now() + timeoutMs;
   // allSettled: no reconcile may still be running when cleanup starts.

@@ -17,7 +17,14 @@ export interface BenchTable {
 export function benchTables(rows: number): BenchTable[] {
   return [
     { table: 'ledger', key: [{ name: 'id', order: 'integer' }], rows },
-    { table: 'rounds', key: [{ name: 'region', order: 'text' }, { name: 'round', order: 'integer' }], rows: Math.floor(rows / 2) },
+    {
+      table: 'rounds',
+      key: [
+        { name: 'region', order: 'text' },
+        { name: 'round', order: 'integer' },
+      ],
+      rows: Math.floor(rows / 2),
+    },
     { table: 'sessions', key: [{ name: 'id', order: 'uuid' }], rows: Math.floor(rows / 4) },
   ];
 }
@@ -42,7 +49,9 @@ export async function generate(c: pg.Client, rows: number): Promise<void> {
        FROM unnest($1::text[]) r, generate_series(1, $2::int) g`,
     [regions, Math.ceil(rounds / regions.length)],
   );
-  await c.query(`CREATE TABLE ${s}.sessions (id uuid PRIMARY KEY, player text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)`);
+  await c.query(
+    `CREATE TABLE ${s}.sessions (id uuid PRIMARY KEY, player text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)`,
+  );
   await c.query(
     `INSERT INTO ${s}.sessions SELECT md5('s' || g)::uuid, 'player-' || (g % 5000), timestamptz '2025-03-01 00:00:00+00' + g * interval '3 seconds',
        CASE WHEN g % 9 = 0 THEN NULL ELSE timestamptz '2025-03-01 00:10:00+00' + g * interval '3 seconds' END

@@ -45,14 +45,28 @@ function compareKeys(a: Row, b: Row, t: BenchTable): number {
     const x = a[i] as string;
     const y = b[i] as string;
     const order = t.key[i]?.order;
-    const c = order === 'integer' ? Number(BigInt(x) - BigInt(y)) : order === 'text' ? Buffer.compare(Buffer.from(x), Buffer.from(y)) : x < y ? -1 : x > y ? 1 : 0;
+    const c =
+      order === 'integer'
+        ? Number(BigInt(x) - BigInt(y))
+        : order === 'text'
+          ? Buffer.compare(Buffer.from(x), Buffer.from(y))
+          : x < y
+            ? -1
+            : x > y
+              ? 1
+              : 0;
     if (c !== 0) return Math.sign(c);
   }
   return 0;
 }
 
 /** Returns the number of source rows compared and the differing keys. */
-export async function naiveCompare(source: ConnectionInfo, target: ConnectionInfo, schema: string, tables: BenchTable[]): Promise<{ rows: number; differences: string[] }> {
+export async function naiveCompare(
+  source: ConnectionInfo,
+  target: ConnectionInfo,
+  schema: string,
+  tables: BenchTable[],
+): Promise<{ rows: number; differences: string[] }> {
   const s = await connect(source);
   const t = await connect(target);
   const differences: string[] = [];

@@ -28,10 +28,13 @@ export async function startRelay(host: string, port: number, megabitsPerSecond?:
       // Serialize chunks onto the simulated link: each leaves once the link has carried the ones before.
       freeAt = Math.max(freeAt, Date.now()) + chunk.length / bytesPerMs;
       upstream.pause();
-      setTimeout(() => {
-        client.write(chunk);
-        upstream.resume();
-      }, Math.max(0, freeAt - Date.now()));
+      setTimeout(
+        () => {
+          client.write(chunk);
+          upstream.resume();
+        },
+        Math.max(0, freeAt - Date.now()),
+      );
     });
     const close = (): void => {
       client.destroy();

@@ -27,7 +27,13 @@ async function admin(info: ConnectionInfo, sql: string): Promise<void> {
 }
 
 /** Runs `method` through counting relays (optionally held to a bandwidth) in front of both servers. */
-async function measure(link: { name: string; mbps?: number }, name: string, method: Method, source: ConnectionInfo, target: ConnectionInfo): Promise<Result> {
+async function measure(
+  link: { name: string; mbps?: number },
+  name: string,
+  method: Method,
+  source: ConnectionInfo,
+  target: ConnectionInfo,
+): Promise<Result> {
   const relays = await Promise.all([startRelay(source.host, source.port, link.mbps), startRelay(target.host, target.port, link.mbps)]);
   try {
     const via = (info: ConnectionInfo, port: number): ConnectionInfo => ({ ...info, host: '127.0.0.1', port });
@@ -43,20 +49,25 @@ async function measure(link: { name: string; mbps?: number }, name: string, meth
 function table(results: Result[]): string {
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const lines = [['link', 'method', 'seconds', 'rows/s', 'MB to client', 'differences found']];
-  for (const r of results) lines.push([r.link, r.method, r.seconds.toFixed(2), fmt(r.rows / r.seconds), (r.bytes / 1e6).toFixed(2), String(r.differences)]);
+  for (const r of results)
+    lines.push([r.link, r.method, r.seconds.toFixed(2), fmt(r.rows / r.seconds), (r.bytes / 1e6).toFixed(2), String(r.differences)]);
   const widths = lines[0]?.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length))) ?? [];
   return lines.map((l) => l.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('   ')).join('\n');
 }
 
-const engine = (parallelism: number): Method => async (source, target) => {
-  const report = await validateSchemas({ source, target, schemas: [BENCH_SCHEMA], parallelism, liveReplication: false });
-  return { rows: report.totals.rows.source, differences: report.totals.differences };
-};
+const engine =
+  (parallelism: number): Method =>
+  async (source, target) => {
+    const report = await validateSchemas({ source, target, schemas: [BENCH_SCHEMA], parallelism, liveReplication: false });
+    return { rows: report.totals.rows.source, differences: report.totals.differences };
+  };
 
-const naive = (tables: BenchTable[]): Method => async (source, target) => {
-  const r = await naiveCompare(source, target, BENCH_SCHEMA, tables);
-  return { rows: r.rows, differences: r.differences.length };
-};
+const naive =
+  (tables: BenchTable[]): Method =>
+  async (source, target) => {
+    const r = await naiveCompare(source, target, BENCH_SCHEMA, tables);
+    return { rows: r.rows, differences: r.differences.length };
+  };
 
 async function main(): Promise<number> {
   const { SOURCE_URL, TARGET_URL } = process.env;
@@ -79,7 +90,10 @@ async function main(): Promise<number> {
     console.log(`Generating ${total.toLocaleString('en-US')} rows in ${tables.length} tables on each server`);
     await Promise.all([withClient(source, (c) => generate(c, rows)), withClient(target, (c) => generate(c, rows))]);
     await withClient(target, (c) => plantDifferences(c, rows));
-    const version = await withClient(source, async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?');
+    const version = await withClient(
+      source,
+      async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?',
+    );
     const methods: Array<[string, Method]> = [
       ['naive full-row comparison in the client', naive(tables)],
       ['engine, parallelism 1', engine(1)],
@@ -91,11 +105,15 @@ async function main(): Promise<number> {
     for (const link of [{ name: 'loopback' }, { name: `${wanMbps} Mbit/s`, mbps: wanMbps }]) {
       for (const [name, method] of methods) results.push(await measure(link, name, method, source, target));
     }
-    console.log(`\nValidation: ${total.toLocaleString('en-US')} rows per side in ${tables.length} tables, 3 planted differences, PostgreSQL ${version}\n`);
+    console.log(
+      `\nValidation: ${total.toLocaleString('en-US')} rows per side in ${tables.length} tables, 3 planted differences, PostgreSQL ${version}\n`,
+    );
     console.log(table(results));
     const wrong = results.filter((r) => r.differences !== 3);
     if (wrong.length > 0) {
-      console.error(`\nbench/validate: ${wrong.map((r) => `${r.method} (${r.link})`).join(', ')} did not find exactly the 3 planted differences`);
+      console.error(
+        `\nbench/validate: ${wrong.map((r) => `${r.method} (${r.link})`).join(', ')} did not find exactly the 3 planted differences`,
+      );
       return 1;
     }
     return 0;

@@ -23,10 +23,7 @@ export function celRules(...rules: CelRule[]): { 'x-kubernetes-validations': Cel
 }
 
 /** A closed set of strings: a TypeBox union of literals, rendered as a string `enum` in the CRD. */
-export function stringEnum<const T extends readonly string[]>(
-  values: T,
-  options: SchemaOptions,
-): TUnion<TLiteral<T[number]>[]> {
+export function stringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions): TUnion<TLiteral<T[number]>[]> {
   return Type.Union(
     values.map((value) => Type.Literal(value)),
     options,
@@ -66,8 +63,7 @@ export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
 export function deletionPolicy(whatDeleteRemoves: string) {
   return stringEnum(DELETION_POLICIES, {
     description:
-      `What happens outside the cluster when this object is deleted. Retain (default) keeps it; ` +
-      `Delete removes ${whatDeleteRemoves}.`,
+      `What happens outside the cluster when this object is deleted. Retain (default) keeps it; ` + `Delete removes ${whatDeleteRemoves}.`,
     default: 'Retain',
   });
 }
@@ -80,8 +76,7 @@ export const ConditionSchema = Type.Object(
     type: Type.String({
       description: 'Type of condition in CamelCase, e.g. Ready.',
       maxLength: 316,
-      pattern:
-        '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
     }),
     status: stringEnum(CONDITION_STATUSES, { description: 'Status of the condition: True, False or Unknown.' }),
     reason: Type.String({

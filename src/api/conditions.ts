@@ -2,10 +2,7 @@
 // that maintain a status.conditions list the Kubernetes way.
 import type { Condition, ConditionStatus } from './common.js';
 
-export const ConditionStatuses = { True: 'True', False: 'False', Unknown: 'Unknown' } as const satisfies Record<
-  string,
-  ConditionStatus
->;
+export const ConditionStatuses = { True: 'True', False: 'False', Unknown: 'Unknown' } as const satisfies Record<string, ConditionStatus>;
 
 /** Condition types, per kind; Ready is the summary every kind has. */
 export const ConditionTypes = {
@@ -109,11 +106,7 @@ export function formatTime(at: Date): string {
  * Returns a new list with `input` set: lastTransitionTime moves to `now` only when the status
  * flips (or the type is new), so reason or message updates keep the time of the real transition.
  */
-export function setCondition(
-  conditions: readonly Condition[] | undefined,
-  input: ConditionInput,
-  now: Date,
-): Condition[] {
+export function setCondition(conditions: readonly Condition[] | undefined, input: ConditionInput, now: Date): Condition[] {
   const list = [...(conditions ?? [])];
   const index = list.findIndex((c) => c.type === input.type);
   const previous = index >= 0 ? list[index] : undefined;
@@ -122,8 +115,7 @@ export function setCondition(
     status: input.status,
     reason: input.reason,
     message: input.message,
-    lastTransitionTime:
-      previous !== undefined && previous.status === input.status ? previous.lastTransitionTime : formatTime(now),
+    lastTransitionTime: previous !== undefined && previous.status === input.status ? previous.lastTransitionTime : formatTime(now),
     ...(input.observedGeneration === undefined ? {} : { observedGeneration: input.observedGeneration }),
   };
   if (index >= 0) list[index] = next;

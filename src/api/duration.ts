@@ -27,9 +27,7 @@ export function durationField(options: DurationFieldOptions) {
     ...(options.default === undefined ? {} : { default: options.default }),
     'x-kubernetes-validations': [
       {
-        rule:
-          `!self.matches('${DURATION_PATTERN}') || ` +
-          `(duration(self) >= duration('${min}') && duration(self) <= duration('${max}'))`,
+        rule: `!self.matches('${DURATION_PATTERN}') || ` + `(duration(self) >= duration('${min}') && duration(self) <= duration('${max}'))`,
         messageExpression: `'${path} must be between ${min} and ${max}, got "' + self + '"'`,
       },
     ],

@@ -9,11 +9,7 @@ import { LandingZoneDefinition } from './landingzone.js';
 import { SchemaReplicationDefinition } from './schemareplication.js';
 import { TenantCutoverDefinition } from './tenantcutover.js';
 
-export const KIND_DEFINITIONS: readonly KindDefinition[] = [
-  LandingZoneDefinition,
-  SchemaReplicationDefinition,
-  TenantCutoverDefinition,
-];
+export const KIND_DEFINITIONS: readonly KindDefinition[] = [LandingZoneDefinition, SchemaReplicationDefinition, TenantCutoverDefinition];
 
 export const CRD_HEADER = '# Generated from src/api by `npm run crds`; do not edit by hand.\n';
 

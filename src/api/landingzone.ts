@@ -3,15 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { ipv4CidrField } from './cidr.js';
-import {
-  API_VERSION,
-  celRules,
-  conditions,
-  deletionPolicy,
-  objectName,
-  observedGeneration,
-  stringEnum,
-} from './common.js';
+import { API_VERSION, celRules, conditions, deletionPolicy, objectName, observedGeneration, stringEnum } from './common.js';
 import type { KindDefinition } from './crd.js';
 
 export const LandingZoneNames = {
@@ -117,9 +109,7 @@ const NetworkSchema = Type.Object(
 
 const StorageSchema = Type.Object(
   {
-    type: Type.Optional(
-      stringEnum(STORAGE_TYPES, { description: 'EBS volume type: gp3 (default), io1 or io2.', default: 'gp3' }),
-    ),
+    type: Type.Optional(stringEnum(STORAGE_TYPES, { description: 'EBS volume type: gp3 (default), io1 or io2.', default: 'gp3' })),
     allocatedGiB: Type.Integer({
       description: 'Allocated storage in GiB, 20 to 65536 (io1/io2: at least 100).',
       format: 'int32',
@@ -181,8 +171,7 @@ const StorageSchema = Type.Object(
 const DatabaseSchema = Type.Object(
   {
     identifier: Type.String({
-      description:
-        'RDS DB instance identifier: 1 to 63 lowercase letters, digits and single hyphens, starting with a letter. Immutable.',
+      description: 'RDS DB instance identifier: 1 to 63 lowercase letters, digits and single hyphens, starting with a letter. Immutable.',
       minLength: 1,
       maxLength: 63,
       pattern: '^[a-z](-?[a-z0-9])*$',
@@ -206,8 +195,7 @@ const DatabaseSchema = Type.Object(
     }),
     tier: Type.Optional(
       stringEnum(TIERS, {
-        description:
-          'production (default) or development. production requires multiAZ and deletionProtection to be true.',
+        description: 'production (default) or development. production requires multiAZ and deletionProtection to be true.',
         default: 'production',
       }),
     ),
@@ -275,12 +263,9 @@ export const LandingZoneSpecSchema = Type.Object(
     network: NetworkSchema,
     database: DatabaseSchema,
     connectionSecretName: objectName(
-      'Secret the operator writes in this namespace with host, port, dbname, user, password, sslmode and ' +
-        'sslrootcert of the database.',
+      'Secret the operator writes in this namespace with host, port, dbname, user, password, sslmode and ' + 'sslrootcert of the database.',
     ),
-    deletionPolicy: Type.Optional(
-      deletionPolicy('the AWS resources this LandingZone created (database, groups, network)'),
-    ),
+    deletionPolicy: Type.Optional(deletionPolicy('the AWS resources this LandingZone created (database, groups, network)')),
   },
   {
     description: 'The AWS network and database to converge.',
@@ -306,9 +291,7 @@ const awsId = (description: string) => Type.String({ description, maxLength: 64 
 export const LandingZoneStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(observedGeneration()),
-    conditions: Type.Optional(
-      conditions('Ready=True: the network, the database and its connection Secret match the spec.'),
-    ),
+    conditions: Type.Optional(conditions('Ready=True: the network, the database and its connection Secret match the spec.')),
     vpcId: Type.Optional(awsId('ID of the VPC.')),
     subnetIds: Type.Optional(
       Type.Array(awsId('A subnet ID.'), { description: 'IDs of the private subnets, in spec order.', maxItems: 16 }),
@@ -322,12 +305,8 @@ export const LandingZoneStatusSchema = Type.Object(
         {
           identifier: Type.Optional(Type.String({ description: 'DB instance identifier.', maxLength: 63 })),
           endpoint: Type.Optional(Type.String({ description: 'Host name clients connect to.', maxLength: 253 })),
-          port: Type.Optional(
-            Type.Integer({ description: 'Port clients connect to.', format: 'int32', minimum: 0, maximum: 65535 }),
-          ),
-          status: Type.Optional(
-            Type.String({ description: 'RDS instance status, e.g. creating, available, modifying.', maxLength: 64 }),
-          ),
+          port: Type.Optional(Type.Integer({ description: 'Port clients connect to.', format: 'int32', minimum: 0, maximum: 65535 })),
+          status: Type.Optional(Type.String({ description: 'RDS instance status, e.g. creating, available, modifying.', maxLength: 64 })),
         },
         { description: 'The database instance as RDS reports it.' },
       ),

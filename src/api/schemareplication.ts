@@ -2,16 +2,7 @@
 // to target". TypeScript types, JSON schema and CEL rules in one place; crds/ is generated from it.
 import { Type, type Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import {
-  API_VERSION,
-  celRules,
-  conditions,
-  deletionPolicy,
-  localRef,
-  observedGeneration,
-  phase,
-  secretRef,
-} from './common.js';
+import { API_VERSION, celRules, conditions, deletionPolicy, localRef, observedGeneration, phase, secretRef } from './common.js';
 import type { KindDefinition } from './crd.js';
 import { durationField } from './duration.js';
 
@@ -40,8 +31,7 @@ const schemaName = Type.String({
 export const SchemaReplicationSpecSchema = Type.Object(
   {
     tenant: Type.String({
-      description:
-        'The tenant these schemas belong to; labels metrics, events and logs. Letters, digits, "-", "_", "."; immutable.',
+      description: 'The tenant these schemas belong to; labels metrics, events and logs. Letters, digits, "-", "_", "."; immutable.',
       minLength: 1,
       maxLength: 63,
       pattern: '^[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?$',
@@ -62,7 +52,7 @@ export const SchemaReplicationSpecSchema = Type.Object(
           secretRef('Connection Secret of the target server. Its user needs CREATE on the database (rds_superuser on RDS).'),
         ),
         landingZoneRef: Type.Optional(
-          localRef('LandingZone', "A LandingZone whose database is the target; its connection Secret is used."),
+          localRef('LandingZone', 'A LandingZone whose database is the target; its connection Secret is used.'),
         ),
       },
       {
@@ -202,19 +192,13 @@ const pgName = (description: string) => Type.String({ description, maxLength: 63
 export const SchemaReplicationStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(observedGeneration()),
-    conditions: Type.Optional(
-      conditions('Ready=True: every table is streaming and lag is within spec.lagThreshold.'),
-    ),
+    conditions: Type.Optional(conditions('Ready=True: every table is streaming and lag is within spec.lagThreshold.')),
     phase: Type.Optional(phase('Pending, CopyingSchema, Syncing, Streaming, Suspended, TargetServing, Deleting')),
     lag: Type.Optional(
       Type.Object(
         {
-          bytes: Type.Optional(
-            Type.Integer({ description: 'WAL bytes the target is behind the source.', format: 'int64', minimum: 0 }),
-          ),
-          seconds: Type.Optional(
-            Type.Integer({ description: 'Seconds the target is behind the source.', format: 'int64', minimum: 0 }),
-          ),
+          bytes: Type.Optional(Type.Integer({ description: 'WAL bytes the target is behind the source.', format: 'int64', minimum: 0 })),
+          seconds: Type.Optional(Type.Integer({ description: 'Seconds the target is behind the source.', format: 'int64', minimum: 0 })),
         },
         { description: 'Replication lag at the last observation.' },
       ),
@@ -266,14 +250,26 @@ export const SchemaReplicationStatusSchema = Type.Object(
     validation: Type.Optional(
       Type.Object(
         {
-          state: Type.String({ description: 'Running while a validation runs, else Done or Failed (it could not compare).', maxLength: 16 }),
-          requestToken: Type.Optional(Type.String({ description: 'The tenantshift.io/validate annotation value this run answered.', maxLength: 128 })),
-          result: Type.Optional(Type.String({ description: 'identical, different or inconclusive (rows kept changing or the target could not catch up).', maxLength: 16 })),
+          state: Type.String({
+            description: 'Running while a validation runs, else Done or Failed (it could not compare).',
+            maxLength: 16,
+          }),
+          requestToken: Type.Optional(
+            Type.String({ description: 'The tenantshift.io/validate annotation value this run answered.', maxLength: 128 }),
+          ),
+          result: Type.Optional(
+            Type.String({
+              description: 'identical, different or inconclusive (rows kept changing or the target could not catch up).',
+              maxLength: 16,
+            }),
+          ),
           startedAt: Type.Optional(Type.String({ description: 'When the run began.', format: 'date-time' })),
           finishedAt: Type.Optional(Type.String({ description: 'When the run ended.', format: 'date-time' })),
           rowsCompared: Type.Optional(Type.Integer({ description: 'Source rows compared.', format: 'int64', minimum: 0 })),
           ranges: Type.Optional(Type.Integer({ description: 'Primary-key ranges hashed on both sides.', format: 'int64', minimum: 0 })),
-          differences: Type.Optional(Type.Integer({ description: 'Rows that differ (persisting beyond replication lag).', format: 'int64', minimum: 0 })),
+          differences: Type.Optional(
+            Type.Integer({ description: 'Rows that differ (persisting beyond replication lag).', format: 'int64', minimum: 0 }),
+          ),
           tables: Type.Optional(
             Type.Array(
               Type.Object(
@@ -295,17 +291,36 @@ export const SchemaReplicationStatusSchema = Type.Object(
               maxItems: 20,
             }),
           ),
-          fullReport: Type.Optional(Type.String({ description: 'ConfigMap (same namespace) holding every difference of the last run.', maxLength: 253 })),
+          fullReport: Type.Optional(
+            Type.String({ description: 'ConfigMap (same namespace) holding every difference of the last run.', maxLength: 253 }),
+          ),
           message: Type.Optional(Type.String({ description: 'Why the run could not compare, when state is Failed.', maxLength: 1024 })),
         },
-        { description: 'The last row-by-row validation of the tenant schemas (requested with the tenantshift.io/validate annotation or by spec.validationInterval).' },
+        {
+          description:
+            'The last row-by-row validation of the tenant schemas (requested with the tenantshift.io/validate annotation or by spec.validationInterval).',
+        },
       ),
     ),
     bytesCopied: Type.Optional(
-      Type.Integer({ description: 'Bytes the initial copy has put on the target: finished tables plus the running table-sync COPYs.', format: 'int64', minimum: 0 }),
+      Type.Integer({
+        description: 'Bytes the initial copy has put on the target: finished tables plus the running table-sync COPYs.',
+        format: 'int64',
+        minimum: 0,
+      }),
     ),
-    targetServingSince: Type.Optional(Type.String({ description: 'When a TenantCutover switched the tenant to the target: a full validation over the reverse replication follows.', format: 'date-time' })),
-    sourceServer: Type.Optional(Type.String({ description: 'host:port of the source server (no credentials): initial copies are limited per source.', maxLength: 300 })),
+    targetServingSince: Type.Optional(
+      Type.String({
+        description: 'When a TenantCutover switched the tenant to the target: a full validation over the reverse replication follows.',
+        format: 'date-time',
+      }),
+    ),
+    sourceServer: Type.Optional(
+      Type.String({
+        description: 'host:port of the source server (no credentials): initial copies are limited per source.',
+        maxLength: 300,
+      }),
+    ),
     publicationName: Type.Optional(pgName('Name of the publication on the source.')),
     slotName: Type.Optional(pgName('Name of the logical replication slot on the source.')),
     subscriptionName: Type.Optional(pgName('Name of the subscription on the target.')),
@@ -339,8 +354,20 @@ export const SchemaReplicationDefinition: KindDefinition = {
     { name: 'Total', type: 'integer', jsonPath: '.status.tables.total', description: 'Tables in the schemas.', priority: 1 },
     { name: 'Lag-Bytes', type: 'integer', jsonPath: '.status.lag.bytes', description: 'WAL bytes behind the source.' },
     { name: 'Lag-Seconds', type: 'integer', jsonPath: '.status.lag.seconds', description: 'Seconds behind the source.', priority: 1 },
-    { name: 'Copied-Bytes', type: 'integer', jsonPath: '.status.bytesCopied', description: 'Bytes of the initial copy on the target.', priority: 1 },
-    { name: 'Validation', type: 'string', jsonPath: '.status.validation.result', description: 'Result of the last row-by-row validation.', priority: 1 },
+    {
+      name: 'Copied-Bytes',
+      type: 'integer',
+      jsonPath: '.status.bytesCopied',
+      description: 'Bytes of the initial copy on the target.',
+      priority: 1,
+    },
+    {
+      name: 'Validation',
+      type: 'string',
+      jsonPath: '.status.validation.result',
+      description: 'Result of the last row-by-row validation.',
+      priority: 1,
+    },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

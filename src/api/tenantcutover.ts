@@ -47,8 +47,7 @@ export const TenantCutoverSpecSchema = Type.Object(
         pgbouncer: Type.Object(
           {
             pool: Type.String({
-              description:
-                'The PgBouncer pool (one route agent per pool) that serves this tenant, e.g. local. A DNS label.',
+              description: 'The PgBouncer pool (one route agent per pool) that serves this tenant, e.g. local. A DNS label.',
               minLength: 1,
               maxLength: 63,
               pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
@@ -191,9 +190,7 @@ export const TenantCutoverStatusSchema = Type.Object(
     observedGeneration: Type.Optional(observedGeneration()),
     conditions: Type.Optional(conditions('Ready=True: the side asked for is serving and stable.')),
     phase: Type.Optional(phase('Pending, WaitingForApproval, Moving, Serving, Aborted, RolledBack')),
-    activeSide: Type.Optional(
-      stringEnum(SIDES, { description: 'Where the route points now: source or target.' }),
-    ),
+    activeSide: Type.Optional(stringEnum(SIDES, { description: 'Where the route points now: source or target.' })),
     movingTo: Type.Optional(
       stringEnum(SIDES, { description: 'The side the move in progress goes to; absent when no move is in progress.' }),
     ),
@@ -217,17 +214,13 @@ export const TenantCutoverStatusSchema = Type.Object(
     writePause: Type.Optional(
       Type.Object(
         {
-          milliseconds: Type.Optional(
-            Type.Integer({ description: 'Length of the freeze in milliseconds.', format: 'int64', minimum: 0 }),
-          ),
+          milliseconds: Type.Optional(Type.Integer({ description: 'Length of the freeze in milliseconds.', format: 'int64', minimum: 0 })),
         },
         { description: "The last switch's or rollback's write freeze, first PAUSE to RESUME." },
       ),
     ),
     freezeStartedAt: Type.Optional(timestamp('When the freeze of the move in progress began.')),
-    freezeDeadline: Type.Optional(
-      timestamp('When the route agent resumes the unchanged route on its own if the move has not finished.'),
-    ),
+    freezeDeadline: Type.Optional(timestamp('When the route agent resumes the unchanged route on its own if the move has not finished.')),
     nextAttemptAt: Type.Optional(timestamp('When the next automatic retry after an abort starts.')),
     lastSwitchTime: Type.Optional(timestamp('When the route last changed sides.')),
     route: Type.Optional(
@@ -237,21 +230,30 @@ export const TenantCutoverStatusSchema = Type.Object(
           host: Type.String({ description: 'Server host the PgBouncer database entry points at.', maxLength: 253 }),
           port: Type.Integer({ description: 'Server port.', format: 'int32', minimum: 1, maximum: 65535 }),
           dbname: Type.String({ description: 'Database name on that server.', maxLength: 63 }),
-          revision: Type.Integer({ description: 'Increases with every change; route agents apply only newer revisions.', format: 'int64', minimum: 0 }),
+          revision: Type.Integer({
+            description: 'Increases with every change; route agents apply only newer revisions.',
+            format: 'int64',
+            minimum: 0,
+          }),
         },
-        { description: 'The PgBouncer route the pool serves for spec.routing.pgbouncer.database, written before each flip (no credentials).' },
+        {
+          description:
+            'The PgBouncer route the pool serves for spec.routing.pgbouncer.database, written before each flip (no credentials).',
+        },
       ),
     ),
-    savedTargetGrants: Type.Optional(
-      grantList('Target table ACLs saved when a rollback fenced the target; restored on the next switch.'),
-    ),
+    savedTargetGrants: Type.Optional(grantList('Target table ACLs saved when a rollback fenced the target; restored on the next switch.')),
     rehearsedGeneration: Type.Optional(
       Type.Integer({ description: 'The generation whose spec.rehearse was carried out.', format: 'int64', minimum: 0 }),
     ),
     lastRehearsal: Type.Optional(
       Type.Object(
         {
-          writePauseMilliseconds: Type.Integer({ description: 'The rehearsed freeze, first PAUSE to RESUME.', format: 'int64', minimum: 0 }),
+          writePauseMilliseconds: Type.Integer({
+            description: 'The rehearsed freeze, first PAUSE to RESUME.',
+            format: 'int64',
+            minimum: 0,
+          }),
           at: timestamp('When the rehearsal ran.'),
           result: Type.String({ description: 'Rehearsed, or Aborted with the reason in lastAbortReason.', maxLength: 32 }),
         },
@@ -260,13 +262,17 @@ export const TenantCutoverStatusSchema = Type.Object(
     ),
     completed: Type.Optional(Type.Boolean({ description: 'True once spec.complete retired the way back: the tenant is migrated.' })),
     attemptsGeneration: Type.Optional(
-      Type.Integer({ description: 'The generation status.attempts counts for; a new generation starts afresh.', format: 'int64', minimum: 0 }),
+      Type.Integer({
+        description: 'The generation status.attempts counts for; a new generation starts afresh.',
+        format: 'int64',
+        minimum: 0,
+      }),
     ),
     moveId: Type.Optional(Type.String({ description: 'Identifier of the move in progress or last made.', maxLength: 64 })),
-    lastAbortReason: Type.Optional(Type.String({ description: 'Why the last move was aborted (the source kept serving).', maxLength: 1024 })),
-    savedGrants: Type.Optional(
-      grantList('Source table ACLs saved before write privileges were revoked; restored on rollback.'),
+    lastAbortReason: Type.Optional(
+      Type.String({ description: 'Why the last move was aborted (the source kept serving).', maxLength: 1024 }),
     ),
+    savedGrants: Type.Optional(grantList('Source table ACLs saved before write privileges were revoked; restored on rollback.')),
     sequences: Type.Optional(
       Type.Array(
         Type.Object(
@@ -289,7 +295,9 @@ export const TenantCutoverStatusSchema = Type.Object(
             reason: Type.Optional(Type.String({ description: 'Why it ended so.', maxLength: 1024 })),
             startedAt: timestamp('When the freeze began.'),
             finishedAt: timestamp('When the move ended.'),
-            writePauseMilliseconds: Type.Optional(Type.Integer({ description: 'First PAUSE to last RESUME.', format: 'int64', minimum: 0 })),
+            writePauseMilliseconds: Type.Optional(
+              Type.Integer({ description: 'First PAUSE to last RESUME.', format: 'int64', minimum: 0 }),
+            ),
             switchLsn: Type.Optional(Type.String({ description: 'Source position drained to.', maxLength: 17 })),
             steps: Type.Optional(
               Type.Array(

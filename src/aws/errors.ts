@@ -169,7 +169,16 @@ export function codeForAwsName(name: string): ErrorCode | undefined {
   return undefined;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /** Classifies one failed AWS call; `operation` (e.g. "CreateVpc") prefixes the message. */
 export function classifyAwsError(e: unknown, operation: string): OperatorError {

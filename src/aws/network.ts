@@ -105,7 +105,10 @@ function toRouteTable(t: RouteTable): RouteTableInfo {
 }
 
 /** Follows NextToken; describes of one VPC's parts normally fit one page. */
-async function allPages<P, I>(fetch: (token: string | undefined) => Promise<P & { NextToken?: string | undefined }>, items: (page: P) => I[] | undefined): Promise<I[]> {
+async function allPages<P, I>(
+  fetch: (token: string | undefined) => Promise<P & { NextToken?: string | undefined }>,
+  items: (page: P) => I[] | undefined,
+): Promise<I[]> {
   const out: I[] = [];
   let token: string | undefined;
   do {
@@ -121,7 +124,12 @@ export class Network {
 
   findVpcsByIdentity(identity: string): Promise<VpcInfo[]> {
     return awsCall('DescribeVpcs', async () =>
-      (await allPages((NextToken) => this.ec2.send(new DescribeVpcsCommand({ Filters: [identityFilter(identity)], NextToken })), (p) => p.Vpcs)).map(toVpc),
+      (
+        await allPages(
+          (NextToken) => this.ec2.send(new DescribeVpcsCommand({ Filters: [identityFilter(identity)], NextToken })),
+          (p) => p.Vpcs,
+        )
+      ).map(toVpc),
     );
   }
 
@@ -138,7 +146,9 @@ export class Network {
   }
 
   async createVpc(cidr: string, tags: Tag[]): Promise<VpcInfo> {
-    const out = await awsCall('CreateVpc', () => this.ec2.send(new CreateVpcCommand({ CidrBlock: cidr, TagSpecifications: tagSpecification('vpc', tags) })));
+    const out = await awsCall('CreateVpc', () =>
+      this.ec2.send(new CreateVpcCommand({ CidrBlock: cidr, TagSpecifications: tagSpecification('vpc', tags) })),
+    );
     return toVpc(out.Vpc ?? {});
   }
 
@@ -153,7 +163,12 @@ export class Network {
 
   listSubnets(vpcId: string): Promise<SubnetInfo[]> {
     return awsCall('DescribeSubnets', async () =>
-      (await allPages((NextToken) => this.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken })), (p) => p.Subnets))
+      (
+        await allPages(
+          (NextToken) => this.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken })),
+          (p) => p.Subnets,
+        )
+      )
         .map(toSubnet)
         .filter((s) => s.vpcId === vpcId),
     );
@@ -174,7 +189,9 @@ export class Network {
   }
 
   async disablePublicIpOnLaunch(subnetId: string): Promise<void> {
-    await awsCall('ModifySubnetAttribute', () => this.ec2.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: false } })));
+    await awsCall('ModifySubnetAttribute', () =>
+      this.ec2.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: false } })),
+    );
   }
 
   async deleteSubnet(id: string): Promise<void> {
@@ -183,7 +200,12 @@ export class Network {
 
   listRouteTables(vpcId: string): Promise<RouteTableInfo[]> {
     return awsCall('DescribeRouteTables', async () =>
-      (await allPages((NextToken) => this.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken })), (p) => p.RouteTables))
+      (
+        await allPages(
+          (NextToken) => this.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken })),
+          (p) => p.RouteTables,
+        )
+      )
         .filter((t) => t.VpcId === vpcId)
         .map(toRouteTable),
     );
@@ -191,13 +213,21 @@ export class Network {
 
   async createRouteTable(opts: { vpcId: string; tags: Tag[]; clientToken: string }): Promise<RouteTableInfo> {
     const out = await awsCall('CreateRouteTable', () =>
-      this.ec2.send(new CreateRouteTableCommand({ VpcId: opts.vpcId, ClientToken: opts.clientToken, TagSpecifications: tagSpecification('route-table', opts.tags) })),
+      this.ec2.send(
+        new CreateRouteTableCommand({
+          VpcId: opts.vpcId,
+          ClientToken: opts.clientToken,
+          TagSpecifications: tagSpecification('route-table', opts.tags),
+        }),
+      ),
     );
     return toRouteTable(out.RouteTable ?? {});
   }
 
   async associateRouteTable(routeTableId: string, subnetId: string): Promise<void> {
-    await awsCall('AssociateRouteTable', () => this.ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId })));
+    await awsCall('AssociateRouteTable', () =>
+      this.ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId })),
+    );
   }
 
   async disassociateRouteTable(associationId: string): Promise<void> {
@@ -210,17 +240,23 @@ export class Network {
 
   async createRoute(routeTableId: string, destination: string, transitGatewayId: string): Promise<void> {
     await awsCall('CreateRoute', () =>
-      this.ec2.send(new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: destination, TransitGatewayId: transitGatewayId })),
+      this.ec2.send(
+        new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: destination, TransitGatewayId: transitGatewayId }),
+      ),
     );
   }
 
   async replaceRoute(routeTableId: string, destination: string, transitGatewayId: string): Promise<void> {
     await awsCall('ReplaceRoute', () =>
-      this.ec2.send(new ReplaceRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: destination, TransitGatewayId: transitGatewayId })),
+      this.ec2.send(
+        new ReplaceRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: destination, TransitGatewayId: transitGatewayId }),
+      ),
     );
   }
 
   async deleteRoute(routeTableId: string, destination: string): Promise<void> {
-    await awsCall('DeleteRoute', () => this.ec2.send(new DeleteRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: destination })));
+    await awsCall('DeleteRoute', () =>
+      this.ec2.send(new DeleteRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: destination })),
+    );
   }
 }

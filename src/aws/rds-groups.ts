@@ -51,22 +51,41 @@ export class DbSubnetGroups {
 
   describe(name: string): Promise<SubnetGroupInfo | undefined> {
     return orUndefined(async () => {
-      const out = await awsCall('DescribeDBSubnetGroups', () => this.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name })));
+      const out = await awsCall('DescribeDBSubnetGroups', () =>
+        this.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name })),
+      );
       const g = out.DBSubnetGroups?.[0];
       if (!g) return undefined;
-      return { name: g.DBSubnetGroupName ?? name, vpcId: g.VpcId ?? '', subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier ?? '').filter(Boolean) };
+      return {
+        name: g.DBSubnetGroupName ?? name,
+        vpcId: g.VpcId ?? '',
+        subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier ?? '').filter(Boolean),
+      };
     });
   }
 
   async create(opts: { name: string; description: string; subnetIds: string[]; tags: Tag[] }): Promise<void> {
     await awsCall('CreateDBSubnetGroup', () =>
-      this.rds.send(new CreateDBSubnetGroupCommand({ DBSubnetGroupName: opts.name, DBSubnetGroupDescription: opts.description, SubnetIds: opts.subnetIds, Tags: opts.tags })),
+      this.rds.send(
+        new CreateDBSubnetGroupCommand({
+          DBSubnetGroupName: opts.name,
+          DBSubnetGroupDescription: opts.description,
+          SubnetIds: opts.subnetIds,
+          Tags: opts.tags,
+        }),
+      ),
     );
   }
 
   async modify(opts: { name: string; description: string; subnetIds: string[] }): Promise<void> {
     await awsCall('ModifyDBSubnetGroup', () =>
-      this.rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: opts.name, DBSubnetGroupDescription: opts.description, SubnetIds: opts.subnetIds })),
+      this.rds.send(
+        new ModifyDBSubnetGroupCommand({
+          DBSubnetGroupName: opts.name,
+          DBSubnetGroupDescription: opts.description,
+          SubnetIds: opts.subnetIds,
+        }),
+      ),
     );
   }
 
@@ -80,7 +99,9 @@ export class DbParameterGroups {
 
   describe(name: string): Promise<ParameterGroupInfo | undefined> {
     return orUndefined(async () => {
-      const out = await awsCall('DescribeDBParameterGroups', () => this.rds.send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: name })));
+      const out = await awsCall('DescribeDBParameterGroups', () =>
+        this.rds.send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: name })),
+      );
       const g = out.DBParameterGroups?.[0];
       return g ? { name: g.DBParameterGroupName ?? name, family: g.DBParameterGroupFamily ?? '' } : undefined;
     });
@@ -106,7 +127,14 @@ export class DbParameterGroups {
 
   async create(opts: { name: string; family: string; description: string; tags: Tag[] }): Promise<void> {
     await awsCall('CreateDBParameterGroup', () =>
-      this.rds.send(new CreateDBParameterGroupCommand({ DBParameterGroupName: opts.name, DBParameterGroupFamily: opts.family, Description: opts.description, Tags: opts.tags })),
+      this.rds.send(
+        new CreateDBParameterGroupCommand({
+          DBParameterGroupName: opts.name,
+          DBParameterGroupFamily: opts.family,
+          Description: opts.description,
+          Tags: opts.tags,
+        }),
+      ),
     );
   }
 

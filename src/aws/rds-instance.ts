@@ -92,7 +92,10 @@ export function toInstance(d: DBInstance): DbInstanceInfo {
     subnetGroupName: d.DBSubnetGroup?.DBSubnetGroupName ?? '',
     subnetGroupSubnetIds: (d.DBSubnetGroup?.Subnets ?? []).map((s) => s.SubnetIdentifier ?? '').filter(Boolean),
     securityGroupIds: (d.VpcSecurityGroups ?? []).filter((g) => g.Status !== 'removing').map((g) => g.VpcSecurityGroupId ?? ''),
-    parameterGroups: (d.DBParameterGroups ?? []).map((g) => ({ name: g.DBParameterGroupName ?? '', applyStatus: g.ParameterApplyStatus ?? '' })),
+    parameterGroups: (d.DBParameterGroups ?? []).map((g) => ({
+      name: g.DBParameterGroupName ?? '',
+      applyStatus: g.ParameterApplyStatus ?? '',
+    })),
     masterUsername: d.MasterUsername ?? '',
     dbName: d.DBName ?? '',
     ...(d.MasterUserSecret?.SecretArn ? { managedMasterSecretArn: d.MasterUserSecret.SecretArn } : {}),
@@ -158,7 +161,9 @@ export class DbInstances {
 
   async describe(identifier: string): Promise<DbInstanceInfo | undefined> {
     try {
-      const out = await awsCall('DescribeDBInstances', () => this.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier })));
+      const out = await awsCall('DescribeDBInstances', () =>
+        this.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier })),
+      );
       const d = out.DBInstances?.[0];
       return d ? toInstance(d) : undefined;
     } catch (e) {
@@ -222,7 +227,13 @@ export class DbInstances {
 
   async delete(identifier: string, finalSnapshotId: string): Promise<void> {
     await awsCall('DeleteDBInstance', () =>
-      this.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: identifier, FinalDBSnapshotIdentifier: finalSnapshotId, DeleteAutomatedBackups: false })),
+      this.rds.send(
+        new DeleteDBInstanceCommand({
+          DBInstanceIdentifier: identifier,
+          FinalDBSnapshotIdentifier: finalSnapshotId,
+          DeleteAutomatedBackups: false,
+        }),
+      ),
     );
   }
 }

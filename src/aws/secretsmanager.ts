@@ -22,7 +22,9 @@ export class SecretsManagerPasswords implements ManagedPasswordReader {
   private client(region: string): SecretsManagerClient {
     let c = this.clients.get(region);
     if (!c) {
-      c = this.opts.client ? this.opts.client(region) : new SecretsManagerClient({ region, ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}) });
+      c = this.opts.client
+        ? this.opts.client(region)
+        : new SecretsManagerClient({ region, ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}) });
       this.clients.set(region, c);
     }
     return c;

@@ -47,7 +47,8 @@ export function flattenPermissions(perms: readonly IpPermission[] | undefined): 
     for (const r of p.IpRanges ?? []) if (r.CidrIp) out.push({ ...base, source: { kind: 'cidr', value: r.CidrIp } });
     for (const r of p.Ipv6Ranges ?? []) if (r.CidrIpv6) out.push({ ...base, source: { kind: 'cidr6', value: r.CidrIpv6 } });
     for (const g of p.UserIdGroupPairs ?? []) if (g.GroupId) out.push({ ...base, source: { kind: 'group', value: g.GroupId } });
-    for (const l of p.PrefixListIds ?? []) if (l.PrefixListId) out.push({ ...base, source: { kind: 'prefix-list', value: l.PrefixListId } });
+    for (const l of p.PrefixListIds ?? [])
+      if (l.PrefixListId) out.push({ ...base, source: { kind: 'prefix-list', value: l.PrefixListId } });
   }
   return out;
 }
@@ -78,7 +79,11 @@ export function toPermission(rule: IngressRule, description?: string): IpPermiss
 export function describeRule(rule: IngressRule): string {
   const protocol = rule.protocol === '-1' ? 'all traffic' : rule.protocol;
   const ports =
-    rule.protocol === '-1' || rule.fromPort === undefined ? '' : rule.fromPort === rule.toPort ? ` ${rule.fromPort}` : ` ${rule.fromPort}-${rule.toPort}`;
+    rule.protocol === '-1' || rule.fromPort === undefined
+      ? ''
+      : rule.fromPort === rule.toPort
+        ? ` ${rule.fromPort}`
+        : ` ${rule.fromPort}-${rule.toPort}`;
   return `${protocol}${ports} from ${rule.source.value}`;
 }
 
@@ -130,7 +135,9 @@ export class SecurityGroups {
   async authorize(groupId: string, rules: IngressRule[], description: string): Promise<void> {
     if (rules.length === 0) return;
     await awsCall('AuthorizeSecurityGroupIngress', () =>
-      this.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.map((r) => toPermission(r, description)) })),
+      this.ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.map((r) => toPermission(r, description)) }),
+      ),
     );
   }
 

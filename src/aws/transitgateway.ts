@@ -79,6 +79,8 @@ export class TransitGatewayAttachments {
   }
 
   async delete(id: string): Promise<void> {
-    await awsCall('DeleteTransitGatewayVpcAttachment', () => this.ec2.send(new DeleteTransitGatewayVpcAttachmentCommand({ TransitGatewayAttachmentId: id })));
+    await awsCall('DeleteTransitGatewayVpcAttachment', () =>
+      this.ec2.send(new DeleteTransitGatewayVpcAttachmentCommand({ TransitGatewayAttachmentId: id })),
+    );
   }
 }

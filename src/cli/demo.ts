@@ -34,14 +34,24 @@ export async function runDemo(argv: string[]): Promise<number> {
   try {
     return await journey(envExports(state));
   } finally {
-    if (values.keep) say(`Stack kept running: eval "$(tenantshift dev env --state-dir ${stateDir})"; stop it with \`tenantshift dev down --state-dir ${stateDir}\``);
+    if (values.keep)
+      say(
+        `Stack kept running: eval "$(tenantshift dev env --state-dir ${stateDir})"; stop it with \`tenantshift dev down --state-dir ${stateDir}\``,
+      );
     else await devDown(stateDir);
   }
 }
 
 function info(url: string): ConnectionInfo {
   const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port), dbname: u.pathname.slice(1), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), sslmode: 'disable' };
+  return {
+    host: u.hostname,
+    port: Number(u.port),
+    dbname: u.pathname.slice(1),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    sslmode: 'disable',
+  };
 }
 
 async function journey(env: Record<string, string>): Promise<number> {
@@ -59,7 +69,9 @@ async function journey(env: Record<string, string>): Promise<number> {
     await createTenant(admin, { schemas: t.schemas, accounts: ACCOUNTS, rounds: 20_000 });
     for (const s of t.schemas) {
       const q = pg.escapeIdentifier(s);
-      await admin.query(`GRANT USAGE ON SCHEMA ${q} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${q} TO app`);
+      await admin.query(
+        `GRANT USAGE ON SCHEMA ${q} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${q} TO app`,
+      );
     }
   }
   await admin.end();
@@ -67,37 +79,86 @@ async function journey(env: Record<string, string>): Promise<number> {
   say(`2/7 Applying connection Secrets and one SchemaReplication per tenant in namespace ${NS}`);
   await core.createNamespace({ body: { metadata: { name: NS } } }).catch(() => undefined);
   const secret = (name: string, c: ConnectionInfo) =>
-    core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData: { host: c.host, port: String(c.port), dbname: c.dbname, user: c.user, password: c.password, sslmode: 'disable' } } });
+    core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name },
+        stringData: { host: c.host, port: String(c.port), dbname: c.dbname, user: c.user, password: c.password, sslmode: 'disable' },
+      },
+    });
   await secret('legacy-db', source);
   await secret('rds-db', target);
   for (const t of TENANTS) {
     await api.createNamespacedCustomObject({
-      ...GROUP, namespace: NS, plural: 'schemareplications',
-      body: { apiVersion: 'tenantshift.io/v1alpha1', kind: 'SchemaReplication', metadata: { name: t.name }, spec: { tenant: t.name, source: { secretRef: { name: 'legacy-db' } }, target: { secretRef: { name: 'rds-db' } }, schemas: t.schemas } },
+      ...GROUP,
+      namespace: NS,
+      plural: 'schemareplications',
+      body: {
+        apiVersion: 'tenantshift.io/v1alpha1',
+        kind: 'SchemaReplication',
+        metadata: { name: t.name },
+        spec: {
+          tenant: t.name,
+          source: { secretRef: { name: 'legacy-db' } },
+          target: { secretRef: { name: 'rds-db' } },
+          schemas: t.schemas,
+        },
+      },
     });
   }
-  const replications = async (): Promise<SchemaReplication[]> => ((await api.listNamespacedCustomObject({ ...GROUP, namespace: NS, plural: 'schemareplications' })) as { items: SchemaReplication[] }).items;
+  const replications = async (): Promise<SchemaReplication[]> =>
+    ((await api.listNamespacedCustomObject({ ...GROUP, namespace: NS, plural: 'schemareplications' })) as { items: SchemaReplication[] })
+      .items;
   await progress('replication', async () => {
     const items = await replications();
-    const line = items.map((r) => `${r.metadata.name}: ${r.status?.phase ?? 'Pending'} ${r.status?.tables?.ready ?? 0}/${r.status?.tables?.total ?? '?'} tables, lag ${r.status?.lag?.bytes ?? '-'} B`).join(' | ');
-    return { line, done: items.length === TENANTS.length && items.every((r) => r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) };
+    const line = items
+      .map(
+        (r) =>
+          `${r.metadata.name}: ${r.status?.phase ?? 'Pending'} ${r.status?.tables?.ready ?? 0}/${r.status?.tables?.total ?? '?'} tables, lag ${r.status?.lag?.bytes ?? '-'} B`,
+      )
+      .join(' | ');
+    return {
+      line,
+      done:
+        items.length === TENANTS.length && items.every((r) => r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
+    };
   });
 
   say(`3/7 TenantCutover for ${MOVED.name}: the route "${MOVED.name}" in PgBouncer pool "local" belongs to it; live traffic starts`);
   await api.createNamespacedCustomObject({
-    ...GROUP, namespace: NS, plural: 'tenantcutovers',
-    body: { apiVersion: 'tenantshift.io/v1alpha1', kind: 'TenantCutover', metadata: { name: MOVED.name }, spec: { replicationRef: { name: MOVED.name }, routing: { pgbouncer: { pool: 'local', database: MOVED.name } }, maxWritePause: '2s' } },
+    ...GROUP,
+    namespace: NS,
+    plural: 'tenantcutovers',
+    body: {
+      apiVersion: 'tenantshift.io/v1alpha1',
+      kind: 'TenantCutover',
+      metadata: { name: MOVED.name },
+      spec: { replicationRef: { name: MOVED.name }, routing: { pgbouncer: { pool: 'local', database: MOVED.name } }, maxWritePause: '2s' },
+    },
   });
-  const cutover = async (): Promise<TenantCutover> => (await api.getNamespacedCustomObject({ ...GROUP, namespace: NS, plural: 'tenantcutovers', name: MOVED.name })) as TenantCutover;
+  const cutover = async (): Promise<TenantCutover> =>
+    (await api.getNamespacedCustomObject({ ...GROUP, namespace: NS, plural: 'tenantcutovers', name: MOVED.name })) as TenantCutover;
   await progress('route', async () => {
     const c = await cutover();
     const owned = c.status?.conditions?.find((x) => x.type === 'RouteOwned');
-    return { line: `route ${c.status?.route?.side ?? '-'} (${owned?.message ?? 'waiting for the route agent'})`, done: owned?.status === 'True' };
+    return {
+      line: `route ${c.status?.route?.side ?? '-'} (${owned?.message ?? 'waiting for the route agent'})`,
+      done: owned?.status === 'True',
+    };
   });
   const bouncer = new URL(env.PGBOUNCER_URL as string);
   const traffic = new WalletTraffic({
-    connection: { host: bouncer.hostname, port: Number(bouncer.port), user: 'app', password: decodeURIComponent(bouncer.password), database: MOVED.name },
-    walletSchema: MOVED.schemas[0] as string, accounts: ACCOUNTS, workers: 6, thinkMs: 2,
+    connection: {
+      host: bouncer.hostname,
+      port: Number(bouncer.port),
+      user: 'app',
+      password: decodeURIComponent(bouncer.password),
+      database: MOVED.name,
+    },
+    walletSchema: MOVED.schemas[0] as string,
+    accounts: ACCOUNTS,
+    workers: 6,
+    thinkMs: 2,
   }).start();
   await sleep(3000);
   say(`   ${traffic.count} transfers committed through PgBouncer so far`);
@@ -110,13 +171,17 @@ async function journey(env: Record<string, string>): Promise<number> {
   say('5/7 Rehearsal: freeze, fence and drain, then resume the source without flipping');
   await patch(api, MOVED.name, { rehearse: true });
   const rehearsed = await waitFor('the rehearsal', cutover, (c) => c.status?.lastRehearsal !== undefined);
-  say(`   rehearsed write pause: ${rehearsed.status?.lastRehearsal?.writePauseMilliseconds} ms (${rehearsed.status?.lastRehearsal?.result})`);
+  say(
+    `   rehearsed write pause: ${rehearsed.status?.lastRehearsal?.writePauseMilliseconds} ms (${rehearsed.status?.lastRehearsal?.result})`,
+  );
 
   say('6/7 Approving the cutover (in GitOps: a reviewed commit setting spec.approved: true)');
   await patch(api, MOVED.name, { approved: true });
   const switched = await waitFor('the switch', cutover, (c) => c.status?.activeSide === 'target' && !c.status?.step);
   const steps = (switched.status?.history?.[0]?.steps ?? []).map((s) => `${s.name}@${s.atMilliseconds}ms`).join(' ');
-  say(`   switched: write pause ${switched.status?.writePause?.milliseconds} ms at source position ${switched.status?.switchLsn}; ${steps}`);
+  say(
+    `   switched: write pause ${switched.status?.writePause?.milliseconds} ms at source position ${switched.status?.switchLsn}; ${steps}`,
+  );
   await sleep(3000);
   const report = await traffic.stop();
 
@@ -126,8 +191,18 @@ async function journey(env: Record<string, string>): Promise<number> {
   const inv = await checkInvariants(tgt, MOVED.schemas[0] as string, report.acknowledged);
   await tgt.end();
   await sleep(2000);
-  const after = await validateSchemas({ source, target, schemas: MOVED.schemas, liveReplication: { slotName: names.reverseSlot, publisher: 'target' } });
-  const ok = inv.missingAcknowledged === 0 && inv.duplicateLedgerIds === 0 && inv.accountsNotMatchingLedger === 0 && report.failures.length === 0 && after.result === 'identical';
+  const after = await validateSchemas({
+    source,
+    target,
+    schemas: MOVED.schemas,
+    liveReplication: { slotName: names.reverseSlot, publisher: 'target' },
+  });
+  const ok =
+    inv.missingAcknowledged === 0 &&
+    inv.duplicateLedgerIds === 0 &&
+    inv.accountsNotMatchingLedger === 0 &&
+    report.failures.length === 0 &&
+    after.result === 'identical';
   process.stdout.write(`
 tenantshift demo: summary
   tenants replicated        ${TENANTS.map((t) => `${t.name} (${t.schemas.length} schemas)`).join(', ')}
@@ -143,7 +218,10 @@ tenantshift demo: summary
 }
 
 async function patch(api: CustomObjectsApi, name: string, spec: Record<string, unknown>): Promise<void> {
-  await api.patchNamespacedCustomObject({ ...GROUP, namespace: NS, plural: 'tenantcutovers', name, body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await api.patchNamespacedCustomObject(
+    { ...GROUP, namespace: NS, plural: 'tenantcutovers', name, body: { spec } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }
 
 /** A live progress line, printed when it changes, until done (bounded: 5 minutes). */

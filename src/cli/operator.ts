@@ -54,7 +54,9 @@ async function runUntilSignal(kc: KubeConfig, config: OperatorConfig, log: Logge
   registerControllers(manager, {
     routeAgentToken: process.env.TENANTSHIFT_ROUTE_AGENT_TOKEN ?? '',
     ...(process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE ? { routeAgentNamespace: process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE } : {}),
-    ...(Number(process.env.TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE) > 0 ? { maxInitialCopiesPerSource: Number(process.env.TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE) } : {}),
+    ...(Number(process.env.TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE) > 0
+      ? { maxInitialCopiesPerSource: Number(process.env.TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE) }
+      : {}),
   });
   try {
     await manager.start();
@@ -77,9 +79,12 @@ async function leaseNamespaceExists(kc: KubeConfig, namespace: string, log: Logg
   } catch (err) {
     const e = fromUnknown(err);
     if (e.code === 'not-found') {
-      log.error(`Lease namespace "${namespace}" does not exist: create it, or set TENANTSHIFT_OPERATOR_NAMESPACE (--lease-namespace) to one that does`, {
-        namespace,
-      });
+      log.error(
+        `Lease namespace "${namespace}" does not exist: create it, or set TENANTSHIFT_OPERATOR_NAMESPACE (--lease-namespace) to one that does`,
+        {
+          namespace,
+        },
+      );
       return false;
     }
     // No RBAC to read namespaces, or the API is not up yet: leader election reports what follows.

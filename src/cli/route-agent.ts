@@ -44,7 +44,9 @@ export async function runRouteAgent(argv: string[]): Promise<number> {
     ['--lease-namespace', values['lease-namespace']],
     ['TENANTSHIFT_PGBOUNCER_ADMIN_URL', env.TENANTSHIFT_PGBOUNCER_ADMIN_URL],
     ['TENANTSHIFT_ROUTE_AGENT_TOKEN', env.TENANTSHIFT_ROUTE_AGENT_TOKEN],
-  ].filter(([, v]) => !v).map(([k]) => k);
+  ]
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
   if (missing.length > 0) {
     process.stderr.write(`tenantshift route-agent: missing ${missing.join(', ')}\n\n${USAGE}`);
     return 2;

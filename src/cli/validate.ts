@@ -3,7 +3,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SSL_MODES, type ConnectionInfo, type SslMode } from '../postgres/connection.js';
-import { renderDifference, renderUnsettled, summaryLine, validateSchemas, type ValidateOptions, type ValidationReport } from '../postgres/validate.js';
+import {
+  renderDifference,
+  renderUnsettled,
+  summaryLine,
+  validateSchemas,
+  type ValidateOptions,
+  type ValidationReport,
+} from '../postgres/validate.js';
 
 const USAGE = `Usage: tenantshift validate --source URL --target URL --schema NAME [--schema NAME ...] [options]
 
@@ -56,7 +63,9 @@ export function connectionFromUrl(url: string, flag: string): ConnectionInfo {
     try {
       sslrootcert = readFileSync(rootCertPath, 'utf8');
     } catch (err) {
-      throw new UsageError(`${flag} names sslrootcert ${rootCertPath}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new UsageError(
+        `${flag} names sslrootcert ${rootCertPath}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
   }
   const port = u.port ? Number(u.port) : 5432;

@@ -60,7 +60,11 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
       status: manager.status,
       finalizers: manager.finalizers,
       events: manager.events,
-      routing: new RouteAgentClient({ kc: manager.kc, namespace: settings.routeAgentNamespace ?? manager.config.lease.namespace, token: settings.routeAgentToken }),
+      routing: new RouteAgentClient({
+        kc: manager.kc,
+        namespace: settings.routeAgentNamespace ?? manager.config.lease.namespace,
+        token: settings.routeAgentToken,
+      }),
       replications,
       metrics: createCutoverMetrics(manager.metrics.registry, cutovers),
     }),

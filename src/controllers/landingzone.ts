@@ -9,8 +9,21 @@ import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finali
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
 import type { KubeObject } from '../runtime/resources.js';
 import { FIELD_MANAGER, type StatusWriter } from '../runtime/statusWriter.js';
-import { finalizeLandingZone, reconcileLandingZone, type LandingZoneContext, type ObjectMemory, type Outcome } from '../reconcilers/landingzone/index.js';
-import type { EndpointMapper, ManagedPasswordReader, SecretStore, SecretWrite, StoredSecret, TrustStore } from '../reconcilers/landingzone/secrets.js';
+import {
+  finalizeLandingZone,
+  reconcileLandingZone,
+  type LandingZoneContext,
+  type ObjectMemory,
+  type Outcome,
+} from '../reconcilers/landingzone/index.js';
+import type {
+  EndpointMapper,
+  ManagedPasswordReader,
+  SecretStore,
+  SecretWrite,
+  StoredSecret,
+  TrustStore,
+} from '../reconcilers/landingzone/secrets.js';
 import type { Timings } from '../reconcilers/landingzone/types.js';
 import { LANDING_ZONES } from './kinds.js';
 
@@ -56,7 +69,11 @@ export class LandingZoneReconciler implements Reconciler<LandingZone> {
       obj = await this.deps.finalizers.add(LANDING_ZONES, obj, LANDING_ZONE_FINALIZER);
       outcome = await reconcileLandingZone(obj, this.domainContext(obj));
     }
-    const { written } = await this.deps.status.update({ resource: LANDING_ZONES, object: obj, status: outcome.status as Record<string, unknown> });
+    const { written } = await this.deps.status.update({
+      resource: LANDING_ZONES,
+      object: obj,
+      status: outcome.status as Record<string, unknown>,
+    });
     if (outcome.action) ctx.log.info('Applied step', { step: outcome.action, failed: outcome.error !== undefined });
     if (written) ctx.log.debug('Status updated', { databaseStatus: outcome.status.database?.status });
     if (outcome.error) throw outcome.error;
@@ -64,9 +81,11 @@ export class LandingZoneReconciler implements Reconciler<LandingZone> {
   }
 
   private domainContext(obj: LandingZone): LandingZoneContext {
-    const record = (type: 'Normal' | 'Warning') => (reason: string, note: string): void => {
-      void this.deps.events.record(obj, { type, reason, action: 'Reconcile', note });
-    };
+    const record =
+      (type: 'Normal' | 'Warning') =>
+      (reason: string, note: string): void => {
+        void this.deps.events.record(obj, { type, reason, action: 'Reconcile', note });
+      };
     const uid = obj.metadata.uid ?? '';
     let memory = this.memory.get(uid);
     if (!memory) this.memory.set(uid, (memory = {}));

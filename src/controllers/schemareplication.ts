@@ -9,7 +9,12 @@ import type { Informer } from '../runtime/informer.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
 import type { StatusWriter } from '../runtime/statusWriter.js';
 import { cleanupSchemaReplication } from '../reconcilers/schemareplication/cleanup.js';
-import { reconcileSchemaReplication, type Outcome, type ReconcileContext as DomainContext, type ReplicationMetrics } from '../reconcilers/schemareplication/index.js';
+import {
+  reconcileSchemaReplication,
+  type Outcome,
+  type ReconcileContext as DomainContext,
+  type ReplicationMetrics,
+} from '../reconcilers/schemareplication/index.js';
 import { resolveEndpoints } from '../reconcilers/schemareplication/observe.js';
 import { SCHEMA_REPLICATIONS } from './kinds.js';
 import { validationDue, type ValidationRunner } from './validation.js';
@@ -52,8 +57,17 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
     }
     const validation = this.deps.validations.current(ctx.key) ?? outcome.status.validation;
     const status = { ...outcome.status, ...(validation ? { validation } : {}) };
-    const { written } = await this.deps.status.update({ resource: SCHEMA_REPLICATIONS, object: obj, status: status as Record<string, unknown> });
-    if (written) ctx.log.info('Status updated', { phase: outcome.status.phase, tablesReady: outcome.status.tables?.ready, lagBytes: outcome.status.lag?.bytes });
+    const { written } = await this.deps.status.update({
+      resource: SCHEMA_REPLICATIONS,
+      object: obj,
+      status: status as Record<string, unknown>,
+    });
+    if (written)
+      ctx.log.info('Status updated', {
+        phase: outcome.status.phase,
+        tablesReady: outcome.status.tables?.ready,
+        lagBytes: outcome.status.lag?.bytes,
+      });
     await this.startValidationIfDue(obj, outcome, domain, ctx.key);
     return { requeueAfterMs: outcome.requeueAfterMs };
   }
@@ -61,7 +75,16 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
   /** Validation compares live data: only a Ready object is worth comparing (copies in progress differ). */
   private async startValidationIfDue(obj: SchemaReplication, outcome: Outcome, domain: DomainContext, key: string): Promise<void> {
     const ready = outcome.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    const due = validationDue({ ...obj, status: { ...(obj.status ?? {}), ...(this.deps.validations.current(key) ? { validation: this.deps.validations.current(key) } : {}) } }, Date.now());
+    const due = validationDue(
+      {
+        ...obj,
+        status: {
+          ...(obj.status ?? {}),
+          ...(this.deps.validations.current(key) ? { validation: this.deps.validations.current(key) } : {}),
+        },
+      },
+      Date.now(),
+    );
     if (!ready || !due.due || this.deps.validations.isRunning(key)) return;
     try {
       const endpoints = await resolveEndpoints(obj, domain.kube);
@@ -72,9 +95,11 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
   }
 
   private domainContext(obj: SchemaReplication): DomainContext {
-    const record = (type: 'Normal' | 'Warning') => (reason: string, note: string): void => {
-      void this.deps.events.record(obj, { type, reason, action: 'Reconcile', note });
-    };
+    const record =
+      (type: 'Normal' | 'Warning') =>
+      (reason: string, note: string): void => {
+        void this.deps.events.record(obj, { type, reason, action: 'Reconcile', note });
+      };
     return {
       kube: {
         readSecretData: async (namespace, name) => {
@@ -89,11 +114,15 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
           const lz = this.deps.landingZones.get(`${namespace}/${name}`);
           if (!lz) return { notReadyMessage: `LandingZone ${name} (spec.target.landingZoneRef) does not exist in namespace ${namespace}` };
           const ready = lz.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-          if (!ready) return { notReadyMessage: `LandingZone ${name} is not Ready yet; replication starts once its database and connection Secret exist` };
+          if (!ready)
+            return {
+              notReadyMessage: `LandingZone ${name} is not Ready yet; replication starts once its database and connection Secret exist`,
+            };
           return { secretName: lz.spec.connectionSecretName };
         },
         referencingCutover: async (namespace, name) =>
-          this.deps.cutovers.list(namespace).find((c) => c.spec.replicationRef.name === name && !c.metadata?.deletionTimestamp)?.metadata?.name,
+          this.deps.cutovers.list(namespace).find((c) => c.spec.replicationRef.name === name && !c.metadata?.deletionTimestamp)?.metadata
+            ?.name,
         cutoverInCharge: async (namespace, name) => {
           const c = this.deps.cutovers.list(namespace).find((x) => x.spec.replicationRef.name === name);
           if (!c) return undefined;
@@ -107,7 +136,12 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
         running: (server) =>
           this.deps.replications
             .list()
-            .filter((r) => r.metadata?.uid !== obj.metadata.uid && r.status?.sourceServer === server && (r.status?.phase === 'Syncing' || r.status?.phase === 'CopyingSchema')).length,
+            .filter(
+              (r) =>
+                r.metadata?.uid !== obj.metadata.uid &&
+                r.status?.sourceServer === server &&
+                (r.status?.phase === 'Syncing' || r.status?.phase === 'CopyingSchema'),
+            ).length,
       },
       now: () => new Date(),
     };

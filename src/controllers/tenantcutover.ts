@@ -52,7 +52,11 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
     obj = await this.deps.finalizers.add(TENANT_CUTOVERS, obj, CUTOVER_FINALIZER);
     let current: TenantCutover = obj;
     const write = async (status: TenantCutoverStatus): Promise<void> => {
-      const { object } = await this.deps.status.update({ resource: TENANT_CUTOVERS, object: current, status: defined(status) as Record<string, unknown> });
+      const { object } = await this.deps.status.update({
+        resource: TENANT_CUTOVERS,
+        object: current,
+        status: defined(status) as Record<string, unknown>,
+      });
       current = object;
     };
     const outcome = await reconcileTenantCutover(obj, {

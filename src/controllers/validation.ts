@@ -29,7 +29,8 @@ export function validationDue(obj: SchemaReplication, now: number): { due: boole
     return { due: true, ...(last?.requestToken ? { token: last.requestToken } : {}) };
   }
   const every = obj.spec.validationInterval ? parseDurationMs(obj.spec.validationInterval) : 0;
-  if (every > 0 && (!last?.finishedAt || now - Date.parse(last.finishedAt) >= every)) return { due: true, ...(last?.requestToken ? { token: last.requestToken } : {}) };
+  if (every > 0 && (!last?.finishedAt || now - Date.parse(last.finishedAt) >= every))
+    return { due: true, ...(last?.requestToken ? { token: last.requestToken } : {}) };
   return { due: false };
 }
 
@@ -40,7 +41,13 @@ export class ValidationRunner {
   private readonly limiters = new Map<string, LoadLimiter>();
 
   constructor(
-    private readonly deps: { core: CoreV1Api; status: StatusWriter; events: EventRecorder; replications: Informer<SchemaReplication>; log: Logger },
+    private readonly deps: {
+      core: CoreV1Api;
+      status: StatusWriter;
+      events: EventRecorder;
+      replications: Informer<SchemaReplication>;
+      log: Logger;
+    },
   ) {}
 
   isRunning(key: string): boolean {
@@ -52,7 +59,12 @@ export class ValidationRunner {
   }
 
   /** Starts a run in the background; returns at once. `targetServes` picks the reverse slot for live safety. */
-  start(obj: SchemaReplication, token: string | undefined, endpoints: { source: ConnectionInfo; target: ConnectionInfo }, targetServes: boolean): void {
+  start(
+    obj: SchemaReplication,
+    token: string | undefined,
+    endpoints: { source: ConnectionInfo; target: ConnectionInfo },
+    targetServes: boolean,
+  ): void {
     const ns = obj.metadata.namespace as string;
     const name = obj.metadata.name as string;
     const key = `${ns}/${name}`;
@@ -90,7 +102,9 @@ export class ValidationRunner {
           rowsCompared: summary.rows.source,
           ranges: summary.ranges,
           differences: summary.differences,
-          tables: summary.tables.slice(0, 200).map((t) => ({ table: t.table, rows: t.rows.source, ranges: t.ranges, mismatches: t.mismatches, differences: t.differences })),
+          tables: summary.tables
+            .slice(0, 200)
+            .map((t) => ({ table: t.table, rows: t.rows.source, ranges: t.ranges, mismatches: t.mismatches, differences: t.differences })),
           firstDifferences: summary.firstDifferences.slice(0, 20).map((d) => d.slice(0, 500)),
           fullReport: configMap,
         };
@@ -107,7 +121,13 @@ export class ValidationRunner {
         }
       } catch (err) {
         this.deps.log.warn('Validation could not compare', { key, ...errorFields(err) });
-        await this.write(key, { state: 'Failed', startedAt, finishedAt: new Date().toISOString(), ...(token ? { requestToken: token } : {}), message: errorFields(err).error.slice(0, 1000) }).catch(() => undefined);
+        await this.write(key, {
+          state: 'Failed',
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          ...(token ? { requestToken: token } : {}),
+          message: errorFields(err).error.slice(0, 1000),
+        }).catch(() => undefined);
       } finally {
         this.running.delete(key);
       }
@@ -118,11 +138,18 @@ export class ValidationRunner {
     this.latest.set(key, validation);
     const latest = this.deps.replications.get(key);
     if (!latest) return;
-    await this.deps.status.update({ resource: SCHEMA_REPLICATIONS, object: latest, status: { ...(latest.status ?? {}), validation } as Record<string, unknown> });
+    await this.deps.status.update({
+      resource: SCHEMA_REPLICATIONS,
+      object: latest,
+      status: { ...(latest.status ?? {}), validation } as Record<string, unknown>,
+    });
   }
 
   private async saveFullReport(namespace: string, name: string, text: string): Promise<void> {
-    const body = { metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'tenantshift' } }, data: { 'differences.txt': text.slice(0, 900_000) } };
+    const body = {
+      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'tenantshift' } },
+      data: { 'differences.txt': text.slice(0, 900_000) },
+    };
     try {
       await this.deps.core.replaceNamespacedConfigMap({ namespace, name, body });
     } catch {

@@ -44,7 +44,9 @@ async function buildControlPlane(outDir: string): Promise<void> {
   const minor = KUBERNETES_VERSION.split('.')[1] ?? '';
   const tmp = `${outDir}.tmp-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
-  say(`Building kube-apiserver and kubectl ${KUBERNETES_VERSION} from Go modules into ${outDir} (first run only; several minutes on 2 cores)`);
+  say(
+    `Building kube-apiserver and kubectl ${KUBERNETES_VERSION} from Go modules into ${outDir} (first run only; several minutes on 2 cores)`,
+  );
   await withHeartbeat(
     'kube-apiserver/kubectl build',
     goBuild(join(packageRoot(), 'hack', 'controlplane'), [

@@ -90,11 +90,11 @@ export function apiserverCa(setup: ControlPlaneSetup): string {
 }
 
 export async function waitForApiserver(setup: ControlPlaneSetup, pid: number): Promise<void> {
-  await waitUntil(
-    `kube-apiserver on port ${setup.apiserverPort}`,
-    () => getReadyz(setup),
-    { timeoutMs: 120_000, pid, logFile: join(setup.logDir, 'kube-apiserver.log') },
-  );
+  await waitUntil(`kube-apiserver on port ${setup.apiserverPort}`, () => getReadyz(setup), {
+    timeoutMs: 120_000,
+    pid,
+    logFile: join(setup.logDir, 'kube-apiserver.log'),
+  });
 }
 
 function getReadyz(setup: ControlPlaneSetup): Promise<boolean> {
@@ -142,7 +142,9 @@ export function writeKubeconfig(file: string, setup: ControlPlaneSetup): void {
 /** Applies crds/ with the kubectl of the same build and waits until every CRD is Established. */
 export function applyCrds(kubectl: string, kubeconfig: string): string[] {
   const dir = join(packageRoot(), 'crds');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   if (files.length === 0) throw new Error(`no CRDs in ${dir}: run \`npm run crds\``);
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   runOrThrow(kubectl, ['apply', '--server-side', '--force-conflicts', '--field-manager=tenantshift-dev', '-f', dir], { env });

@@ -7,7 +7,14 @@ import type { ReconcileContext } from '../reconcilers/schemareplication/index.js
 /** A Secret's data (base64 values, as the API returns them) for these connection settings. */
 export function secretData(info: ConnectionInfo): Record<string, string> {
   const b64 = (s: string): string => Buffer.from(s).toString('base64');
-  return { host: b64(info.host), port: b64(String(info.port)), dbname: b64(info.dbname), user: b64(info.user), password: b64(info.password), sslmode: b64(info.sslmode) };
+  return {
+    host: b64(info.host),
+    port: b64(String(info.port)),
+    dbname: b64(info.dbname),
+    user: b64(info.user),
+    password: b64(info.password),
+    sslmode: b64(info.sslmode),
+  };
 }
 
 export function directContext(source: ConnectionInfo, target: ConnectionInfo): ReconcileContext {
@@ -26,7 +33,12 @@ export function directContext(source: ConnectionInfo, target: ConnectionInfo): R
 }
 
 /** A SchemaReplication reading the Secrets of directContext. */
-export function directReplication(namespace: string, name: string, schemas: string[], extra: Partial<SchemaReplication['spec']> = {}): SchemaReplication {
+export function directReplication(
+  namespace: string,
+  name: string,
+  schemas: string[],
+  extra: Partial<SchemaReplication['spec']> = {},
+): SchemaReplication {
   return {
     apiVersion: 'tenantshift.io/v1alpha1',
     kind: 'SchemaReplication',

@@ -42,10 +42,9 @@ export async function createTenant(client: pg.Client, tenant: TenantSpec): Promi
   `);
   // A sequence used by a DEFAULT but not owned by the column: sequence sync must find it too.
   await client.query(`ALTER TABLE ${w}.ledger ALTER COLUMN id SET DEFAULT nextval(${pg.escapeLiteral(`${w}.ledger_seq`)}::regclass)`);
-  await client.query(
-    `INSERT INTO ${w}.accounts (owner, balance) SELECT 'player-' || g, 1000 FROM generate_series(1, $1) g`,
-    [tenant.accounts],
-  );
+  await client.query(`INSERT INTO ${w}.accounts (owner, balance) SELECT 'player-' || g, 1000 FROM generate_series(1, $1) g`, [
+    tenant.accounts,
+  ]);
   if (tenant.withKeylessTable) {
     await client.query(`CREATE TABLE ${w}.audit_log (at timestamptz NOT NULL DEFAULT now(), note text)`);
     await client.query(`INSERT INTO ${w}.audit_log (note) VALUES ('opened'), ('audited')`);
@@ -78,18 +77,36 @@ export async function createTenant(client: pg.Client, tenant: TenantSpec): Promi
  * Moves `amount` between two accounts and writes both ledger rows in one transaction; returns the
  * transfer id (unique: the client logs it only once the commit is acknowledged).
  */
-export async function transfer(client: pg.ClientBase, walletSchema: string, from: number, to: number, amount: string, transferId: string): Promise<void> {
+export async function transfer(
+  client: pg.ClientBase,
+  walletSchema: string,
+  from: number,
+  to: number,
+  amount: string,
+  transferId: string,
+): Promise<void> {
   const w = id(walletSchema);
   await client.query('BEGIN');
   try {
     // Rows are locked in id order, so concurrent transfers between the same accounts cannot deadlock.
-    const [first, second] = from < to ? [[from, `-${amount}`], [to, amount]] : [[to, amount], [from, `-${amount}`]];
+    const [first, second] =
+      from < to
+        ? [
+            [from, `-${amount}`],
+            [to, amount],
+          ]
+        : [
+            [to, amount],
+            [from, `-${amount}`],
+          ];
     await client.query(`UPDATE ${w}.accounts SET balance = balance + $2::numeric WHERE id = $1`, first);
     await client.query(`UPDATE ${w}.accounts SET balance = balance + $2::numeric WHERE id = $1`, second);
-    await client.query(
-      `INSERT INTO ${w}.ledger (account_id, amount, transfer_id) VALUES ($1, -($3::numeric), $4), ($2, $3::numeric, $4)`,
-      [from, to, amount, transferId],
-    );
+    await client.query(`INSERT INTO ${w}.ledger (account_id, amount, transfer_id) VALUES ($1, -($3::numeric), $4), ($2, $3::numeric, $4)`, [
+      from,
+      to,
+      amount,
+      transferId,
+    ]);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

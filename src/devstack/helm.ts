@@ -28,10 +28,16 @@ export async function ensureHelm(): Promise<string> {
     say(`Building helm ${version} from its Go module into ${outDir} (first run only; a few minutes on 2 cores)`);
     await withHeartbeat(
       'helm build',
-      goBuild(join(packageRoot(), 'hack', 'helm'), ['-trimpath', '-ldflags', `-X helm.sh/helm/v3/internal/version.version=${version}`, '-o', join(tmp, 'helm'), 'helm.sh/helm/v3/cmd/helm']),
+      goBuild(join(packageRoot(), 'hack', 'helm'), [
+        '-trimpath',
+        '-ldflags',
+        `-X helm.sh/helm/v3/internal/version.version=${version}`,
+        '-o',
+        join(tmp, 'helm'),
+        'helm.sh/helm/v3/cmd/helm',
+      ]),
     );
     publish(tmp, outDir);
   });
   return binary;
 }
-

@@ -17,9 +17,9 @@ export function startMoto(motoServer: string, port: number, logFile: string): nu
 }
 
 export async function waitForMoto(port: number, pid: number, logFile: string): Promise<void> {
-  await waitUntil(
-    `moto on port ${port}`,
-    async () => (await fetch(`http://127.0.0.1:${port}/moto-api/data.json`)).ok,
-    { timeoutMs: 60_000, pid, logFile },
-  );
+  await waitUntil(`moto on port ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/moto-api/data.json`)).ok, {
+    timeoutMs: 60_000,
+    pid,
+    logFile,
+  });
 }

@@ -26,8 +26,17 @@ export function startRouteAgent(state: StackState, env: Record<string, string>, 
   return startDaemon({
     name: 'route-agent',
     command: process.execPath,
-    args: ['--enable-source-maps', join(packageRoot(), 'dist', 'src', 'cli', 'main.js'), 'route-agent', '--pool', 'local',
-      '--routes-file', env.PGBOUNCER_ROUTES_FILE as string, '--listen', `127.0.0.1:${state.ports.routeAgent}`],
+    args: [
+      '--enable-source-maps',
+      join(packageRoot(), 'dist', 'src', 'cli', 'main.js'),
+      'route-agent',
+      '--pool',
+      'local',
+      '--routes-file',
+      env.PGBOUNCER_ROUTES_FILE as string,
+      '--listen',
+      `127.0.0.1:${state.ports.routeAgent}`,
+    ],
     env: {
       ...process.env,
       KUBECONFIG: env.KUBECONFIG,
@@ -45,9 +54,5 @@ export async function waitForRouteAgent(port: number, pid: number, logFile: stri
 }
 
 export async function waitForOperator(port: number, pid: number, logFile: string): Promise<void> {
-  await waitUntil(
-    'operator',
-    async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
-    { timeoutMs: 60_000, pid, logFile },
-  );
+  await waitUntil('operator', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, { timeoutMs: 60_000, pid, logFile });
 }

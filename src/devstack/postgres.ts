@@ -36,7 +36,19 @@ export function initPostgres(server: PgServer, superPassword: string): void {
   if (server.runAs) chownSync(pwfile, server.runAs.uid, server.runAs.gid);
   runOrThrow(
     join(PG_BIN, 'initdb'),
-    ['-D', server.dataDir, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
+    [
+      '-D',
+      server.dataDir,
+      '-U',
+      SUPERUSER,
+      `--pwfile=${pwfile}`,
+      '--auth-host=scram-sha-256',
+      '--auth-local=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ],
     { ...(server.runAs ? { uid: server.runAs.uid, gid: server.runAs.gid } : {}), cwd: '/' },
   );
   appendFileSync(join(server.dataDir, 'postgresql.conf'), serverConfig(server));
@@ -109,10 +121,14 @@ export async function bootstrapServer(port: number, roles: PgRoles): Promise<voi
     END $$`);
     // Passwords cannot be bind parameters in utility statements; they are generated hex strings
     // or a verifier we computed, and are quoted as literals.
-    await admin.query(`CREATE ROLE ${pg.escapeIdentifier(REPLICATION_USER)} LOGIN REPLICATION PASSWORD ${pg.escapeLiteral(roles.replicatorPassword)} IN ROLE rds_replication`);
+    await admin.query(
+      `CREATE ROLE ${pg.escapeIdentifier(REPLICATION_USER)} LOGIN REPLICATION PASSWORD ${pg.escapeLiteral(roles.replicatorPassword)} IN ROLE rds_replication`,
+    );
     await admin.query(`CREATE ROLE ${pg.escapeIdentifier(APP_USER)} LOGIN PASSWORD ${pg.escapeLiteral(roles.appVerifier)}`);
     await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(DATABASE)}`);
-    await admin.query(`GRANT CONNECT, CREATE, TEMPORARY ON DATABASE ${pg.escapeIdentifier(DATABASE)} TO ${pg.escapeIdentifier(APP_USER)}, ${pg.escapeIdentifier(REPLICATION_USER)}`);
+    await admin.query(
+      `GRANT CONNECT, CREATE, TEMPORARY ON DATABASE ${pg.escapeIdentifier(DATABASE)} TO ${pg.escapeIdentifier(APP_USER)}, ${pg.escapeIdentifier(REPLICATION_USER)}`,
+    );
   } finally {
     await admin.end();
   }

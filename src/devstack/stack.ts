@@ -5,11 +5,33 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { scramVerifier } from '../postgres/scram.js';
 import { ensureBinaries } from './build.js';
-import { applyCrds, ensureOperatorNamespace, OPERATOR_NAMESPACE, newToken, apiserverDaemon, startEtcd, waitForApiserver, waitForEtcd, writeKubeconfig, type ControlPlaneSetup } from './controlplane.js';
+import {
+  applyCrds,
+  ensureOperatorNamespace,
+  OPERATOR_NAMESPACE,
+  newToken,
+  apiserverDaemon,
+  startEtcd,
+  waitForApiserver,
+  waitForEtcd,
+  writeKubeconfig,
+  type ControlPlaneSetup,
+} from './controlplane.js';
 import { MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY, startMoto, waitForMoto } from './moto.js';
 import { DEFAULT_STATE_DIR, stackPaths, type StackPaths } from './paths.js';
 import { PGBOUNCER_ADMIN_USER, startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from './pgbouncer.js';
-import { APP_USER, DATABASE, REPLICATION_USER, SUPERUSER, bootstrapServer, initPostgres, mkdirOwned, startPostgres, waitForPostgres, type PgServer } from './postgres.js';
+import {
+  APP_USER,
+  DATABASE,
+  REPLICATION_USER,
+  SUPERUSER,
+  bootstrapServer,
+  initPostgres,
+  mkdirOwned,
+  startPostgres,
+  waitForPostgres,
+  type PgServer,
+} from './postgres.js';
 import { freePort, isAlive, startDaemon, stopDaemon, type DaemonOptions } from './process.js';
 import { say } from './progress.js';
 import { startOperatorDaemon, startRouteAgent, waitForOperator, waitForRouteAgent } from './operator.js';
@@ -21,7 +43,17 @@ export interface StackState {
   runtimeDir: string;
   kubeconfig: string;
   kubectl: string;
-  ports: { etcd: number; etcdPeer: number; apiserver: number; source: number; target: number; pgbouncer: number; moto: number; routeAgent: number; operatorHealth?: number };
+  ports: {
+    etcd: number;
+    etcdPeer: number;
+    apiserver: number;
+    source: number;
+    target: number;
+    pgbouncer: number;
+    moto: number;
+    routeAgent: number;
+    operatorHealth?: number;
+  };
   /** Start order; `down` stops in reverse. `launch` lets `restartDaemon` start one the same way. */
   pids: Array<{ name: string; pid: number; launch?: DaemonOptions }>;
   credentials: {
@@ -226,7 +258,9 @@ export function devEnv(stateDir: string = DEFAULT_STATE_DIR): Record<string, str
   }
   const dead = state.pids.filter((p) => !isAlive(p.pid)).map((p) => p.name);
   if (dead.length > 0) {
-    throw new Error(`The stack in ${paths.stateDir} is stopped or partly down (${dead.join(', ')} not running): run \`tenantshift dev down\` and \`dev up\``);
+    throw new Error(
+      `The stack in ${paths.stateDir} is stopped or partly down (${dead.join(', ')} not running): run \`tenantshift dev down\` and \`dev up\``,
+    );
   }
   return envExports(state);
 }
@@ -259,7 +293,14 @@ export function envExports(state: StackState): Record<string, string> {
 /** The operator gets the cluster and AWS endpoints only: database credentials reach it through Secrets. */
 function operatorEnv(state: StackState): Record<string, string> {
   const all = envExports(state);
-  const keys = ['KUBECONFIG', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'TENANTSHIFT_ROUTE_AGENT_TOKEN'];
+  const keys = [
+    'KUBECONFIG',
+    'AWS_ENDPOINT_URL',
+    'AWS_REGION',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'TENANTSHIFT_ROUTE_AGENT_TOKEN',
+  ];
   return Object.fromEntries(keys.map((k) => [k, all[k] as string]));
 }
 

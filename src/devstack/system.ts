@@ -44,9 +44,7 @@ export function ensureSystemPackages(extra: Requirement[] = []): void {
   const pkgs = [...new Set(missing.map((r) => r.debianPackage))];
   const command = `apt-get update && apt-get install -y ${pkgs.join(' ')}`;
   if (!isRoot()) {
-    throw new Error(
-      `Missing ${missing.map((r) => r.what).join(', ')}. Install with: sudo sh -c '${command}'`,
-    );
+    throw new Error(`Missing ${missing.map((r) => r.what).join(', ')}. Install with: sudo sh -c '${command}'`);
   }
   say(`Installing system packages: ${pkgs.join(', ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

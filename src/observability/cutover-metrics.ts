@@ -12,7 +12,12 @@ export interface CutoverMetrics {
 
 export function createCutoverMetrics(registry: Registry, cutovers: Informer<TenantCutover>): CutoverMetrics {
   const registers = [registry];
-  const aborts = new Counter({ name: 'tenantshift_cutover_aborts_total', help: 'Moves of the tenant aborted (budget exceeded, a step failed, the operator restarted mid-freeze).', labelNames: ['namespace', 'name'], registers });
+  const aborts = new Counter({
+    name: 'tenantshift_cutover_aborts_total',
+    help: 'Moves of the tenant aborted (budget exceeded, a step failed, the operator restarted mid-freeze).',
+    labelNames: ['namespace', 'name'],
+    registers,
+  });
   new Gauge({
     name: 'tenantshift_cutover_step_seconds',
     help: 'Seconds the move in progress has spent since its freeze began, by step; absent when no move runs.',

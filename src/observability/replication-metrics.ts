@@ -6,13 +6,48 @@ import type { ReplicationMetrics } from '../reconcilers/schemareplication/index.
 export function createReplicationMetrics(registry: Registry): ReplicationMetrics {
   const registers = [registry];
   const labelNames = ['namespace', 'name'] as const;
-  const lagBytes = new Gauge({ name: 'tenantshift_replication_lag_bytes', help: 'Source WAL not yet confirmed by the target subscription, in bytes.', labelNames, registers });
-  const lagSeconds = new Gauge({ name: 'tenantshift_replication_lag_seconds', help: 'Replay lag of the tenant subscription reported by the source WAL sender, in seconds.', labelNames, registers });
-  const retained = new Gauge({ name: 'tenantshift_replication_slot_retained_bytes', help: 'WAL the tenant replication slot keeps on the source disk, in bytes.', labelNames, registers });
-  const tablesReady = new Gauge({ name: 'tenantshift_replication_tables_ready', help: 'Tables of the tenant whose initial copy is done and that stream.', labelNames, registers });
-  const tablesTotal = new Gauge({ name: 'tenantshift_replication_tables', help: 'Tables in the tenant replicated schemas.', labelNames, registers });
-  const budget = new Gauge({ name: 'tenantshift_replication_slot_retention_budget_bytes', help: 'WAL the tenant replication slot may retain on the source before SlotRetention turns False (spec.slotRetentionBudgetBytes), in bytes.', labelNames, registers });
-  const ready = new Gauge({ name: 'tenantshift_replication_ready', help: '1 when the SchemaReplication is Ready (all tables streaming, lag under threshold), else 0.', labelNames, registers });
+  const lagBytes = new Gauge({
+    name: 'tenantshift_replication_lag_bytes',
+    help: 'Source WAL not yet confirmed by the target subscription, in bytes.',
+    labelNames,
+    registers,
+  });
+  const lagSeconds = new Gauge({
+    name: 'tenantshift_replication_lag_seconds',
+    help: 'Replay lag of the tenant subscription reported by the source WAL sender, in seconds.',
+    labelNames,
+    registers,
+  });
+  const retained = new Gauge({
+    name: 'tenantshift_replication_slot_retained_bytes',
+    help: 'WAL the tenant replication slot keeps on the source disk, in bytes.',
+    labelNames,
+    registers,
+  });
+  const tablesReady = new Gauge({
+    name: 'tenantshift_replication_tables_ready',
+    help: 'Tables of the tenant whose initial copy is done and that stream.',
+    labelNames,
+    registers,
+  });
+  const tablesTotal = new Gauge({
+    name: 'tenantshift_replication_tables',
+    help: 'Tables in the tenant replicated schemas.',
+    labelNames,
+    registers,
+  });
+  const budget = new Gauge({
+    name: 'tenantshift_replication_slot_retention_budget_bytes',
+    help: 'WAL the tenant replication slot may retain on the source before SlotRetention turns False (spec.slotRetentionBudgetBytes), in bytes.',
+    labelNames,
+    registers,
+  });
+  const ready = new Gauge({
+    name: 'tenantshift_replication_ready',
+    help: '1 when the SchemaReplication is Ready (all tables streaming, lag under threshold), else 0.',
+    labelNames,
+    registers,
+  });
   const all = [lagBytes, lagSeconds, retained, tablesReady, tablesTotal, ready, budget];
   return {
     record(obj, m) {

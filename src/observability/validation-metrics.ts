@@ -7,7 +7,9 @@ import type { Informer } from '../runtime/informer.js';
 export function registerValidationMetrics(registry: Registry, replications: Informer<SchemaReplication>): void {
   const registers = [registry];
   const labelNames = ['namespace', 'name'] as const;
-  const each = (set: (labels: { namespace: string; name: string }, v: NonNullable<NonNullable<SchemaReplication['status']>['validation']>) => void): void => {
+  const each = (
+    set: (labels: { namespace: string; name: string }, v: NonNullable<NonNullable<SchemaReplication['status']>['validation']>) => void,
+  ): void => {
     for (const r of replications.list()) {
       const v = r.status?.validation;
       if (v?.state === 'Done') set({ namespace: r.metadata.namespace ?? '', name: r.metadata.name ?? '' }, v);

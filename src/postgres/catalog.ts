@@ -29,14 +29,19 @@ export interface SchemaInventory {
 }
 
 export async function inventory(client: pg.Client, schemas: string[]): Promise<SchemaInventory> {
-  const present = await client.query<{ nspname: string }>(
-    'SELECT nspname FROM pg_namespace WHERE nspname = ANY($1::text[])',
-    [schemas],
-  );
+  const present = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1::text[])', [schemas]);
   const found = new Set(present.rows.map((r) => r.nspname));
   const tables = await client.query<{
-    schema: string; name: string; oid: number; relkind: 'r' | 'p'; relpersistence: string;
-    has_pk: boolean; relreplident: 'd' | 'n' | 'f' | 'i'; parent: string | null; reltuples: number; bytes: string;
+    schema: string;
+    name: string;
+    oid: number;
+    relkind: 'r' | 'p';
+    relpersistence: string;
+    has_pk: boolean;
+    relreplident: 'd' | 'n' | 'f' | 'i';
+    parent: string | null;
+    reltuples: number;
+    bytes: string;
   }>(
     `SELECT n.nspname AS schema, c.relname AS name, c.oid::int AS oid, c.relkind, c.relpersistence,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,

@@ -26,7 +26,9 @@ export async function acquireFence(client: pg.Client, tables: TableInfo[], budge
   const ms = Math.max(1, Math.floor(budgetMs));
   try {
     // Both timeouts are the move's budget: the server drops the fence even if we never come back.
-    await client.query(`BEGIN; SET LOCAL lock_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}; SET LOCAL statement_timeout = ${ms}`);
+    await client.query(
+      `BEGIN; SET LOCAL lock_timeout = ${ms}; SET LOCAL idle_in_transaction_session_timeout = ${ms}; SET LOCAL statement_timeout = ${ms}`,
+    );
     if (tables.length > 0) await client.query(`LOCK TABLE ${tables.map(tableName).join(', ')} IN EXCLUSIVE MODE`);
     const lsn = (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn as string;
     return {
@@ -113,17 +115,18 @@ export async function restoreGrants(source: pg.Client, saved: SavedGrant[]): Pro
   try {
     for (const g of saved) {
       // `table` came from format('%I.%I'): already a quoted identifier.
-      const rows = g.acl === null
-        ? await source.query<{ grantee: string; privilege_type: string; is_grantable: boolean }>(
-            `SELECT pg_get_userbyid(relowner) AS grantee, p AS privilege_type, false AS is_grantable
+      const rows =
+        g.acl === null
+          ? await source.query<{ grantee: string; privilege_type: string; is_grantable: boolean }>(
+              `SELECT pg_get_userbyid(relowner) AS grantee, p AS privilege_type, false AS is_grantable
                FROM pg_class, unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p WHERE oid = $1::regclass`,
-            [g.table],
-          )
-        : await source.query<{ grantee: string; privilege_type: string; is_grantable: boolean }>(
-            `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
+              [g.table],
+            )
+          : await source.query<{ grantee: string; privilege_type: string; is_grantable: boolean }>(
+              `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
                FROM aclexplode($1::aclitem[]) a WHERE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')`,
-            [g.acl],
-          );
+              [g.acl],
+            );
       for (const r of rows.rows) {
         const who = r.grantee === 'PUBLIC' ? 'PUBLIC' : id(r.grantee);
         await source.query(`GRANT ${r.privilege_type} ON ${g.table} TO ${who}${r.is_grantable ? ' WITH GRANT OPTION' : ''}`);

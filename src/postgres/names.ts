@@ -16,7 +16,10 @@ export interface ReplicationNames {
 
 /** Slot names allow only [a-z0-9_] and 63 bytes; the hash keeps distinct objects distinct. */
 export function replicationNames(namespace: string, name: string): ReplicationNames {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 28);
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 28);
   const hash = createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 8);
   const base = `ts_${slug}_${hash}`;
   return {

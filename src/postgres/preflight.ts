@@ -32,10 +32,17 @@ export interface Finding {
 }
 
 export async function observeSource(source: pg.Client, inv: SchemaInventory, slot: string): Promise<SourceFacts> {
-  const s = await source.query<{
-    wal_level: string; free_slots: number; free_senders: number; slot_exists: boolean; can_replicate: boolean; su: boolean; xact_age: number | null;
-  }>(
-    `SELECT current_setting('wal_level') AS wal_level,
+  const s = await source
+    .query<{
+      wal_level: string;
+      free_slots: number;
+      free_senders: number;
+      slot_exists: boolean;
+      can_replicate: boolean;
+      su: boolean;
+      xact_age: number | null;
+    }>(
+      `SELECT current_setting('wal_level') AS wal_level,
             current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
             current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders,
             EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1) AS slot_exists,
@@ -44,12 +51,13 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
             (SELECT extract(epoch FROM now() - min(xact_start))::float8 FROM pg_stat_activity
               WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS xact_age
        FROM pg_roles r WHERE r.rolname = current_user`,
-    [slot],
-  ).catch(async (err: { code?: string }) => {
-    // pg_has_role fails when rds_replication does not exist (a plain PostgreSQL source).
-    if (err.code !== '42704') throw err;
-    return source.query(
-      `SELECT current_setting('wal_level') AS wal_level,
+      [slot],
+    )
+    .catch(async (err: { code?: string }) => {
+      // pg_has_role fails when rds_replication does not exist (a plain PostgreSQL source).
+      if (err.code !== '42704') throw err;
+      return source.query(
+        `SELECT current_setting('wal_level') AS wal_level,
               current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
               current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication)::int AS free_senders,
               EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1) AS slot_exists,
@@ -57,9 +65,9 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
               (SELECT extract(epoch FROM now() - min(xact_start))::float8 FROM pg_stat_activity
                 WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS xact_age
          FROM pg_roles r WHERE r.rolname = current_user`,
-      [slot],
-    );
-  });
+        [slot],
+      );
+    });
   const row = s.rows[0];
   const oids = inv.tables.map((t) => t.oid);
   const privs = await source.query<{ schema: string; name: string; can_select: boolean; owns: boolean }>(
@@ -121,29 +129,47 @@ export function evaluatePreflight(input: PreflightInput): Finding[] {
     findings.push({ reason, message, blocking: true });
   };
   if (inventory.missingSchemas.length > 0) {
-    block('SchemaNotFound', `schema(s) ${inventory.missingSchemas.map((s) => JSON.stringify(s)).join(', ')} of spec.schemas do not exist on the source`);
+    block(
+      'SchemaNotFound',
+      `schema(s) ${inventory.missingSchemas.map((s) => JSON.stringify(s)).join(', ')} of spec.schemas do not exist on the source`,
+    );
   }
   if (source.walLevel !== 'logical') {
-    block('WalLevelNotLogical', `the source runs with wal_level=${source.walLevel}; set wal_level=logical (RDS: rds.logical_replication=1) and restart it`);
+    block(
+      'WalLevelNotLogical',
+      `the source runs with wal_level=${source.walLevel}; set wal_level=logical (RDS: rds.logical_replication=1) and restart it`,
+    );
   }
   if (!source.canReplicate) {
     block('SourceRoleCannotReplicate', 'the source role has neither REPLICATION nor membership in rds_replication; grant one of them');
   }
   if (!source.slotExists && source.freeSlots < SLOTS_PER_SUBSCRIPTION) {
-    block('NoFreeReplicationSlot', `the source has ${source.freeSlots} free replication slot(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_replication_slots)`);
+    block(
+      'NoFreeReplicationSlot',
+      `the source has ${source.freeSlots} free replication slot(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_replication_slots)`,
+    );
   }
   if (!source.slotExists && source.freeWalSenders < SLOTS_PER_SUBSCRIPTION) {
-    block('NoFreeWalSender', `the source has ${source.freeWalSenders} free WAL sender(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_wal_senders)`);
+    block(
+      'NoFreeWalSender',
+      `the source has ${source.freeWalSenders} free WAL sender(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_wal_senders)`,
+    );
   }
   if (source.unreadable.length > 0) {
     block('SourceTablesNotReadable', `the source role cannot SELECT ${listNames(source.unreadable)}`);
   }
   if (source.notOwned.length > 0 && !source.isSuperuser) {
-    block('SourceTablesNotOwned', `a publication needs ownership of every table; the source role does not own ${listNames(source.notOwned)}`);
+    block(
+      'SourceTablesNotOwned',
+      `a publication needs ownership of every table; the source role does not own ${listNames(source.notOwned)}`,
+    );
   }
   const maxAge = input.maxXactAgeSeconds ?? 300;
   if (!source.slotExists && source.oldestXactAgeSeconds !== null && source.oldestXactAgeSeconds > maxAge) {
-    block('LongTransactionOnSource', `a transaction has been open on the source for ${Math.round(source.oldestXactAgeSeconds)} s; creating the slot waits for it to end`);
+    block(
+      'LongTransactionOnSource',
+      `a transaction has been open on the source for ${Math.round(source.oldestXactAgeSeconds)} s; creating the slot waits for it to end`,
+    );
   }
   const optedIn = new Set(input.replicaIdentityFull);
   const noIdentity = inventory.tables
@@ -151,23 +177,38 @@ export function evaluatePreflight(input: PreflightInput): Finding[] {
     .map(displayName)
     .filter((n) => !optedIn.has(n));
   if (noIdentity.length > 0) {
-    block('TableWithoutPrimaryKey', `table(s) ${listNames(noIdentity)} have no primary key or replica identity; publishing them would make UPDATE and DELETE fail on the source. Add a primary key or list them in spec.replicaIdentityFull`);
+    block(
+      'TableWithoutPrimaryKey',
+      `table(s) ${listNames(noIdentity)} have no primary key or replica identity; publishing them would make UPDATE and DELETE fail on the source. Add a primary key or list them in spec.replicaIdentityFull`,
+    );
   }
   const unlogged = inventory.tables.filter((t) => t.unlogged).map(displayName);
   if (unlogged.length > 0) {
     block('UnloggedTable', `unlogged table(s) ${listNames(unlogged)} cannot be replicated; make them logged (ALTER TABLE ... SET LOGGED)`);
   }
   if (source.largeObjectColumns.length > 0) {
-    findings.push({ reason: 'LargeObjectsNotReplicated', message: `column(s) ${listNames(source.largeObjectColumns)} reference large objects, which logical replication does not carry`, blocking: false });
+    findings.push({
+      reason: 'LargeObjectsNotReplicated',
+      message: `column(s) ${listNames(source.largeObjectColumns)} reference large objects, which logical replication does not carry`,
+      blocking: false,
+    });
   }
   if (!target.canSubscribe) {
-    block('TargetRoleCannotSubscribe', 'the target role is neither superuser nor a member of rds_superuser; CREATE SUBSCRIPTION needs one of them');
+    block(
+      'TargetRoleCannotSubscribe',
+      'the target role is neither superuser nor a member of rds_superuser; CREATE SUBSCRIPTION needs one of them',
+    );
   }
   if (!target.subscriptionExists && target.freeWorkers < 1) {
     block('NoFreeLogicalReplicationWorker', 'the target has no free logical replication worker (raise max_logical_replication_workers)');
   }
   if (!source.isSuperuser) {
-    findings.push({ reason: 'ReverseReplicationNeedsSuperuser', message: 'rollback through reverse replication needs a source role that can CREATE SUBSCRIPTION (superuser on PostgreSQL 15); a cutover of this tenant will be refused', blocking: false });
+    findings.push({
+      reason: 'ReverseReplicationNeedsSuperuser',
+      message:
+        'rollback through reverse replication needs a source role that can CREATE SUBSCRIPTION (superuser on PostgreSQL 15); a cutover of this tenant will be refused',
+      blocking: false,
+    });
   }
   return findings;
 }

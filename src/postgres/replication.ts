@@ -21,7 +21,13 @@ export function setPublicationTablesSql(publication: string, tables: TableInfo[]
   return `ALTER PUBLICATION ${id(publication)} SET TABLE ${[tableList(tables), ...extra].filter(Boolean).join(', ')}`;
 }
 
-export function createSubscriptionSql(opts: { subscription: string; conninfo: string; publication: string; slot: string; enabled: boolean }): string {
+export function createSubscriptionSql(opts: {
+  subscription: string;
+  conninfo: string;
+  publication: string;
+  slot: string;
+  enabled: boolean;
+}): string {
   return `CREATE SUBSCRIPTION ${id(opts.subscription)} CONNECTION ${pg.escapeLiteral(opts.conninfo)} PUBLICATION ${id(opts.publication)}
     WITH (copy_data = true, create_slot = true, slot_name = ${pg.escapeLiteral(opts.slot)}, streaming = on, enabled = ${opts.enabled})`;
 }
@@ -107,7 +113,10 @@ export async function copiedBytes(target: pg.Client, subscriptionOid: number): P
   return Number(res.rows[0]?.bytes ?? 0);
 }
 
-export async function createSubscription(target: pg.Client, opts: { subscription: string; conninfo: string; publication: string; slot: string; enabled: boolean }): Promise<void> {
+export async function createSubscription(
+  target: pg.Client,
+  opts: { subscription: string; conninfo: string; publication: string; slot: string; enabled: boolean },
+): Promise<void> {
   // CREATE SUBSCRIPTION with create_slot cannot run inside a transaction block: one statement alone.
   await target.query(createSubscriptionSql(opts));
 }
@@ -171,7 +180,9 @@ export async function dropSubscription(target: pg.Client, subscription: string):
  * Returns the slots that remain (none when all went).
  */
 export async function dropSlots(source: pg.Client, slot: string, subscriptionOid?: number): Promise<string[]> {
-  const all = await source.query<{ slot_name: string; active_pid: number | null }>('SELECT slot_name, active_pid FROM pg_replication_slots');
+  const all = await source.query<{ slot_name: string; active_pid: number | null }>(
+    'SELECT slot_name, active_pid FROM pg_replication_slots',
+  );
   const syncPattern = subscriptionOid ? tableSyncSlotPattern(subscriptionOid) : undefined;
   const ours = all.rows.filter((s) => s.slot_name === slot || (syncPattern?.test(s.slot_name) ?? false));
   const remaining: string[] = [];
@@ -193,7 +204,10 @@ export async function dropPublication(source: pg.Client, publication: string): P
 }
 
 /** Summarizes table sync states for status: total, ready, copying. */
-export function tableProgress(state: SubscriptionState | undefined, wantedTables: number): { total: number; ready: number; copying: number } {
+export function tableProgress(
+  state: SubscriptionState | undefined,
+  wantedTables: number,
+): { total: number; ready: number; copying: number } {
   const tables = state?.tables ?? [];
   return {
     total: wantedTables,

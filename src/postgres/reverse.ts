@@ -43,8 +43,14 @@ export async function preparePath(opts: {
   }
 }
 
-export async function pathState(subscriber: pg.Client, path: ReplicationPath): Promise<{ exists: boolean; enabled: boolean; oid?: number }> {
-  const res = await subscriber.query<{ oid: number; subenabled: boolean }>('SELECT oid::int AS oid, subenabled FROM pg_subscription WHERE subname = $1', [path.subscription]);
+export async function pathState(
+  subscriber: pg.Client,
+  path: ReplicationPath,
+): Promise<{ exists: boolean; enabled: boolean; oid?: number }> {
+  const res = await subscriber.query<{ oid: number; subenabled: boolean }>(
+    'SELECT oid::int AS oid, subenabled FROM pg_subscription WHERE subname = $1',
+    [path.subscription],
+  );
   const row = res.rows[0];
   return row ? { exists: true, enabled: row.subenabled, oid: row.oid } : { exists: false, enabled: false };
 }
@@ -74,8 +80,13 @@ export async function dropPath(subscriber: pg.Client, publisher: pg.Client | und
     await subscriber.query(`DROP SUBSCRIPTION ${id(path.subscription)}`);
   }
   if (publisher) {
-    await publisher.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL', [path.slot]);
-    await publisher.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [path.slot]);
+    await publisher.query(
+      'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL',
+      [path.slot],
+    );
+    await publisher.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [
+      path.slot,
+    ]);
     await publisher.query(`DROP PUBLICATION IF EXISTS ${id(path.publication)}`);
   }
 }

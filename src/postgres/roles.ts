@@ -28,7 +28,10 @@ export async function rolesOfSchemas(source: pg.Client, schemas: string[]): Prom
       ORDER BY r.rolname COLLATE "C"`,
     [schemas],
   );
-  const verifiers = await readVerifiers(source, roles.rows.map((r) => r.rolname));
+  const verifiers = await readVerifiers(
+    source,
+    roles.rows.map((r) => r.rolname),
+  );
   return roles.rows.map((r) => ({
     name: r.rolname,
     canLogin: r.rolcanlogin,
@@ -43,7 +46,9 @@ async function readVerifiers(source: pg.Client, names: string[]): Promise<Map<st
       'SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1::text[])',
       [names],
     );
-    return new Map(res.rows.filter((r) => r.rolpassword && isScramVerifier(r.rolpassword)).map((r) => [r.rolname, r.rolpassword as string]));
+    return new Map(
+      res.rows.filter((r) => r.rolpassword && isScramVerifier(r.rolpassword)).map((r) => [r.rolname, r.rolpassword as string]),
+    );
   } catch (err) {
     // Only superusers read pg_authid (RDS never lets anyone): roles are then created without one.
     if ((err as { code?: string }).code === '42501') return new Map();
@@ -61,7 +66,9 @@ export interface RoleSync {
  * only when `copyVerifiers` allows. Existing roles are left as they are (their owners manage them).
  */
 export async function ensureRoles(target: pg.Client, roles: SourceRole[], copyVerifiers: boolean): Promise<RoleSync> {
-  const existing = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [roles.map((r) => r.name)]);
+  const existing = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [
+    roles.map((r) => r.name),
+  ]);
   const have = new Set(existing.rows.map((r) => r.rolname));
   const result: RoleSync = { created: [], verifiersSet: [] };
   for (const role of roles) {

@@ -43,7 +43,11 @@ export async function dumpSchemas(source: ConnectionInfo, schemas: string[]): Pr
 }
 
 /** The SQL of one section of a dump, optionally without the TOC entries of the given object oids. */
-export async function sectionSql(dump: SchemaDump, section: 'pre-data' | 'post-data', excludeOids: Set<number> = new Set()): Promise<string> {
+export async function sectionSql(
+  dump: SchemaDump,
+  section: 'pre-data' | 'post-data',
+  excludeOids: Set<number> = new Set(),
+): Promise<string> {
   const args = [`--section=${section}`, '--file=-'];
   if (excludeOids.size > 0) {
     const { stdout: toc } = await run(`${PG_BIN}/pg_restore`, ['--list', dump.file], { maxBuffer: 64 * 1024 * 1024 });

@@ -38,7 +38,10 @@ export async function ensureSentinel(client: pg.Client, tenant?: string): Promis
 
 /** Writes a new beat on the source and returns it. */
 export async function beat(source: pg.Client, tenant: string): Promise<number> {
-  const res = await source.query<{ beat: string }>(`UPDATE ${qualified} SET beat = beat + 1, at = now() WHERE tenant = $1 RETURNING beat::text`, [tenant]);
+  const res = await source.query<{ beat: string }>(
+    `UPDATE ${qualified} SET beat = beat + 1, at = now() WHERE tenant = $1 RETURNING beat::text`,
+    [tenant],
+  );
   if (res.rowCount === 0) throw new Error(`no sentinel row for tenant ${tenant} on the source`);
   return Number(res.rows[0]?.beat);
 }

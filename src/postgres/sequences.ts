@@ -35,7 +35,11 @@ export async function readSequences(client: pg.Client, schemas: string[]): Promi
  * Sets each sequence on the other side to the read value plus `gap` (never lower than it already is),
  * in one statement; returns the values set.
  */
-export async function applySequences(client: pg.Client, values: SequenceValue[], gap: number): Promise<Array<{ name: string; value: string }>> {
+export async function applySequences(
+  client: pg.Client,
+  values: SequenceValue[],
+  gap: number,
+): Promise<Array<{ name: string; value: string }>> {
   const used = values.filter((v) => v.lastValue !== null);
   if (used.length === 0) return [];
   const res = await client.query<{ name: string; value: string }>(

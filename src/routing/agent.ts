@@ -100,7 +100,11 @@ export class RouteAgent {
   async converge(): Promise<void> {
     const api = this.opts.kc.makeApiClient(CustomObjectsApi);
     const list = (await api.listClusterCustomObject({ group: 'tenantshift.io', version: 'v1alpha1', plural: 'tenantcutovers' })) as {
-      items: Array<{ metadata: { namespace: string; name: string }; spec: { routing?: { pgbouncer?: { pool?: string; database?: string } } }; status?: { route?: RoutedRoute } }>;
+      items: Array<{
+        metadata: { namespace: string; name: string };
+        spec: { routing?: { pgbouncer?: { pool?: string; database?: string } } };
+        status?: { route?: RoutedRoute };
+      }>;
     };
     let changed = false;
     for (const item of list.items) {
@@ -135,11 +139,14 @@ export class RouteAgent {
     const state: PauseState = {
       moveId: req.moveId,
       expired: false,
-      timer: setTimeout(() => {
-        state.expired = true;
-        this.pauses.delete(req.database);
-        void this.deadManResume(req.database, req.moveId);
-      }, Math.max(0, req.deadlineInMs)),
+      timer: setTimeout(
+        () => {
+          state.expired = true;
+          this.pauses.delete(req.database);
+          void this.deadManResume(req.database, req.moveId);
+        },
+        Math.max(0, req.deadlineInMs),
+      ),
     };
     this.pauses.set(req.database, state);
     try {
@@ -165,20 +172,35 @@ export class RouteAgent {
       const owner = this.owners.get(database);
       if (owner) {
         const api = this.opts.kc.makeApiClient(CustomObjectsApi);
-        const obj = (await api.getNamespacedCustomObject({ group: 'tenantshift.io', version: 'v1alpha1', plural: 'tenantcutovers', ...owner })) as { status?: { route?: RoutedRoute } };
+        const obj = (await api.getNamespacedCustomObject({
+          group: 'tenantshift.io',
+          version: 'v1alpha1',
+          plural: 'tenantcutovers',
+          ...owner,
+        })) as { status?: { route?: RoutedRoute } };
         const recorded = obj.status?.route;
         const current = this.routes.get(database);
         if (recorded && (!current || recorded.revision > current.revision)) {
           this.routes.set(database, recorded);
           await this.apply();
-          this.opts.log.warn('Pause deadline passed after the flip was recorded: resuming on the recorded route', { database, moveId, side: recorded.side });
+          this.opts.log.warn('Pause deadline passed after the flip was recorded: resuming on the recorded route', {
+            database,
+            moveId,
+            side: recorded.side,
+          });
         }
       }
     } catch (err) {
-      this.opts.log.error('Could not read the recorded route at the pause deadline; resuming the unchanged route', { database, moveId, ...errorFields(err) });
+      this.opts.log.error('Could not read the recorded route at the pause deadline; resuming the unchanged route', {
+        database,
+        moveId,
+        ...errorFields(err),
+      });
     }
     this.opts.log.warn('Pause deadline passed without flip or resume: resumed', { database, moveId });
-    await this.admin.resume(database).catch((err: Error) => this.opts.log.error('Resume after deadline failed', { database, error: err.message }));
+    await this.admin
+      .resume(database)
+      .catch((err: Error) => this.opts.log.error('Resume after deadline failed', { database, error: err.message }));
   }
 
   private async flip(req: FlipRequest): Promise<{ status: number; body: unknown }> {

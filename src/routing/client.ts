@@ -28,8 +28,14 @@ export class RouteAgentClient implements RoutingPort {
   }
 
   async agents(pool: string): Promise<AgentRef[]> {
-    const list = await this.leases.listNamespacedLease({ namespace: this.opts.namespace, labelSelector: `${AGENT_LABEL}=true,${POOL_LABEL}=${pool}` });
-    return list.items.filter(isLive).map((l) => ({ identity: l.spec?.holderIdentity ?? '', endpoint: l.metadata?.annotations?.[ENDPOINT_ANNOTATION] ?? '' })).filter((a) => a.endpoint);
+    const list = await this.leases.listNamespacedLease({
+      namespace: this.opts.namespace,
+      labelSelector: `${AGENT_LABEL}=true,${POOL_LABEL}=${pool}`,
+    });
+    return list.items
+      .filter(isLive)
+      .map((l) => ({ identity: l.spec?.holderIdentity ?? '', endpoint: l.metadata?.annotations?.[ENDPOINT_ANNOTATION] ?? '' }))
+      .filter((a) => a.endpoint);
   }
 
   async status(agents: AgentRef[]): Promise<AgentStatus[]> {

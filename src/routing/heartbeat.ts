@@ -16,7 +16,11 @@ export interface HeartbeatOptions {
 }
 
 export function agentLeaseName(pool: string, identity: string): string {
-  const slug = `${pool}-${identity}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 40).replace(/^-+|-+$/g, '');
+  const slug = `${pool}-${identity}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, 40)
+    .replace(/^-+|-+$/g, '');
   return `route-agent-${slug}-${createHash('sha256').update(`${pool}/${identity}`).digest('hex').slice(0, 6)}`;
 }
 
@@ -32,9 +36,12 @@ export class AgentHeartbeat {
 
   async start(): Promise<void> {
     await this.beat().catch((err: unknown) => this.opts.log.warn('First heartbeat failed; retrying', errorFields(err)));
-    this.timer = setInterval(() => {
-      void this.beat().catch((err: unknown) => this.opts.log.warn('Heartbeat renewal failed', errorFields(err)));
-    }, (AGENT_LEASE_SECONDS * 1000) / 3);
+    this.timer = setInterval(
+      () => {
+        void this.beat().catch((err: unknown) => this.opts.log.warn('Heartbeat renewal failed', errorFields(err)));
+      },
+      (AGENT_LEASE_SECONDS * 1000) / 3,
+    );
   }
 
   async stop(): Promise<void> {
@@ -58,7 +65,11 @@ export class AgentHeartbeat {
   private async beat(): Promise<void> {
     try {
       const current = await this.api.readNamespacedLease({ namespace: this.opts.namespace, name: this.name });
-      await this.api.replaceNamespacedLease({ namespace: this.opts.namespace, name: this.name, body: this.lease(current.metadata?.resourceVersion) });
+      await this.api.replaceNamespacedLease({
+        namespace: this.opts.namespace,
+        name: this.name,
+        body: this.lease(current.metadata?.resourceVersion),
+      });
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw err;
       await this.api.createNamespacedLease({ namespace: this.opts.namespace, body: this.lease() });

@@ -80,12 +80,15 @@ export class PgBouncerAdmin {
   /** host/port/database per configured database, as PgBouncer currently routes it. */
   async routes(): Promise<Record<string, Route & { paused: boolean }>> {
     const dbs = await this.command<{ name: string; host: string | null; port: number; database: string; paused: number }>('SHOW DATABASES');
-    return Object.fromEntries(dbs.map((d) => [d.name, { host: d.host ?? '', port: Number(d.port), dbname: d.database, paused: Number(d.paused) === 1 }]));
+    return Object.fromEntries(
+      dbs.map((d) => [d.name, { host: d.host ?? '', port: Number(d.port), dbname: d.database, paused: Number(d.paused) === 1 }]),
+    );
   }
 }
 
 /** Admin console commands take a bare name; refuse anything that could be another command. */
 function adminIdent(name: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`database name ${JSON.stringify(name)} cannot be used with PgBouncer's admin console`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name))
+    throw new Error(`database name ${JSON.stringify(name)} cannot be used with PgBouncer's admin console`);
   return name;
 }

@@ -35,19 +35,39 @@ interface Setting {
 
 const SETTINGS = {
   kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', help: 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)' },
-  namespaces: { flag: 'namespaces', env: 'TENANTSHIFT_WATCH_NAMESPACES', help: 'comma-separated namespaces to watch (default: all)', default: '' },
+  namespaces: {
+    flag: 'namespaces',
+    env: 'TENANTSHIFT_WATCH_NAMESPACES',
+    help: 'comma-separated namespaces to watch (default: all)',
+    default: '',
+  },
   workers: { flag: 'workers', env: 'TENANTSHIFT_WORKERS', help: 'concurrent reconciles per controller', default: '2' },
   identity: { flag: 'identity', env: 'TENANTSHIFT_IDENTITY', help: 'leader election identity (default: hostname)' },
   leaseName: { flag: 'lease-name', env: 'TENANTSHIFT_LEASE_NAME', help: 'name of the leader Lease', default: 'tenantshift-operator' },
   leaseNamespace: { flag: 'lease-namespace', env: 'TENANTSHIFT_OPERATOR_NAMESPACE', help: 'namespace of the leader Lease (must exist)' },
   leaseDuration: { flag: 'lease-duration', env: 'TENANTSHIFT_LEASE_DURATION', help: 'lease validity after a renewal', default: '15s' },
-  renewDeadline: { flag: 'renew-deadline', env: 'TENANTSHIFT_RENEW_DEADLINE', help: 'leader steps down when it cannot renew this long', default: '10s' },
+  renewDeadline: {
+    flag: 'renew-deadline',
+    env: 'TENANTSHIFT_RENEW_DEADLINE',
+    help: 'leader steps down when it cannot renew this long',
+    default: '10s',
+  },
   retryPeriod: { flag: 'retry-period', env: 'TENANTSHIFT_RETRY_PERIOD', help: 'pause between lease acquire/renew attempts', default: '2s' },
-  resyncPeriod: { flag: 'resync-period', env: 'TENANTSHIFT_RESYNC_PERIOD', help: 'every object is reconciled at least this often', default: '60s' },
+  resyncPeriod: {
+    flag: 'resync-period',
+    env: 'TENANTSHIFT_RESYNC_PERIOD',
+    help: 'every object is reconciled at least this often',
+    default: '60s',
+  },
   healthPort: { flag: 'health-port', env: 'TENANTSHIFT_HEALTH_PORT', help: 'port of /healthz, /readyz and /metrics', default: '8081' },
   healthHost: { flag: 'health-host', env: 'TENANTSHIFT_HEALTH_HOST', help: 'address the health server listens on', default: '0.0.0.0' },
   logLevel: { flag: 'log-level', env: 'TENANTSHIFT_LOG_LEVEL', help: LOG_LEVELS.join(' | '), default: 'info' },
-  shutdownGrace: { flag: 'shutdown-grace', env: 'TENANTSHIFT_SHUTDOWN_GRACE', help: 'time in-flight reconciles get on shutdown', default: '5s' },
+  shutdownGrace: {
+    flag: 'shutdown-grace',
+    env: 'TENANTSHIFT_SHUTDOWN_GRACE',
+    help: 'time in-flight reconciles get on shutdown',
+    default: '5s',
+  },
 } as const satisfies Record<string, Setting>;
 
 type Key = keyof typeof SETTINGS;
@@ -62,7 +82,11 @@ export function operatorUsage(): string {
 
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
-export function loadOperatorConfig(argv: string[], env: NodeJS.ProcessEnv, inClusterNamespaceFile = IN_CLUSTER_NAMESPACE_FILE): OperatorConfig {
+export function loadOperatorConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  inClusterNamespaceFile = IN_CLUSTER_NAMESPACE_FILE,
+): OperatorConfig {
   const flags = parseFlags(argv);
   if (flags.has('help')) return { ...defaults(), help: true };
   const get = (k: Key): string | undefined => {
@@ -88,12 +112,16 @@ export function loadOperatorConfig(argv: string[], env: NodeJS.ProcessEnv, inClu
     );
   }
   const level = get('logLevel') as string;
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   // KUBECONFIG itself is read by KubeConfig.loadFromDefault (it may list several files); only the flag names one.
   const kubeconfig = flags.get('kubeconfig');
   return {
     ...(kubeconfig ? { kubeconfig } : {}),
-    namespaces: (get('namespaces') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    namespaces: (get('namespaces') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     workers: parseInteger(get('workers') as string, '--workers', 1, 64),
     identity: get('identity') ?? hostname(),
     lease,

@@ -110,10 +110,13 @@ export class Informer<T extends KubeObject = KubeObject> {
   private scheduleResync(): void {
     const period = this.opts.resyncPeriodMs ?? 60_000;
     if (period <= 0 || this.abort.signal.aborted) return;
-    this.resyncTimer = setTimeout(() => {
-      if (this.hasSynced()) this.resync();
-      this.scheduleResync();
-    }, jitter(period, 0.1));
+    this.resyncTimer = setTimeout(
+      () => {
+        if (this.hasSynced()) this.resync();
+        this.scheduleResync();
+      },
+      jitter(period, 0.1),
+    );
   }
 
   /** One namespace (or all): list, then watch from the list's resourceVersion, for as long as the informer runs. */
@@ -142,9 +145,11 @@ export class Informer<T extends KubeObject = KubeObject> {
           // A server-side timeout: carry on from the last resourceVersion without relisting.
           if (outcome.kind === 'closed' && (outcome.events > 0 || Date.now() - started >= MIN_HEALTHY_WATCH_MS)) continue;
           failure =
-            outcome.kind === 'gone' ? { reason: 'gone' }
-            : outcome.kind === 'stalled' ? { reason: 'stalled' }
-            : { reason: 'error', error: outcome.error ?? new OperatorError('transient', 'Watch closed at once') };
+            outcome.kind === 'gone'
+              ? { reason: 'gone' }
+              : outcome.kind === 'stalled'
+                ? { reason: 'stalled' }
+                : { reason: 'error', error: outcome.error ?? new OperatorError('transient', 'Watch closed at once') };
           break;
         }
       } catch (err) {
@@ -218,9 +223,12 @@ export class Informer<T extends KubeObject = KubeObject> {
       const onStop = (): void => finish('stopped');
       this.abort.signal.addEventListener('abort', onStop);
       // Also covers a request whose response never starts: the Watch hands out its controller only after headers.
-      const watchdog = setInterval(() => {
-        if (Date.now() - lastActivity > stallMs) finish('stalled');
-      }, Math.max(50, Math.min(stallMs / 4, 5_000)));
+      const watchdog = setInterval(
+        () => {
+          if (Date.now() - lastActivity > stallMs) finish('stalled');
+        },
+        Math.max(50, Math.min(stallMs / 4, 5_000)),
+      );
       const query = {
         resourceVersion,
         allowWatchBookmarks: true,
@@ -246,10 +254,13 @@ export class Informer<T extends KubeObject = KubeObject> {
             const status = obj as { code?: number; reason?: string; message?: string };
             if (status.code === 410) return finish('gone');
             const code = codeForHttpStatus(status.code ?? 500);
-            return finish('error', new OperatorError(code, `Watch error: ${status.message ?? status.reason ?? 'unknown'}`, {
-              ...(status.code !== undefined ? { httpStatus: status.code } : {}),
-              ...(status.reason ? { reason: status.reason } : {}),
-            }));
+            return finish(
+              'error',
+              new OperatorError(code, `Watch error: ${status.message ?? status.reason ?? 'unknown'}`, {
+                ...(status.code !== undefined ? { httpStatus: status.code } : {}),
+                ...(status.reason ? { reason: status.reason } : {}),
+              }),
+            );
           }
           default:
             return;
@@ -261,15 +272,13 @@ export class Informer<T extends KubeObject = KubeObject> {
         if ((err as { statusCode?: number } | null)?.statusCode === 410) return finish('gone');
         finish(err ? 'error' : 'closed', err ?? undefined);
       };
-      new Watch(this.opts.kc)
-        .watch(collectionPath(this.opts.resource, scope || undefined), query, onEvent, onDone)
-        .then(
-          (c) => {
-            controller = c;
-            if (settled) c.abort();
-          },
-          (err: unknown) => finish('error', err),
-        );
+      new Watch(this.opts.kc).watch(collectionPath(this.opts.resource, scope || undefined), query, onEvent, onDone).then(
+        (c) => {
+          controller = c;
+          if (settled) c.abort();
+        },
+        (err: unknown) => finish('error', err),
+      );
     });
   }
 

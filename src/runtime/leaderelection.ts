@@ -80,7 +80,11 @@ export class LeaderElector {
     await this.api.replaceNamespacedLease({
       name,
       namespace,
-      body: { ...lease, metadata: leaseMeta(lease), spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now } },
+      body: {
+        ...lease,
+        metadata: leaseMeta(lease),
+        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now },
+      },
     });
     this.opts.log.info('Leader lease released', { lease: `${namespace}/${name}` });
     return true;

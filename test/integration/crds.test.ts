@@ -11,11 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parseAllDocuments } from 'yaml';
 import { GROUP, VERSION } from '../../src/api/common.js';
 import { LandingZoneNames, LandingZoneSpecSchema, type LandingZoneSpec } from '../../src/api/landingzone.js';
-import {
-  SchemaReplicationNames,
-  SchemaReplicationSpecSchema,
-  type SchemaReplicationSpec,
-} from '../../src/api/schemareplication.js';
+import { SchemaReplicationNames, SchemaReplicationSpecSchema, type SchemaReplicationSpec } from '../../src/api/schemareplication.js';
 import { TenantCutoverNames, TenantCutoverSpecSchema, type TenantCutoverSpec } from '../../src/api/tenantcutover.js';
 import { testCluster } from '../support/cluster.js';
 
@@ -76,46 +72,126 @@ const lz = (name: string, expectField: string, mutate: CaseOf<'LandingZone'>['mu
 });
 
 export const INVALID_CASES: InvalidCase[] = [
-  srep('no schemas', 'spec.schemas', (s) => { s.schemas = []; }),
-  srep('a schema listed twice', 'spec.schemas[1]', (s) => { s.schemas = ['tenant_a_wallet', 'tenant_a_wallet']; }),
-  srep('a system schema', 'spec.schemas[2]', (s) => { s.schemas.push('pg_catalog'); }),
-  srep('both secretRef and landingZoneRef as target', 'spec.target', (s) => { s.target.landingZoneRef = { name: 'eu-west' }; }),
-  srep('no target', 'spec.target', (s) => { s.target = {}; }),
-  srep('a source without secretRef', 'spec.source.secretRef', (s) => { s.source = {} as never; }),
-  srep('deletionPolicy Orphan', 'spec.deletionPolicy', (s) => { s.deletionPolicy = 'Orphan' as never; }),
-  srep('replicaIdentityFull outside the schemas', 'spec.replicaIdentityFull', (s) => { s.replicaIdentityFull = ['public.audit']; }),
-  srep('copyRoleVerifiers without copyRoles', 'spec.copyRoleVerifiers', (s) => { Object.assign(s, { copyRoles: false, copyRoleVerifiers: true }); }),
-  tcut('maxWritePause over 60s', 'spec.maxWritePause', (s) => { s.maxWritePause = '90s'; }),
-  tcut('maxWritePause under 100ms', 'spec.maxWritePause', (s) => { s.maxWritePause = '50ms'; }),
-  tcut('maxWritePause not a duration', 'spec.maxWritePause', (s) => { s.maxWritePause = 'soon'; }),
-  tcut('retry.attempts over 10', 'spec.retry.attempts', (s) => { s.retry = { attempts: 11, backoff: '30s' }; }),
-  tcut('retry.backoff under 1s', 'spec.retry.backoff', (s) => { s.retry = { attempts: 3, backoff: '0s' }; }),
-  tcut('no PgBouncer pool', 'spec.routing.pgbouncer.pool', (s) => { s.routing.pgbouncer = { database: 'tenant_a' } as never; }),
-  tcut('a PgBouncer database with a space', 'spec.routing.pgbouncer.database', (s) => { s.routing.pgbouncer.database = 'tenant a'; }),
-  tcut('the PgBouncer admin console as database', 'spec.routing.pgbouncer.database', (s) => { s.routing.pgbouncer.database = 'pgbouncer'; }),
-  tcut('rollback of a completed cutover', 'spec.rollback', (s) => { Object.assign(s, { approved: true, complete: true, rollback: true }); }),
-  lz('unencrypted storage', 'spec.database.storageEncrypted', (s) => { s.database.storageEncrypted = false; }),
-  lz('production without multiAZ', 'spec.database.multiAZ', (s) => { s.database.multiAZ = false; }),
-  lz('production without deletionProtection', 'spec.database.deletionProtection', (s) => { s.database.deletionProtection = false; }),
-  lz('io1 without iops', 'spec.database.storage.iops', (s) => { s.database.storage = { type: 'io1', allocatedGiB: 500 }; }),
-  lz('throughput on io2', 'spec.database.storage.throughputMiBps', (s) => { Object.assign(s.database.storage, { type: 'io2' }); }),
-  lz('gp3 iops below 400 GiB', 'spec.database.storage.allocatedGiB', (s) => { s.database.storage.allocatedGiB = 100; }),
-  lz('allocatedGiB below 20', 'spec.database.storage.allocatedGiB', (s) => { s.database.storage.allocatedGiB = 10; }),
-  lz('unknown storage type gp2', 'spec.database.storage.type', (s) => { s.database.storage.type = 'gp2' as never; }),
-  lz('a single subnet', 'spec.network.subnets', (s) => { s.network.subnets.pop(); }),
-  lz('two subnets in one zone', 'spec.network.subnets[1]', (s) => { s.network.subnets[1].availabilityZone = 'eu-west-1a'; }),
-  lz('a subnet outside the VPC', 'spec.network.subnets', (s) => { s.network.subnets[1].cidr = '10.41.2.0/24'; }),
-  lz('overlapping subnets', 'spec.network.subnets', (s) => { s.network.subnets[1].cidr = '10.40.1.0/25'; }),
-  lz('a subnet in another region', 'spec.network.subnets', (s) => { s.network.subnets[1].availabilityZone = 'us-east-1b'; }),
-  lz('vpcCidr prefix /33', 'spec.network.vpcCidr', (s) => { s.network.vpcCidr = '10.40.0.0/33'; }),
-  lz('vpcCidr with host bits', 'spec.network.vpcCidr', (s) => { s.network.vpcCidr = '10.40.0.1/16'; }),
-  lz('vpcCidr larger than /16', 'spec.network.vpcCidr', (s) => { s.network.vpcCidr = '10.0.0.0/8'; }),
-  lz('an allowedCidrs entry without prefix', 'spec.network.allowedCidrs[0]', (s) => { s.network.allowedCidrs = ['10.10.0.0']; }),
-  lz('PostgreSQL open to every address', 'spec.network.allowedCidrs[0]', (s) => { s.network.allowedCidrs = ['0.0.0.0/0']; }),
-  lz('PostgreSQL 14', 'spec.database.engineVersion', (s) => { s.database.engineVersion = '14.9'; }),
-  lz('an identifier with a double hyphen', 'spec.database.identifier', (s) => { s.database.identifier = 'wallets--eu'; }),
-  lz('a region that is not one', 'spec.region', (s) => { s.region = 'Europe'; }),
-  lz('logical replication off', 'spec.database.parameters', (s) => { s.database.parameters = { 'rds.logical_replication': '0' }; }),
+  srep('no schemas', 'spec.schemas', (s) => {
+    s.schemas = [];
+  }),
+  srep('a schema listed twice', 'spec.schemas[1]', (s) => {
+    s.schemas = ['tenant_a_wallet', 'tenant_a_wallet'];
+  }),
+  srep('a system schema', 'spec.schemas[2]', (s) => {
+    s.schemas.push('pg_catalog');
+  }),
+  srep('both secretRef and landingZoneRef as target', 'spec.target', (s) => {
+    s.target.landingZoneRef = { name: 'eu-west' };
+  }),
+  srep('no target', 'spec.target', (s) => {
+    s.target = {};
+  }),
+  srep('a source without secretRef', 'spec.source.secretRef', (s) => {
+    s.source = {} as never;
+  }),
+  srep('deletionPolicy Orphan', 'spec.deletionPolicy', (s) => {
+    s.deletionPolicy = 'Orphan' as never;
+  }),
+  srep('replicaIdentityFull outside the schemas', 'spec.replicaIdentityFull', (s) => {
+    s.replicaIdentityFull = ['public.audit'];
+  }),
+  srep('copyRoleVerifiers without copyRoles', 'spec.copyRoleVerifiers', (s) => {
+    Object.assign(s, { copyRoles: false, copyRoleVerifiers: true });
+  }),
+  tcut('maxWritePause over 60s', 'spec.maxWritePause', (s) => {
+    s.maxWritePause = '90s';
+  }),
+  tcut('maxWritePause under 100ms', 'spec.maxWritePause', (s) => {
+    s.maxWritePause = '50ms';
+  }),
+  tcut('maxWritePause not a duration', 'spec.maxWritePause', (s) => {
+    s.maxWritePause = 'soon';
+  }),
+  tcut('retry.attempts over 10', 'spec.retry.attempts', (s) => {
+    s.retry = { attempts: 11, backoff: '30s' };
+  }),
+  tcut('retry.backoff under 1s', 'spec.retry.backoff', (s) => {
+    s.retry = { attempts: 3, backoff: '0s' };
+  }),
+  tcut('no PgBouncer pool', 'spec.routing.pgbouncer.pool', (s) => {
+    s.routing.pgbouncer = { database: 'tenant_a' } as never;
+  }),
+  tcut('a PgBouncer database with a space', 'spec.routing.pgbouncer.database', (s) => {
+    s.routing.pgbouncer.database = 'tenant a';
+  }),
+  tcut('the PgBouncer admin console as database', 'spec.routing.pgbouncer.database', (s) => {
+    s.routing.pgbouncer.database = 'pgbouncer';
+  }),
+  tcut('rollback of a completed cutover', 'spec.rollback', (s) => {
+    Object.assign(s, { approved: true, complete: true, rollback: true });
+  }),
+  lz('unencrypted storage', 'spec.database.storageEncrypted', (s) => {
+    s.database.storageEncrypted = false;
+  }),
+  lz('production without multiAZ', 'spec.database.multiAZ', (s) => {
+    s.database.multiAZ = false;
+  }),
+  lz('production without deletionProtection', 'spec.database.deletionProtection', (s) => {
+    s.database.deletionProtection = false;
+  }),
+  lz('io1 without iops', 'spec.database.storage.iops', (s) => {
+    s.database.storage = { type: 'io1', allocatedGiB: 500 };
+  }),
+  lz('throughput on io2', 'spec.database.storage.throughputMiBps', (s) => {
+    Object.assign(s.database.storage, { type: 'io2' });
+  }),
+  lz('gp3 iops below 400 GiB', 'spec.database.storage.allocatedGiB', (s) => {
+    s.database.storage.allocatedGiB = 100;
+  }),
+  lz('allocatedGiB below 20', 'spec.database.storage.allocatedGiB', (s) => {
+    s.database.storage.allocatedGiB = 10;
+  }),
+  lz('unknown storage type gp2', 'spec.database.storage.type', (s) => {
+    s.database.storage.type = 'gp2' as never;
+  }),
+  lz('a single subnet', 'spec.network.subnets', (s) => {
+    s.network.subnets.pop();
+  }),
+  lz('two subnets in one zone', 'spec.network.subnets[1]', (s) => {
+    s.network.subnets[1].availabilityZone = 'eu-west-1a';
+  }),
+  lz('a subnet outside the VPC', 'spec.network.subnets', (s) => {
+    s.network.subnets[1].cidr = '10.41.2.0/24';
+  }),
+  lz('overlapping subnets', 'spec.network.subnets', (s) => {
+    s.network.subnets[1].cidr = '10.40.1.0/25';
+  }),
+  lz('a subnet in another region', 'spec.network.subnets', (s) => {
+    s.network.subnets[1].availabilityZone = 'us-east-1b';
+  }),
+  lz('vpcCidr prefix /33', 'spec.network.vpcCidr', (s) => {
+    s.network.vpcCidr = '10.40.0.0/33';
+  }),
+  lz('vpcCidr with host bits', 'spec.network.vpcCidr', (s) => {
+    s.network.vpcCidr = '10.40.0.1/16';
+  }),
+  lz('vpcCidr larger than /16', 'spec.network.vpcCidr', (s) => {
+    s.network.vpcCidr = '10.0.0.0/8';
+  }),
+  lz('an allowedCidrs entry without prefix', 'spec.network.allowedCidrs[0]', (s) => {
+    s.network.allowedCidrs = ['10.10.0.0'];
+  }),
+  lz('PostgreSQL open to every address', 'spec.network.allowedCidrs[0]', (s) => {
+    s.network.allowedCidrs = ['0.0.0.0/0'];
+  }),
+  lz('PostgreSQL 14', 'spec.database.engineVersion', (s) => {
+    s.database.engineVersion = '14.9';
+  }),
+  lz('an identifier with a double hyphen', 'spec.database.identifier', (s) => {
+    s.database.identifier = 'wallets--eu';
+  }),
+  lz('a region that is not one', 'spec.region', (s) => {
+    s.region = 'Europe';
+  }),
+  lz('logical replication off', 'spec.database.parameters', (s) => {
+    s.database.parameters = { 'rds.logical_replication': '0' };
+  }),
 ];
 
 /** The repository root: dist/ may hold a package.json copy, never a tsconfig.json. */
@@ -137,7 +213,9 @@ export interface Samples {
 export function loadSamples(): Samples {
   const dir = join(repoRoot(), 'config', 'samples');
   const samples: Samples = { secrets: [], custom: new Map() };
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       const object = doc.toJS() as { kind: string };
       if (object.kind === 'Secret') samples.secrets.push(object as V1Secret);
@@ -207,9 +285,7 @@ describe('CRDs on the real kube-apiserver', function () {
   const create = <K extends CrKind>(object: Manifest<K>): Promise<Manifest<K>> =>
     custom.createNamespacedCustomObject({ ...ref(object.kind), body: object }) as Promise<Manifest<K>>;
   const replace = <K extends CrKind>(object: Manifest<K>): Promise<Manifest<K>> =>
-    custom.replaceNamespacedCustomObject({ ...ref(object.kind), name: object.metadata.name, body: object }) as Promise<
-      Manifest<K>
-    >;
+    custom.replaceNamespacedCustomObject({ ...ref(object.kind), name: object.metadata.name, body: object }) as Promise<Manifest<K>>;
 
   before(async () => {
     const cluster = await testCluster();

@@ -15,8 +15,15 @@ import { isRoot } from '../../src/devstack/system.js';
 import { testCluster, type TestCluster } from '../support/cluster.js';
 
 const REQUIRED = [
-  'KUBECONFIG', 'SOURCE_URL', 'TARGET_URL', 'PGBOUNCER_URL', 'PGBOUNCER_ADMIN_URL',
-  'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY',
+  'KUBECONFIG',
+  'SOURCE_URL',
+  'TARGET_URL',
+  'PGBOUNCER_URL',
+  'PGBOUNCER_ADMIN_URL',
+  'AWS_ENDPOINT_URL',
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
 ];
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
@@ -53,8 +60,14 @@ describe('local stack (dev up, shared by the test run)', () => {
   it('gives app the identical SCRAM verifier on both servers, and a replication role without superuser', async () => {
     const sql = `SELECT rolname, rolpassword, rolsuper, rolreplication FROM pg_authid
                  WHERE rolname IN ('app', 'replicator') ORDER BY rolname`;
-    const source = await query<{ rolname: string; rolpassword: string; rolsuper: boolean; rolreplication: boolean }>(cluster.env.SOURCE_URL as string, sql);
-    const target = await query<{ rolname: string; rolpassword: string; rolsuper: boolean; rolreplication: boolean }>(cluster.env.TARGET_URL as string, sql);
+    const source = await query<{ rolname: string; rolpassword: string; rolsuper: boolean; rolreplication: boolean }>(
+      cluster.env.SOURCE_URL as string,
+      sql,
+    );
+    const target = await query<{ rolname: string; rolpassword: string; rolsuper: boolean; rolreplication: boolean }>(
+      cluster.env.TARGET_URL as string,
+      sql,
+    );
     assert.equal(source.length, 2);
     assert.match(source[0]?.rolpassword ?? '', /^SCRAM-SHA-256\$/);
     assert.equal(source[0]?.rolpassword, target[0]?.rolpassword, 'app verifier differs between source and target');
@@ -72,7 +85,10 @@ describe('local stack (dev up, shared by the test run)', () => {
 
   it('serves wallet through PgBouncer in transaction pooling, as app, with SCRAM pass-through to the source', async () => {
     const source = await query<{ port: string }>(cluster.env.SOURCE_URL as string, `SELECT current_setting('port') AS port`);
-    const [row] = await query<{ u: string; port: string }>(cluster.env.PGBOUNCER_URL as string, `SELECT current_user AS u, current_setting('port') AS port`);
+    const [row] = await query<{ u: string; port: string }>(
+      cluster.env.PGBOUNCER_URL as string,
+      `SELECT current_user AS u, current_setting('port') AS port`,
+    );
     assert.deepEqual(row, { u: 'app', port: source[0]?.port });
     const config = await query<{ key: string; value: string }>(cluster.env.PGBOUNCER_ADMIN_URL as string, 'SHOW CONFIG');
     assert.equal(config.find((c) => c.key === 'pool_mode')?.value, 'transaction');
@@ -138,8 +154,16 @@ describe('tenantshift dev up / env / down (the command, on its own stack)', func
     const env = run('env');
     assert.equal(env.status, 0, env.stderr);
     for (const key of REQUIRED) assert.match(env.stdout, new RegExp(`^export ${key}=`, 'm'));
-    const pids = Object.values(JSON.parse(spawnSync('cat', [join(stateDir, 'stack.json')], { encoding: 'utf8' }).stdout).pids as Array<{ name: string; pid: number }>);
-    assert.ok(pids.some((p) => p.name === 'operator'), 'no operator in the stack');
+    const pids = Object.values(
+      JSON.parse(spawnSync('cat', [join(stateDir, 'stack.json')], { encoding: 'utf8' }).stdout).pids as Array<{
+        name: string;
+        pid: number;
+      }>,
+    );
+    assert.ok(
+      pids.some((p) => p.name === 'operator'),
+      'no operator in the stack',
+    );
     assert.ok(pids.every((p) => isAlive(p.pid)));
 
     const again = run('up');

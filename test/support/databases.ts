@@ -49,7 +49,9 @@ export async function newDatabasePair(env: Record<string, string>, prefix: strin
       // A test that failed half-way may leave subscriptions and slots: clear them so DROP works.
       const target = infoFromUrl(targetUrl, name);
       await withConnection(target, async (c) => {
-        const subs = await c.query<{ subname: string }>('SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())');
+        const subs = await c.query<{ subname: string }>(
+          'SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+        );
         for (const { subname } of subs.rows) {
           const s = pg.escapeIdentifier(subname);
           await c.query(`ALTER SUBSCRIPTION ${s} DISABLE`);
@@ -57,8 +59,14 @@ export async function newDatabasePair(env: Record<string, string>, prefix: strin
           await c.query(`DROP SUBSCRIPTION ${s}`);
         }
       }).catch(() => undefined);
-      await admin(sourceUrl, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = ${pg.escapeLiteral(name)} AND active_pid IS NOT NULL`).catch(() => undefined);
-      await admin(sourceUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = ${pg.escapeLiteral(name)} AND NOT active`).catch(() => undefined);
+      await admin(
+        sourceUrl,
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = ${pg.escapeLiteral(name)} AND active_pid IS NOT NULL`,
+      ).catch(() => undefined);
+      await admin(
+        sourceUrl,
+        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = ${pg.escapeLiteral(name)} AND NOT active`,
+      ).catch(() => undefined);
       await admin(targetUrl, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`).catch(() => undefined);
       await admin(sourceUrl, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`).catch(() => undefined);
     },

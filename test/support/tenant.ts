@@ -48,7 +48,9 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
     await createTenant(c, { schemas: [wallet, games], accounts, rounds: 500 });
     for (const s of [wallet, games]) {
       const q = pg.escapeIdentifier(s);
-      await c.query(`GRANT USAGE ON SCHEMA ${q} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${q} TO app`);
+      await c.query(
+        `GRANT USAGE ON SCHEMA ${q} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${q} TO app`,
+      );
     }
   });
   const core = cluster.kc.makeApiClient(CoreV1Api);
@@ -56,27 +58,72 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
   await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'rds-db' }, data: secretData(db.target) } });
   const api = cluster.kc.makeApiClient(CustomObjectsApi);
   const operators: OperatorProcess[] = [];
-  const get = async <T>(plural: string, name: string): Promise<T> => (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural, name })) as T;
+  const get = async <T>(plural: string, name: string): Promise<T> =>
+    (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural, name })) as T;
   const bouncer = new URL(cluster.env.PGBOUNCER_URL as string);
   const fixture: TenantFixture = {
-    cluster, ns, db, wallet, schemas: [wallet, games], route, accounts, api,
-    appConnection: () => ({ host: bouncer.hostname, port: Number(bouncer.port), user: 'app', password: decodeURIComponent(bouncer.password), database: route }),
+    cluster,
+    ns,
+    db,
+    wallet,
+    schemas: [wallet, games],
+    route,
+    accounts,
+    api,
+    appConnection: () => ({
+      host: bouncer.hostname,
+      port: Number(bouncer.port),
+      user: 'app',
+      password: decodeURIComponent(bouncer.password),
+      database: route,
+    }),
     async startOperator(identity = `${prefix}-operator`, extraEnv = {}) {
-      const p = await startOperator({ env: cluster.env, identity, namespace: ns, extraEnv, args: ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'] });
+      const p = await startOperator({
+        env: cluster.env,
+        identity,
+        namespace: ns,
+        extraEnv,
+        args: ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'],
+      });
       operators.push(p);
       return p;
     },
     async createReplication() {
       await api.createNamespacedCustomObject({
-        group: GROUP, version: VERSION, namespace: ns, plural: 'schemareplications',
-        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'SchemaReplication', metadata: { name: prefix }, spec: { tenant: prefix, source: { secretRef: { name: 'legacy-db' } }, target: { secretRef: { name: 'rds-db' } }, schemas: [wallet, games] } },
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: 'schemareplications',
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: 'SchemaReplication',
+          metadata: { name: prefix },
+          spec: {
+            tenant: prefix,
+            source: { secretRef: { name: 'legacy-db' } },
+            target: { secretRef: { name: 'rds-db' } },
+            schemas: [wallet, games],
+          },
+        },
       });
-      await until(`SchemaReplication ${prefix} Ready`, async () => (await fixture.replication()).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 120_000);
+      await until(
+        `SchemaReplication ${prefix} Ready`,
+        async () => (await fixture.replication()).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        120_000,
+      );
     },
     async createCutover(spec = {}) {
       await api.createNamespacedCustomObject({
-        group: GROUP, version: VERSION, namespace: ns, plural: 'tenantcutovers',
-        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'TenantCutover', metadata: { name: prefix }, spec: { replicationRef: { name: prefix }, routing: { pgbouncer: { pool: 'local', database: route } }, ...spec } },
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: 'tenantcutovers',
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: 'TenantCutover',
+          metadata: { name: prefix },
+          spec: { replicationRef: { name: prefix }, routing: { pgbouncer: { pool: 'local', database: route } }, ...spec },
+        },
       });
     },
     async patchCutover(spec) {
@@ -90,13 +137,19 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
     waitCutover: async (what, pred, timeoutMs = 120_000) => {
       let last: TenantCutover | undefined;
       try {
-        return await until(what, async () => {
-          last = await fixture.cutover();
-          return pred(last) ? last : undefined;
-        }, timeoutMs);
+        return await until(
+          what,
+          async () => {
+            last = await fixture.cutover();
+            return pred(last) ? last : undefined;
+          },
+          timeoutMs,
+        );
       } catch (err) {
         const ready = last?.status?.conditions?.find((c) => c.type === 'Ready');
-        throw new Error(`${(err as Error).message}; last Ready=${ready?.status} ${ready?.reason}: ${ready?.message}; step ${last?.status?.step ?? '-'}, active ${last?.status?.activeSide}`);
+        throw new Error(
+          `${(err as Error).message}; last Ready=${ready?.status} ${ready?.reason}: ${ready?.message}; step ${last?.status?.step ?? '-'}, active ${last?.status?.activeSide}`,
+        );
       }
     },
     async dispose() {

@@ -28,13 +28,20 @@ export function decideEdit(c: TenantCutover, edit: Edit): EditDecision {
       return {
         kind: 'change',
         spec: { approved: false },
-        note: active === 'target' ? 'the target already serves: withdrawing moves nothing (use rollback to move back)' : 'no switch will start',
+        note:
+          active === 'target' ? 'the target already serves: withdrawing moves nothing (use rollback to move back)' : 'no switch will start',
       };
     case 'rollback':
-      if (c.spec.complete) return { kind: 'refuse', message: `${who} is complete (spec.complete: true): the source was released and there is no way back` };
+      if (c.spec.complete)
+        return { kind: 'refuse', message: `${who} is complete (spec.complete: true): the source was released and there is no way back` };
       if (c.spec.rollback) return { kind: 'unchanged', message: `${who} already asks for a rollback (spec.rollback: true)` };
-      if (active !== 'target' && c.status?.movingTo !== 'target') return { kind: 'refuse', message: `${who}: the source serves the tenant; there is nothing to roll back` };
-      return { kind: 'change', spec: { rollback: true }, note: 'the operator moves the tenant back to the source through reverse replication, fenced like the switch' };
+      if (active !== 'target' && c.status?.movingTo !== 'target')
+        return { kind: 'refuse', message: `${who}: the source serves the tenant; there is nothing to roll back` };
+      return {
+        kind: 'change',
+        spec: { rollback: true },
+        note: 'the operator moves the tenant back to the source through reverse replication, fenced like the switch',
+      };
     case 'cancel-rollback':
       if (!c.spec.rollback) return { kind: 'unchanged', message: `${who} does not ask for a rollback (spec.rollback: false)` };
       return { kind: 'change', spec: { rollback: false }, note: 'once switched back, the tenant moves forward to the target again' };
@@ -63,7 +70,14 @@ export async function runEdit(objects: PluginObjects, io: EditOutput, namespace:
   }
   const argo = argoManagement(cutover.metadata);
   if (argo) {
-    const change = changeToCommit({ apiVersion: API_VERSION, kind: 'TenantCutover', namespace, name, current: pick(cutover.spec, decision.spec), desired: decision.spec });
+    const change = changeToCommit({
+      apiVersion: API_VERSION,
+      kind: 'TenantCutover',
+      namespace,
+      name,
+      current: pick(cutover.spec, decision.spec),
+      desired: decision.spec,
+    });
     io.out(
       `TenantCutover ${namespace}/${name} is managed by Argo CD${argo.application ? ` (application ${argo.application})` : ''}, by its ${argo.evidence}: ` +
         'an edit in the cluster would be reverted by self-heal. Commit this change to its manifest in Git instead:\n\n' +
@@ -81,8 +95,12 @@ export async function runEdit(objects: PluginObjects, io: EditOutput, namespace:
     }
     throw e;
   }
-  const fields = Object.entries(decision.spec).map(([k, v]) => `spec.${k}: ${v}`).join(', ');
-  io.out(`TenantCutover ${namespace}/${name}: set ${fields}; ${decision.note}. Follow it with: kubectl tenantshift watch ${name} -n ${namespace}\n`);
+  const fields = Object.entries(decision.spec)
+    .map(([k, v]) => `spec.${k}: ${v}`)
+    .join(', ');
+  io.out(
+    `TenantCutover ${namespace}/${name}: set ${fields}; ${decision.note}. Follow it with: kubectl tenantshift watch ${name} -n ${namespace}\n`,
+  );
   return 0;
 }
 

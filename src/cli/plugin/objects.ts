@@ -22,7 +22,13 @@ export class PluginObjects {
 
   async cutover(namespace: string, name: string): Promise<TenantCutover | undefined> {
     try {
-      return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: TenantCutoverNames.plural, namespace, name })) as TenantCutover;
+      return (await this.api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: TenantCutoverNames.plural,
+        namespace,
+        name,
+      })) as TenantCutover;
     } catch (err) {
       if (fromUnknown(err).code === 'not-found') return undefined;
       throw fromUnknown(err);
@@ -38,7 +44,10 @@ export class PluginObjects {
 
   /** Every cutover of a namespace (or all of them), each with its SchemaReplication, sorted by namespace and name. */
   async views(namespace: string | undefined): Promise<TenantView[]> {
-    const [cutovers, replications] = await Promise.all([this.list<TenantCutover>(TenantCutoverNames.plural, namespace), this.list<SchemaReplication>(SchemaReplicationNames.plural, namespace)]);
+    const [cutovers, replications] = await Promise.all([
+      this.list<TenantCutover>(TenantCutoverNames.plural, namespace),
+      this.list<SchemaReplication>(SchemaReplicationNames.plural, namespace),
+    ]);
     const byKey = new Map(replications.map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r]));
     return cutovers
       .map((cutover) => {
@@ -53,7 +62,14 @@ export class PluginObjects {
     const { namespace, name, resourceVersion } = cutover.metadata;
     try {
       return (await this.api.patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, plural: TenantCutoverNames.plural, namespace: namespace as string, name: name as string, body: { metadata: { resourceVersion }, spec } },
+        {
+          group: GROUP,
+          version: VERSION,
+          plural: TenantCutoverNames.plural,
+          namespace: namespace as string,
+          name: name as string,
+          body: { metadata: { resourceVersion }, spec },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       )) as TenantCutover;
     } catch (err) {
@@ -63,7 +79,13 @@ export class PluginObjects {
 
   private async replication(namespace: string, name: string): Promise<SchemaReplication | undefined> {
     try {
-      return (await this.api.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: SchemaReplicationNames.plural, namespace, name })) as SchemaReplication;
+      return (await this.api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: SchemaReplicationNames.plural,
+        namespace,
+        name,
+      })) as SchemaReplication;
     } catch (err) {
       if (fromUnknown(err).code === 'not-found') return undefined;
       throw fromUnknown(err);
@@ -72,9 +94,11 @@ export class PluginObjects {
 
   private async list<T>(plural: string, namespace: string | undefined): Promise<T[]> {
     try {
-      const list = (namespace
-        ? await this.api.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace })
-        : await this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: T[] };
+      const list = (
+        namespace
+          ? await this.api.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural, namespace })
+          : await this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })
+      ) as { items: T[] };
       return list.items;
     } catch (err) {
       throw fromUnknown(err);

@@ -71,17 +71,24 @@ export function renderTenant(view: TenantView, now: Date): string {
   const pause = st.writePause?.milliseconds;
   lines.push(`  Write pause  ${pause === undefined ? 'none yet' : `${pause} ms`} (budget ${budget})`);
   const rehearsal = st.lastRehearsal;
-  if (rehearsal) lines.push(`  Rehearsal    ${rehearsal.result}, ${rehearsal.writePauseMilliseconds} ms pause, ${formatAge(now.getTime() - Date.parse(rehearsal.at))} ago`);
+  if (rehearsal)
+    lines.push(
+      `  Rehearsal    ${rehearsal.result}, ${rehearsal.writePauseMilliseconds} ms pause, ${formatAge(now.getTime() - Date.parse(rehearsal.at))} ago`,
+    );
   if (st.nextAttemptAt) lines.push(`  Next retry   ${st.nextAttemptAt}${st.lastAbortReason ? ` after: ${st.lastAbortReason}` : ''}`);
   lines.push(`  Replication  ${renderReplication(view)}`);
   const gate = spec.requireValidationWithin;
   const pre = condition(st.conditions, 'PreconditionsMet');
-  lines.push(`  Validation   ${gate ? `required within ${gate}; preconditions ${pre ? `${pre.status} (${pre.reason})` : 'not checked yet'}` : 'not required (spec.requireValidationWithin unset)'}`);
+  lines.push(
+    `  Validation   ${gate ? `required within ${gate}; preconditions ${pre ? `${pre.status} (${pre.reason})` : 'not checked yet'}` : 'not required (spec.requireValidationWithin unset)'}`,
+  );
   lines.push(`  Ready        ${conditionText(condition(st.conditions, 'Ready'))}`);
   const last = st.history?.[0];
   if (last) {
     const ago = formatAge(now.getTime() - Date.parse(last.finishedAt));
-    lines.push(`  Last move    ${last.result} to the ${last.to} ${ago} ago${last.writePauseMilliseconds !== undefined ? `, ${last.writePauseMilliseconds} ms pause` : ''}${last.reason ? `: ${last.reason}` : ''}`);
+    lines.push(
+      `  Last move    ${last.result} to the ${last.to} ${ago} ago${last.writePauseMilliseconds !== undefined ? `, ${last.writePauseMilliseconds} ms pause` : ''}${last.reason ? `: ${last.reason}` : ''}`,
+    );
     if (last.steps?.length) lines.push(`  Its freeze   ${last.steps.map((s) => `${s.name} +${s.atMilliseconds}ms`).join(', ')}`);
   }
   return `${lines.join('\n')}\n`;
@@ -109,12 +116,16 @@ export function renderTable(views: TenantView[]): string {
     c.status?.phase ?? '-',
     c.status?.step ?? '-',
     condition(c.status?.conditions, 'Ready')?.status ?? 'Unknown',
-    r ? (condition(r.status?.conditions, 'Ready')?.status === 'True' ? 'Ready' : r.status?.phase ?? 'Pending') : 'missing',
+    r ? (condition(r.status?.conditions, 'Ready')?.status === 'True' ? 'Ready' : (r.status?.phase ?? 'Pending')) : 'missing',
     formatBytes(r?.status?.lag?.bytes),
     c.status?.writePause?.milliseconds !== undefined ? `${c.status.writePause.milliseconds}ms` : '-',
     c.spec.approved ? 'yes' : 'no',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }

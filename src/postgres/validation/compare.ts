@@ -38,7 +38,11 @@ async function startRanges(ctx: CompareContext, w: Worker, run: TableRun): Promi
 }
 
 async function compareRange(ctx: CompareContext, w: Worker, run: TableRun, range: KeyRange, depth: number): Promise<void> {
-  let { source, target } = await readDigests(ctx, w, perSide(run, (lsn) => rangeDigestSql(run.shape, range, lsn)));
+  let { source, target } = await readDigests(
+    ctx,
+    w,
+    perSide(run, (lsn) => rangeDigestSql(run.shape, range, lsn)),
+  );
   if (depth === 0) {
     run.rows.source += source.n;
     run.rows.target += target.n;
@@ -71,7 +75,8 @@ async function compareRange(ctx: CompareContext, w: Worker, run: TableRun, range
   }
   // Depth-first: a range's pieces go ahead of other first-level ranges, so the exact rows (and the
   // difference cap, when a table differs wholesale) are reached before the queue grows wide.
-  for (const piece of rangesFromBoundaries(points, range).reverse()) ctx.pool.push((next) => compareRange(ctx, next, run, piece, depth + 1), 'first');
+  for (const piece of rangesFromBoundaries(points, range).reverse())
+    ctx.pool.push((next) => compareRange(ctx, next, run, piece, depth + 1), 'first');
 }
 
 /**
@@ -79,7 +84,13 @@ async function compareRange(ctx: CompareContext, w: Worker, run: TableRun, range
  * publisher's position at the first read, then read the subscriber again (and the publisher, if
  * the range moved meanwhile). Only a range that still differs is searched further.
  */
-async function recheckRange(ctx: CompareContext, w: Worker, run: TableRun, range: KeyRange, first: { source: Digest; target: Digest }): Promise<{ source: Digest; target: Digest } | 'consistent'> {
+async function recheckRange(
+  ctx: CompareContext,
+  w: Worker,
+  run: TableRun,
+  range: KeyRange,
+  first: { source: Digest; target: Digest },
+): Promise<{ source: Digest; target: Digest } | 'consistent'> {
   const live = run.live;
   if (!live) return first;
   const other = live.publisher === 'source' ? 'target' : 'source';
@@ -94,18 +105,31 @@ async function recheckRange(ctx: CompareContext, w: Worker, run: TableRun, range
 }
 
 async function compareRows(ctx: CompareContext, w: Worker, run: TableRun, range: KeyRange): Promise<void> {
-  const [source, target] = await Promise.all([readRangeRows(ctx, w.source, run.shape, range), readRangeRows(ctx, w.target, run.shape, range)]);
+  const [source, target] = await Promise.all([
+    readRangeRows(ctx, w.source, run.shape, range),
+    readRangeRows(ctx, w.target, run.shape, range),
+  ]);
   const differences = diffRows(source, target, run.shape.columns);
   if (differences.length === 0) return;
   if (run.live) {
-    await settleKeys(ctx, w, run, run.live, differences.map((d) => d.key));
+    await settleKeys(
+      ctx,
+      w,
+      run,
+      run.live,
+      differences.map((d) => d.key),
+    );
     return;
   }
   for (const d of differences) run.addRow(d);
 }
 
 async function compareWholeTable(ctx: CompareContext, w: Worker, run: TableRun): Promise<void> {
-  let { source, target } = await readDigests(ctx, w, perSide(run, (lsn) => tableDigestSql(run.shape, lsn)));
+  let { source, target } = await readDigests(
+    ctx,
+    w,
+    perSide(run, (lsn) => tableDigestSql(run.shape, lsn)),
+  );
   run.ranges = 1;
   run.rows = { source: source.n, target: target.n };
   if (sameDigest(source, target)) return;

@@ -25,7 +25,13 @@ export async function validateSchemas(opts: ValidateOptions): Promise<Validation
     const live = await liveChecks(workers[0] as Worker, schemas, opts.liveReplication);
     while (workers.length < parallelism) workers.push(await openWorker(opts.source, opts.target));
     const ctx = compareContext(opts, workers);
-    const runs = pairing.shapes.map((shape) => new TableRun(shape, live(tableId(shape)), { maxDifferences: opts.maxDifferencesPerTable ?? DEFAULTS.maxDifferencesPerTable, ...(opts.onDifference ? { onDifference: opts.onDifference } : {}) }));
+    const runs = pairing.shapes.map(
+      (shape) =>
+        new TableRun(shape, live(tableId(shape)), {
+          maxDifferences: opts.maxDifferencesPerTable ?? DEFAULTS.maxDifferencesPerTable,
+          ...(opts.onDifference ? { onDifference: opts.onDifference } : {}),
+        }),
+    );
     recordTableDifferences(pairing, runs, opts.onDifference);
     for (const run of runs) compareTable(ctx, run);
     await ctx.pool.drain();
@@ -41,7 +47,10 @@ async function openSide(info: ConnectionInfo, side: string): Promise<pg.Client> 
   try {
     client = await connect(info, { application_name: 'tenantshift-validate' });
   } catch (err) {
-    throw new ValidationError(`cannot connect to the ${side} ${info.user}@${info.host}:${info.port}/${info.dbname}: ${(err as Error).message}`, { cause: err });
+    throw new ValidationError(
+      `cannot connect to the ${side} ${info.user}@${info.host}:${info.port}/${info.dbname}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   // An idle connection that the server drops would otherwise crash the process; its next query fails instead.
   client.on('error', () => undefined);
@@ -72,7 +81,11 @@ async function pairSides(w: Worker, schemas: string[]): Promise<TablePairing> {
   return pairTables(source, target);
 }
 
-async function liveChecks(w: Worker, schemas: string[], live: ValidateOptions['liveReplication']): Promise<(table: string) => LiveCheck | undefined> {
+async function liveChecks(
+  w: Worker,
+  schemas: string[],
+  live: ValidateOptions['liveReplication'],
+): Promise<(table: string) => LiveCheck | undefined> {
   if (!live) return () => undefined;
   if (live !== 'auto') {
     const fixed = fixedLiveCheck(live);
@@ -87,7 +100,10 @@ function compareContext(opts: ValidateOptions, workers: Worker[]): CompareContex
   return {
     pool: new WorkPool(workers, opts.signal),
     limiter,
-    catchUp: new CatchUp({ timeoutMs: opts.catchUpTimeoutMs ?? DEFAULTS.catchUpTimeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) }),
+    catchUp: new CatchUp({
+      timeoutMs: opts.catchUpTimeoutMs ?? DEFAULTS.catchUpTimeoutMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }),
     attempts: Math.max(1, opts.settleAttempts ?? DEFAULTS.settleAttempts),
     listLimit: opts.listLimit ?? DEFAULTS.listLimit,
     rangeRows: Math.max(2, opts.rangeRows ?? DEFAULTS.rangeRows),
@@ -123,7 +139,15 @@ async function countOneSidedTables(w: Worker, pairing: TablePairing): Promise<On
   return out;
 }
 
-function buildReport(p: { schemas: string[]; startedAt: Date; runs: TableRun[]; oneSided: OneSided[]; pairing: TablePairing; listLimit: number; catchUp: number }): ValidationReport {
+function buildReport(p: {
+  schemas: string[];
+  startedAt: Date;
+  runs: TableRun[];
+  oneSided: OneSided[];
+  pairing: TablePairing;
+  listLimit: number;
+  catchUp: number;
+}): ValidationReport {
   const tables: TableReport[] = p.runs.map((r) => r.report(p.listLimit));
   for (const { difference: d, rows } of p.oneSided) {
     tables.push({

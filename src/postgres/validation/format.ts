@@ -61,7 +61,9 @@ export function renderUnsettled(report: ValidationReport): string[] {
     if (t.unsettled === 0) return [];
     const table = displayName({ schema: t.schema, name: t.table });
     if (t.keyColumns.length === 0) return [`${table}: kept changing through every re-check; not confirmed either way`];
-    const lines = t.unsettledKeys.map((k) => `${table} ${renderKey(t.keyColumns, k)}: kept changing through every re-check; not confirmed either way`);
+    const lines = t.unsettledKeys.map(
+      (k) => `${table} ${renderKey(t.keyColumns, k)}: kept changing through every re-check; not confirmed either way`,
+    );
     const rest = t.unsettled - t.unsettledKeys.length;
     return rest > 0 ? [...lines, `${table}: and ${rest} more keys not confirmed`] : lines;
   });

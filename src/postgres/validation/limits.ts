@@ -23,8 +23,14 @@ export class LoadLimiter {
   private readonly buckets: { rows?: Bucket; ranges?: Bucket } = {};
   private last: number;
 
-  constructor(limits: LoadLimits = {}, private readonly clock: Clock = systemClock) {
-    for (const [name, rate] of [['rows', limits.rowsPerSecond], ['ranges', limits.rangesPerSecond]] as const) {
+  constructor(
+    limits: LoadLimits = {},
+    private readonly clock: Clock = systemClock,
+  ) {
+    for (const [name, rate] of [
+      ['rows', limits.rowsPerSecond],
+      ['ranges', limits.rangesPerSecond],
+    ] as const) {
       if (rate === undefined) continue;
       if (!(rate > 0)) throw new RangeError(`the ${name} rate limit must be positive, not ${rate}`);
       this.buckets[name] = { rate, capacity: Math.max(1, rate), tokens: Math.max(1, rate) };
@@ -86,7 +92,10 @@ export class WorkPool<W> {
   private failure: { error: unknown } | undefined;
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
 
-  constructor(workers: W[], private readonly signal?: AbortSignal) {
+  constructor(
+    workers: W[],
+    private readonly signal?: AbortSignal,
+  ) {
     if (workers.length === 0) throw new RangeError('a work pool needs at least one worker');
     this.idle = [...workers];
   }

@@ -27,7 +27,10 @@ export function tableId(t: { schema: string; table: string }): string {
  * (forward: subscriber target, publisher source; reverse: the other way round). pg_subscription_rel
  * names the tables each subscription carries, so every table waits only for its own slot.
  */
-export async function detectLiveReplication(clients: { source: pg.Client; target: pg.Client }, schemas: string[]): Promise<Map<string, LiveCheck>> {
+export async function detectLiveReplication(
+  clients: { source: pg.Client; target: pg.Client },
+  schemas: string[],
+): Promise<Map<string, LiveCheck>> {
   const found = new Map<string, LiveCheck>();
   for (const publisher of ['source', 'target'] as const) {
     const subscriber = publisher === 'source' ? clients.target : clients.source;

@@ -72,7 +72,12 @@ export function sameRow(a: RowHashes | undefined, b: RowHashes | undefined): boo
 }
 
 /** The row-level difference between a source row and a target row of the same key (undefined when equal). */
-export function rowDifference(key: KeyTuple, source: RowHashes | undefined, target: RowHashes | undefined, columns: string[]): RowDifference | undefined {
+export function rowDifference(
+  key: KeyTuple,
+  source: RowHashes | undefined,
+  target: RowHashes | undefined,
+  columns: string[],
+): RowDifference | undefined {
   if (sameRow(source, target)) return undefined;
   if (!target) return { kind: 'missing', key };
   if (!source) return { kind: 'extra', key };

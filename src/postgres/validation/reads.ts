@@ -29,13 +29,24 @@ export async function readDigest(reader: Reader, client: pg.Client, query: Query
 }
 
 /** Both sides' digests, read at the same time on the two servers. */
-export async function readDigests(reader: Reader, w: Worker, query: { source: Query; target: Query }): Promise<{ source: Digest; target: Digest }> {
+export async function readDigests(
+  reader: Reader,
+  w: Worker,
+  query: { source: Query; target: Query },
+): Promise<{ source: Digest; target: Digest }> {
   const [source, target] = await Promise.all([readDigest(reader, w.source, query.source), readDigest(reader, w.target, query.target)]);
   return { source, target };
 }
 
 /** Keys cutting `range` into pieces of `step` rows; `scanned` is what the read costs in rows. */
-export async function readSplitPoints(reader: Reader, client: pg.Client, shape: TableShape, range: KeyRange, step: number, scanned: number): Promise<KeyTuple[]> {
+export async function readSplitPoints(
+  reader: Reader,
+  client: pg.Client,
+  shape: TableShape,
+  range: KeyRange,
+  step: number,
+  scanned: number,
+): Promise<KeyTuple[]> {
   await reader.limiter.acquire(reader.signal);
   const res = await client.query<{ key: KeyTuple }>(splitPointsSql(shape, range, step));
   reader.limiter.charge(scanned);
@@ -50,7 +61,12 @@ export async function readRangeRows(reader: Reader, client: pg.Client, shape: Ta
 }
 
 /** The rows with exactly these keys (absent keys have no entry), keyed by keyId. */
-export async function readRowsByKeys(reader: Reader, client: pg.Client, shape: TableShape, keys: KeyTuple[]): Promise<Map<string, RowHashes>> {
+export async function readRowsByKeys(
+  reader: Reader,
+  client: pg.Client,
+  shape: TableShape,
+  keys: KeyTuple[],
+): Promise<Map<string, RowHashes>> {
   const wanted = new Set(keys.map(keyId));
   const found = new Map<string, RowHashes>();
   for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {

@@ -54,7 +54,12 @@ export async function settleKeys(ctx: SettleContext, w: Worker, run: TableRun, l
 }
 
 /** Confirms or clears a difference between the digests of a live table without a key. */
-export async function settleWholeTable(ctx: SettleContext, w: Worker, run: TableRun, live: LiveCheck): Promise<{ source: Digest; target: Digest } | 'consistent' | 'unsettled'> {
+export async function settleWholeTable(
+  ctx: SettleContext,
+  w: Worker,
+  run: TableRun,
+  live: LiveCheck,
+): Promise<{ source: Digest; target: Digest } | 'consistent' | 'unsettled'> {
   const { publisher, subscriber } = sides(w, live);
   for (let attempt = 0; attempt < ctx.attempts; attempt++) {
     const first = await readDigest(ctx, publisher, tableDigestSql(run.shape, true));

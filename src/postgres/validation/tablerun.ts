@@ -59,7 +59,12 @@ export class TableRun {
       table: this.shape.table,
       kind: 'range-differs',
       keyColumns: this.keyColumns,
-      range: { ...(range.lower ? { from: range.lower } : {}), ...(range.upper ? { to: range.upper } : {}), sourceRows: counts.source, targetRows: counts.target },
+      range: {
+        ...(range.lower ? { from: range.lower } : {}),
+        ...(range.upper ? { to: range.upper } : {}),
+        sourceRows: counts.source,
+        targetRows: counts.target,
+      },
     });
   }
 

@@ -32,13 +32,23 @@ export async function applyAction(action: Action, a: ApplyInput): Promise<Applie
     case 'createVpc':
       return { vpcId: (await aws.network.createVpc(n.vpcCidr, tags('vpc'))).id };
     case 'createSubnet':
-      await aws.network.createSubnet({ vpcId, cidr: action.cidr, availabilityZone: action.availabilityZone, tags: tags('subnet', action.availabilityZone) });
+      await aws.network.createSubnet({
+        vpcId,
+        cidr: action.cidr,
+        availabilityZone: action.availabilityZone,
+        tags: tags('subnet', action.availabilityZone),
+      });
       return {};
     case 'disablePublicIp':
       await aws.network.disablePublicIpOnLaunch(action.subnetId);
       return {};
     case 'createSecurityGroup':
-      await aws.securityGroups.create({ vpcId, name: names.securityGroup, description: `PostgreSQL of LandingZone ${names.identity}`, tags: tags('security-group') });
+      await aws.securityGroups.create({
+        vpcId,
+        name: names.securityGroup,
+        description: `PostgreSQL of LandingZone ${names.identity}`,
+        tags: tags('security-group'),
+      });
       return {};
     case 'revokeIngress':
       await aws.securityGroups.revoke(action.groupId, action.rules);
@@ -65,7 +75,12 @@ export async function applyAction(action: Action, a: ApplyInput): Promise<Applie
       await aws.network.replaceRoute(action.routeTableId, action.destination, action.transitGatewayId);
       return {};
     case 'createAttachment':
-      await aws.attachments.create({ transitGatewayId: action.transitGatewayId, vpcId, subnetIds: action.subnetIds, tags: tags('transit-gateway-attachment') });
+      await aws.attachments.create({
+        transitGatewayId: action.transitGatewayId,
+        vpcId,
+        subnetIds: action.subnetIds,
+        tags: tags('transit-gateway-attachment'),
+      });
       return {};
     case 'modifyAttachmentSubnets':
       await aws.attachments.modifySubnets(action.attachmentId, action.add, action.remove);
@@ -74,10 +89,19 @@ export async function applyAction(action: Action, a: ApplyInput): Promise<Applie
       await aws.attachments.delete(action.attachmentId);
       return {};
     case 'createSubnetGroup':
-      await aws.subnetGroups.create({ name: names.subnetGroup, description: `Private subnets of LandingZone ${names.identity}`, subnetIds: action.subnetIds, tags: tags('db-subnet-group') });
+      await aws.subnetGroups.create({
+        name: names.subnetGroup,
+        description: `Private subnets of LandingZone ${names.identity}`,
+        subnetIds: action.subnetIds,
+        tags: tags('db-subnet-group'),
+      });
       return {};
     case 'modifySubnetGroup':
-      await aws.subnetGroups.modify({ name: names.subnetGroup, description: `Private subnets of LandingZone ${names.identity}`, subnetIds: action.subnetIds });
+      await aws.subnetGroups.modify({
+        name: names.subnetGroup,
+        description: `Private subnets of LandingZone ${names.identity}`,
+        subnetIds: action.subnetIds,
+      });
       return {};
     case 'createParameterGroup':
       await aws.parameterGroups.create({

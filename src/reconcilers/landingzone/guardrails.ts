@@ -63,7 +63,10 @@ export function checkGuardrails(n: Normalized): Violation[] {
   checkStorage(n, add);
   const major = Number.parseInt(n.engineVersion.split('.')[0] ?? '', 10);
   if (!Number.isFinite(major) || major < MIN_ENGINE_MAJOR) {
-    add('spec.database.engineVersion', `spec.database.engineVersion is "${n.engineVersion}": PostgreSQL ${MIN_ENGINE_MAJOR} or later is required`);
+    add(
+      'spec.database.engineVersion',
+      `spec.database.engineVersion is "${n.engineVersion}": PostgreSQL ${MIN_ENGINE_MAJOR} or later is required`,
+    );
   }
   checkNetwork(n, add);
   return out;
@@ -89,17 +92,26 @@ function checkStorage(n: Normalized, add: (field: string, message: string) => vo
     add('spec.database.storage.iops', `spec.database.storage.iops is required with spec.database.storage.type ${s.type}`);
   }
   if (s.type !== 'gp3' && s.throughputMiBps !== undefined) {
-    add('spec.database.storage.throughputMiBps', `spec.database.storage.throughputMiBps is ${s.throughputMiBps}: only gp3 takes it, not ${s.type}`);
+    add(
+      'spec.database.storage.throughputMiBps',
+      `spec.database.storage.throughputMiBps is ${s.throughputMiBps}: only gp3 takes it, not ${s.type}`,
+    );
   }
 }
 
 function checkNetwork(n: Normalized, add: (field: string, message: string) => void): void {
   n.subnets.forEach((s, i) => {
     if (!cidrContains(n.vpcCidr, s.cidr)) {
-      add(`spec.network.subnets[${i}].cidr`, `spec.network.subnets[${i}].cidr is "${s.cidr}": it must lie inside spec.network.vpcCidr ${n.vpcCidr}`);
+      add(
+        `spec.network.subnets[${i}].cidr`,
+        `spec.network.subnets[${i}].cidr is "${s.cidr}": it must lie inside spec.network.vpcCidr ${n.vpcCidr}`,
+      );
     }
     if (!s.availabilityZone.startsWith(n.region)) {
-      add(`spec.network.subnets[${i}].availabilityZone`, `spec.network.subnets[${i}].availabilityZone is "${s.availabilityZone}": it must be in spec.region ${n.region}`);
+      add(
+        `spec.network.subnets[${i}].availabilityZone`,
+        `spec.network.subnets[${i}].availabilityZone is "${s.availabilityZone}": it must be in spec.region ${n.region}`,
+      );
     }
   });
   (n.transitGateway?.routes ?? []).forEach((r, i) => {

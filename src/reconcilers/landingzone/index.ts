@@ -109,7 +109,13 @@ export async function reconcileLandingZone(lz: LandingZone, ctx: LandingZoneCont
   const violations = checkGuardrails(p.n);
   if (violations.length > 0) {
     // Refused before any AWS call; a new generation brings the object back.
-    return { status: refusedStatus(lz, violations.map((v) => v.message), p.now) };
+    return {
+      status: refusedStatus(
+        lz,
+        violations.map((v) => v.message),
+        p.now,
+      ),
+    };
   }
   let obs: Observation;
   try {
@@ -124,21 +130,41 @@ export async function reconcileLandingZone(lz: LandingZone, ctx: LandingZoneCont
   for (const w of plan.warnings) ctx.events.warning('DuplicateResources', w);
   if (!plan.action) {
     const status = buildStatus({ lz, plan: input, result: plan, now: p.now });
-    if (findCondition(status.conditions, ConditionTypes.Ready)?.status === ConditionStatuses.True) memory.convergedGeneration = lz.metadata.generation;
+    if (findCondition(status.conditions, ConditionTypes.Ready)?.status === ConditionStatuses.True)
+      memory.convergedGeneration = lz.metadata.generation;
     return { status, requeueAfterMs: plan.requeueAfterMs };
   }
 
   const action = plan.action;
   let applied: Applied;
   try {
-    applied = await applyAction(action, { lz, n: p.n, names: p.names, observed: obs.observed, ...(obs.connection ? { connection: obs.connection } : {}), aws: ctx.aws, secrets: ctx.secrets });
+    applied = await applyAction(action, {
+      lz,
+      n: p.n,
+      names: p.names,
+      observed: obs.observed,
+      ...(obs.connection ? { connection: obs.connection } : {}),
+      aws: ctx.aws,
+      secrets: ctx.secrets,
+    });
   } catch (e) {
     const error = fromUnknown(e);
-    if (action.kind === 'modifyInstance' && action.touchesStorage && isAwsError(error, 'terminal', 'InvalidParameterCombination', 'InvalidDBInstanceStateFault')) {
+    if (
+      action.kind === 'modifyInstance' &&
+      action.touchesStorage &&
+      isAwsError(error, 'terminal', 'InvalidParameterCombination', 'InvalidDBInstanceStateFault')
+    ) {
       // RDS refuses storage changes for hours after the last one: remember, and plan around storage meanwhile.
       memory.storageLockedUntil = p.now.getTime() + p.timings.storageCooldownMs;
-      ctx.events.warning('StorageModificationLocked', `${action.description} was refused; retrying in ${Math.round(p.timings.storageCooldownMs / 60_000)} min: ${error.message}`);
-      return { status: buildStatus({ lz, plan: input, result: plan, now: p.now, error }), requeueAfterMs: p.timings.afterActionMs, action: action.description };
+      ctx.events.warning(
+        'StorageModificationLocked',
+        `${action.description} was refused; retrying in ${Math.round(p.timings.storageCooldownMs / 60_000)} min: ${error.message}`,
+      );
+      return {
+        status: buildStatus({ lz, plan: input, result: plan, now: p.now, error }),
+        requeueAfterMs: p.timings.afterActionMs,
+        action: action.description,
+      };
     }
     rememberRefusal(memory, plan, action, error, p);
     return { status: buildStatus({ lz, plan: input, result: plan, now: p.now, error }), error, action: action.description };
@@ -188,7 +214,11 @@ export async function finalizeLandingZone(lz: LandingZone, ctx: LandingZoneConte
   const p = startPass(lz, ctx);
   if (p.n.deletionPolicy === 'Retain') {
     const s = lz.status ?? {};
-    const kept = [s.vpcId && `VPC ${s.vpcId}`, `DB instance ${p.n.identifier}`, p.n.masterPassword === 'operator' && `Secret ${p.names.masterSecret}`].filter(Boolean);
+    const kept = [
+      s.vpcId && `VPC ${s.vpcId}`,
+      `DB instance ${p.n.identifier}`,
+      p.n.masterPassword === 'operator' && `Secret ${p.names.masterSecret}`,
+    ].filter(Boolean);
     ctx.events.normal('Retained', `deletionPolicy Retain: left ${kept.join(', ')} in place; re-creating this LandingZone adopts them`);
     return { status: lz.status ?? {}, finalizerDone: true };
   }
@@ -203,8 +233,14 @@ export async function finalizeLandingZone(lz: LandingZone, ctx: LandingZoneConte
   const { next } = planDeletion(input);
   const deleting = (message: string): LandingZoneStatus => readyOnlyStatus(lz, Reasons.Deleting, message, p.now);
   if (!next) {
-    await applyAction({ kind: 'deleteSecrets', description: 'Delete the Secrets' }, { lz, n: p.n, names: p.names, observed: obs.observed, aws: ctx.aws, secrets: ctx.secrets });
-    ctx.events.normal('Deleted', `deletionPolicy Delete: every AWS resource of this LandingZone is gone (final snapshot ${p.names.finalSnapshot} kept)`);
+    await applyAction(
+      { kind: 'deleteSecrets', description: 'Delete the Secrets' },
+      { lz, n: p.n, names: p.names, observed: obs.observed, aws: ctx.aws, secrets: ctx.secrets },
+    );
+    ctx.events.normal(
+      'Deleted',
+      `deletionPolicy Delete: every AWS resource of this LandingZone is gone (final snapshot ${p.names.finalSnapshot} kept)`,
+    );
     return { status: lz.status ?? {}, finalizerDone: true };
   }
   if (next.state !== 'act') {

@@ -47,12 +47,17 @@ function storageDifferences(want: StorageSettings, have: StorageSettings): { dif
   if (want.allocatedGiB > have.allocatedGiB) {
     differences.push(`allocated storage is ${have.allocatedGiB} GiB (spec.database.storage.allocatedGiB: ${want.allocatedGiB})`);
   } else if (want.allocatedGiB < have.allocatedGiB) {
-    refusals.push(`spec.database.storage.allocatedGiB is ${want.allocatedGiB} but the instance has ${have.allocatedGiB} GiB: RDS cannot shrink storage`);
+    refusals.push(
+      `spec.database.storage.allocatedGiB is ${want.allocatedGiB} but the instance has ${have.allocatedGiB} GiB: RDS cannot shrink storage`,
+    );
   }
   // Unset IOPS or throughput means "AWS's baseline": only declared values are compared.
-  if (want.iops !== undefined && want.iops !== have.iops) differences.push(`IOPS are ${have.iops ?? 'baseline'} (spec.database.storage.iops: ${want.iops})`);
+  if (want.iops !== undefined && want.iops !== have.iops)
+    differences.push(`IOPS are ${have.iops ?? 'baseline'} (spec.database.storage.iops: ${want.iops})`);
   if (want.throughputMiBps !== undefined && want.type === 'gp3' && want.throughputMiBps !== have.throughputMiBps) {
-    differences.push(`throughput is ${have.throughputMiBps ?? 'baseline'} MiB/s (spec.database.storage.throughputMiBps: ${want.throughputMiBps})`);
+    differences.push(
+      `throughput is ${have.throughputMiBps ?? 'baseline'} MiB/s (spec.database.storage.throughputMiBps: ${want.throughputMiBps})`,
+    );
   }
   return { differences, refusals };
 }
@@ -71,7 +76,9 @@ export function diffInstance(want: InstanceSettings, inst: DbInstanceInfo): Inst
   const version = p.engineVersion ?? inst.engineVersion;
   if (!engineVersionMatches(want.engineVersion, version)) {
     if (engineMajor(want.engineVersion) !== engineMajor(version)) {
-      refusals.push(`spec.database.engineVersion is "${want.engineVersion}" but the instance runs ${version}: major version upgrades are not automated`);
+      refusals.push(
+        `spec.database.engineVersion is "${want.engineVersion}" but the instance runs ${version}: major version upgrades are not automated`,
+      );
     } else if (compareVersions(want.engineVersion, version) < 0) {
       refusals.push(`spec.database.engineVersion is "${want.engineVersion}" but the instance runs ${version}: RDS cannot downgrade`);
     } else {
@@ -92,7 +99,9 @@ export function diffInstance(want: InstanceSettings, inst: DbInstanceInfo): Inst
   }
   if (inst.deletionProtection !== want.deletionProtection) {
     changes.deletionProtection = want.deletionProtection;
-    differences.push(`deletion protection is ${inst.deletionProtection ? 'on' : 'off'} (spec.database.deletionProtection: ${want.deletionProtection})`);
+    differences.push(
+      `deletion protection is ${inst.deletionProtection ? 'on' : 'off'} (spec.database.deletionProtection: ${want.deletionProtection})`,
+    );
   }
   if (inst.publiclyAccessible) {
     changes.publiclyAccessible = false;
@@ -105,7 +114,9 @@ export function diffInstance(want: InstanceSettings, inst: DbInstanceInfo): Inst
   }
   if (!inst.parameterGroups.some((g) => g.name === want.parameterGroupName)) {
     changes.parameterGroupName = want.parameterGroupName;
-    differences.push(`parameter group is ${inst.parameterGroups.map((g) => g.name).join(', ') || 'none'} (want ${want.parameterGroupName})`);
+    differences.push(
+      `parameter group is ${inst.parameterGroups.map((g) => g.name).join(', ') || 'none'} (want ${want.parameterGroupName})`,
+    );
   }
   return { changes, differences, touchesStorage: changes.storage !== undefined, refusals };
 }

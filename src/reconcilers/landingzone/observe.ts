@@ -37,7 +37,13 @@ export interface ObserveHints {
   vpcId?: string;
 }
 
-export async function observe(lzName: string, n: Normalized, names: LandingZoneNames, deps: ObserveDeps, hints: ObserveHints): Promise<Observation> {
+export async function observe(
+  lzName: string,
+  n: Normalized,
+  names: LandingZoneNames,
+  deps: ObserveDeps,
+  hints: ObserveHints,
+): Promise<Observation> {
   const { aws } = deps;
   const { vpc, duplicates } = await findVpc(aws, names.identity, hints.vpcId);
   const [subnets, routeTables, groups, attachments] = vpc
@@ -48,7 +54,10 @@ export async function observe(lzName: string, n: Normalized, names: LandingZoneN
         aws.attachments.listForVpc(vpc.id),
       ])
     : [[], [], [], []];
-  const [instance, parameters] = await Promise.all([aws.instances.describe(n.identifier), aws.parameterGroups.userParameters(names.parameterGroup)]);
+  const [instance, parameters] = await Promise.all([
+    aws.instances.describe(n.identifier),
+    aws.parameterGroups.userParameters(names.parameterGroup),
+  ]);
   // The instance's description carries its subnet group: describe the group only when it cannot.
   const subnetGroup =
     instance && instance.subnetGroupName === names.subnetGroup
@@ -75,7 +84,11 @@ export async function observe(lzName: string, n: Normalized, names: LandingZoneN
   return { observed, ...(connection ? { connection } : {}) };
 }
 
-async function findVpc(aws: LandingZoneAws, identity: string, hintId: string | undefined): Promise<{ vpc?: VpcInfo; duplicates: string[] }> {
+async function findVpc(
+  aws: LandingZoneAws,
+  identity: string,
+  hintId: string | undefined,
+): Promise<{ vpc?: VpcInfo; duplicates: string[] }> {
   let vpcs = (await aws.network.findVpcsByIdentity(identity)).filter((v) => v.state !== 'deleted');
   if (vpcs.length === 0 && hintId) {
     const byId = await aws.network.describeVpc(hintId);
@@ -88,7 +101,13 @@ async function findVpc(aws: LandingZoneAws, identity: string, hintId: string | u
   return { vpc, duplicates: rest.map((v) => v.id) };
 }
 
-async function observeSecrets(lzName: string, n: Normalized, names: LandingZoneNames, deps: ObserveDeps, observed: Observed): Promise<Record<string, string> | undefined> {
+async function observeSecrets(
+  lzName: string,
+  n: Normalized,
+  names: LandingZoneNames,
+  deps: ObserveDeps,
+  observed: Observed,
+): Promise<Record<string, string> | undefined> {
   const master = await deps.secrets.read(names.masterSecret);
   observed.masterSecret = masterSecretState(master, lzName);
   const instance = observed.instance;
@@ -106,7 +125,13 @@ async function observeSecrets(lzName: string, n: Normalized, names: LandingZoneN
   return desired;
 }
 
-async function masterPassword(n: Normalized, instance: DbInstanceInfo, observed: Observed, stored: string | undefined, deps: ObserveDeps): Promise<string | undefined> {
+async function masterPassword(
+  n: Normalized,
+  instance: DbInstanceInfo,
+  observed: Observed,
+  stored: string | undefined,
+  deps: ObserveDeps,
+): Promise<string | undefined> {
   if (n.masterPassword === 'aws') {
     if (!instance.managedMasterSecretArn) {
       observed.connectionSecretBlocker = `Waiting for RDS to manage the master password of ${n.identifier}`;

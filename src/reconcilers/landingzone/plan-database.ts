@@ -29,7 +29,11 @@ function subnetGroupStep(i: PlanInput): StepOutcome {
   const subnets = subnetIdsInSpecOrder(i);
   const group = i.observed.subnetGroup;
   if (!subnets.complete) return group ? DONE : waitFor(i, 'the subnets');
-  if (!group) return act({ kind: 'createSubnetGroup', subnetIds: subnets.ids, description: `Create DB subnet group ${i.names.subnetGroup}` }, Reasons.Creating);
+  if (!group)
+    return act(
+      { kind: 'createSubnetGroup', subnetIds: subnets.ids, description: `Create DB subnet group ${i.names.subnetGroup}` },
+      Reasons.Creating,
+    );
   if (!sameSet(group.subnetIds, subnets.ids)) {
     return correct(
       i,
@@ -44,9 +48,16 @@ function masterSecretStep(i: PlanInput): StepOutcome {
   if (i.n.masterPassword !== 'operator') return DONE;
   const s = i.observed.masterSecret;
   if (s.foreign) {
-    return blocked(LzReasons.SecretConflict, `Secret ${i.names.masterSecret} exists but is not this LandingZone's master password Secret: it is never overwritten`);
+    return blocked(
+      LzReasons.SecretConflict,
+      `Secret ${i.names.masterSecret} exists but is not this LandingZone's master password Secret: it is never overwritten`,
+    );
   }
-  if (!s.exists) return act({ kind: 'createMasterSecret', description: `Generate the master password into Secret ${i.names.masterSecret}` }, Reasons.Creating);
+  if (!s.exists)
+    return act(
+      { kind: 'createMasterSecret', description: `Generate the master password into Secret ${i.names.masterSecret}` },
+      Reasons.Creating,
+    );
   return DONE;
 }
 
@@ -63,7 +74,12 @@ function instanceStep(i: PlanInput): StepOutcome {
     if (missing.length > 0 || !o.securityGroup) return waitFor(i, missing.join(', '));
     const settings = instanceSettings(n, { securityGroupId: o.securityGroup.id, parameterGroupName: names.parameterGroup });
     return act(
-      { kind: 'createInstance', settings, awsManagedPassword: n.masterPassword === 'aws', description: `Create DB instance ${n.identifier}` },
+      {
+        kind: 'createInstance',
+        settings,
+        awsManagedPassword: n.masterPassword === 'aws',
+        description: `Create DB instance ${n.identifier}`,
+      },
       Reasons.Creating,
     );
   }
@@ -76,11 +92,18 @@ function instanceStep(i: PlanInput): StepOutcome {
   }
   if (inst.status === 'deleting') return wait(i, Reasons.Deleting, `DB instance ${n.identifier} is being deleted`);
   if (!inst.storageEncrypted) {
-    return blocked(Reasons.InvalidSpec, `DB instance ${n.identifier} has unencrypted storage, which RDS cannot encrypt in place: restore an encrypted copy of a snapshot`);
+    return blocked(
+      Reasons.InvalidSpec,
+      `DB instance ${n.identifier} has unencrypted storage, which RDS cannot encrypt in place: restore an encrypted copy of a snapshot`,
+    );
   }
   if (UNHEALTHY.has(inst.status)) return blocked(LzReasons.InstanceUnhealthy, `DB instance ${n.identifier} is ${inst.status}`);
   if (!MODIFIABLE.has(inst.status)) {
-    return wait(i, inst.status === 'creating' || inst.status === 'backing-up' ? Reasons.Creating : Reasons.Modifying, `DB instance ${n.identifier} is ${inst.status}`);
+    return wait(
+      i,
+      inst.status === 'creating' || inst.status === 'backing-up' ? Reasons.Creating : Reasons.Modifying,
+      `DB instance ${n.identifier} is ${inst.status}`,
+    );
   }
   if (!o.securityGroup) return waitFor(i, 'the security group');
   const diff = diffInstance(instanceSettings(n, { securityGroupId: o.securityGroup.id, parameterGroupName: names.parameterGroup }), inst);
@@ -99,7 +122,12 @@ function instanceStep(i: PlanInput): StepOutcome {
   if (Object.keys(diff.changes).length > 0) {
     return correct(
       i,
-      { kind: 'modifyInstance', changes: diff.changes, touchesStorage: diff.touchesStorage, description: `Modify DB instance ${n.identifier}: ${diff.differences.join('; ')}` },
+      {
+        kind: 'modifyInstance',
+        changes: diff.changes,
+        touchesStorage: diff.touchesStorage,
+        description: `Modify DB instance ${n.identifier}: ${diff.differences.join('; ')}`,
+      },
       `DB instance ${n.identifier}: ${diff.differences.join('; ')}`,
     );
   }
@@ -116,7 +144,12 @@ function passwordStep(i: PlanInput): StepOutcome | undefined {
   if (!inst || inst.pending.masterPassword) return undefined;
   if (i.n.masterPassword === 'aws') {
     if (inst.managedMasterSecretArn) return undefined;
-    return act({ kind: 'modifyInstance', changes: { manageMasterUserPassword: true }, touchesStorage: false, description: `Let RDS manage the master password of ${inst.identifier}` });
+    return act({
+      kind: 'modifyInstance',
+      changes: { manageMasterUserPassword: true },
+      touchesStorage: false,
+      description: `Let RDS manage the master password of ${inst.identifier}`,
+    });
   }
   if (!i.observed.masterSecret.exists || i.observed.masterSecret.foreign) return undefined;
   if (inst.managedMasterSecretArn || i.observed.masterSecret.appliedTo !== inst.resourceId) {
@@ -132,11 +165,23 @@ function passwordStep(i: PlanInput): StepOutcome | undefined {
 export function parameterSteps(i: PlanInput): StepOutcome[] {
   const { observed: o, names, n } = i;
   const group = o.parameterGroup;
-  if (!group) return [act({ kind: 'createParameterGroup', description: `Create parameter group ${names.parameterGroup} (${names.parameterFamily})` }, Reasons.Creating)];
+  if (!group)
+    return [
+      act(
+        { kind: 'createParameterGroup', description: `Create parameter group ${names.parameterGroup} (${names.parameterFamily})` },
+        Reasons.Creating,
+      ),
+    ];
   const settings = parameterChanges(desiredParameters(n), group.parameters);
   if (settings.length > 0) {
     const what = settings.map((s) => `${s.name}=${s.value}`).join(', ');
-    return [correct(i, { kind: 'setParameters', settings, description: `Set ${what} on ${group.name}` }, `parameter group ${group.name} differed: want ${what}`)];
+    return [
+      correct(
+        i,
+        { kind: 'setParameters', settings, description: `Set ${what} on ${group.name}` },
+        `parameter group ${group.name} differed: want ${what}`,
+      ),
+    ];
   }
   const inst = o.instance;
   if (!inst || !isOwnedBy(inst.tags, names.identity)) return [waitFor(i, `DB instance ${n.identifier}`)];
@@ -151,10 +196,17 @@ export function parameterSteps(i: PlanInput): StepOutcome[] {
         ),
       ];
     }
-    if (inst.status !== 'available') return [wait(i, Reasons.RebootRequired, `Rebooting ${n.identifier} once it is available (now ${inst.status})`)];
-    return [act({ kind: 'rebootInstance', description: `Reboot ${n.identifier} to apply static parameters (spec.database.allowReboot: true)` }, Reasons.RebootRequired)];
+    if (inst.status !== 'available')
+      return [wait(i, Reasons.RebootRequired, `Rebooting ${n.identifier} once it is available (now ${inst.status})`)];
+    return [
+      act(
+        { kind: 'rebootInstance', description: `Reboot ${n.identifier} to apply static parameters (spec.database.allowReboot: true)` },
+        Reasons.RebootRequired,
+      ),
+    ];
   }
-  if (applied.applyStatus !== 'in-sync') return [wait(i, Reasons.Modifying, `Parameters of ${group.name} are ${applied.applyStatus} on ${n.identifier}`)];
+  if (applied.applyStatus !== 'in-sync')
+    return [wait(i, Reasons.Modifying, `Parameters of ${group.name} are ${applied.applyStatus} on ${n.identifier}`)];
   return [DONE];
 }
 
@@ -162,15 +214,31 @@ export function connectionSecretSteps(i: PlanInput): StepOutcome[] {
   const o = i.observed;
   const name = i.n.connectionSecretName;
   if (o.connectionSecret === 'foreign') {
-    return [blocked(LzReasons.SecretConflict, `Secret ${name} (spec.connectionSecretName) exists and is not managed by this LandingZone: it is never overwritten`)];
+    return [
+      blocked(
+        LzReasons.SecretConflict,
+        `Secret ${name} (spec.connectionSecretName) exists and is not managed by this LandingZone: it is never overwritten`,
+      ),
+    ];
   }
   if (o.connectionSecretBlocker) {
     const permanent = i.n.masterPassword === 'aws' && o.instance?.managedMasterSecretArn !== undefined;
-    return [permanent ? blocked(LzReasons.ManagedPasswordUnavailable, o.connectionSecretBlocker) : wait(i, Reasons.Creating, o.connectionSecretBlocker)];
+    return [
+      permanent
+        ? blocked(LzReasons.ManagedPasswordUnavailable, o.connectionSecretBlocker)
+        : wait(i, Reasons.Creating, o.connectionSecretBlocker),
+    ];
   }
-  if (o.connectionSecret === 'missing') return [act({ kind: 'writeConnectionSecret', description: `Write connection Secret ${name}` }, Reasons.Creating)];
+  if (o.connectionSecret === 'missing')
+    return [act({ kind: 'writeConnectionSecret', description: `Write connection Secret ${name}` }, Reasons.Creating)];
   if (o.connectionSecret === 'stale') {
-    return [correct(i, { kind: 'writeConnectionSecret', description: `Update connection Secret ${name}` }, `connection Secret ${name} did not match the database`)];
+    return [
+      correct(
+        i,
+        { kind: 'writeConnectionSecret', description: `Update connection Secret ${name}` },
+        `connection Secret ${name} did not match the database`,
+      ),
+    ];
   }
   return [DONE];
 }

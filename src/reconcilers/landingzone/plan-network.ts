@@ -10,7 +10,12 @@ import type { StepOutcome } from './types.js';
 export const POSTGRES_PORT = 5432;
 
 export function desiredIngress(allowedCidrs: readonly string[]): IngressRule[] {
-  return allowedCidrs.map((cidr) => ({ protocol: 'tcp', fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, source: { kind: 'cidr', value: cidr } }));
+  return allowedCidrs.map((cidr) => ({
+    protocol: 'tcp',
+    fromPort: POSTGRES_PORT,
+    toPort: POSTGRES_PORT,
+    source: { kind: 'cidr', value: cidr },
+  }));
 }
 
 export function networkSteps(i: PlanInput): StepOutcome[] {
@@ -22,7 +27,10 @@ function vpcStep(i: PlanInput): StepOutcome {
   const { vpc } = i.observed;
   if (!vpc) return act({ kind: 'createVpc', description: `Create VPC ${i.n.vpcCidr}` }, Reasons.Creating);
   if (vpc.cidr !== i.n.vpcCidr) {
-    return blocked(Reasons.InvalidSpec, `VPC ${vpc.id} of this LandingZone has CIDR ${vpc.cidr}, not spec.network.vpcCidr "${i.n.vpcCidr}"`);
+    return blocked(
+      Reasons.InvalidSpec,
+      `VPC ${vpc.id} of this LandingZone has CIDR ${vpc.cidr}, not spec.network.vpcCidr "${i.n.vpcCidr}"`,
+    );
   }
   if (vpc.state === 'pending') return wait(i, Reasons.Creating, `VPC ${vpc.id} is pending`);
   return DONE;
@@ -34,7 +42,15 @@ function subnetStep(i: PlanInput, idx: number): StepOutcome {
   if (!vpc) return waitFor(i, 'the VPC');
   const found = subnets.find((s) => s.cidr === want.cidr);
   if (!found) {
-    return act({ kind: 'createSubnet', cidr: want.cidr, availabilityZone: want.availabilityZone, description: `Create subnet ${want.cidr} in ${want.availabilityZone}` }, Reasons.Creating);
+    return act(
+      {
+        kind: 'createSubnet',
+        cidr: want.cidr,
+        availabilityZone: want.availabilityZone,
+        description: `Create subnet ${want.cidr} in ${want.availabilityZone}`,
+      },
+      Reasons.Creating,
+    );
   }
   if (found.availabilityZone !== want.availabilityZone) {
     return blocked(
@@ -43,7 +59,11 @@ function subnetStep(i: PlanInput, idx: number): StepOutcome {
     );
   }
   if (found.mapPublicIpOnLaunch) {
-    return correct(i, { kind: 'disablePublicIp', subnetId: found.id, description: `Stop assigning public IPs in subnet ${found.id}` }, `subnet ${found.id} assigned public IPs on launch`);
+    return correct(
+      i,
+      { kind: 'disablePublicIp', subnetId: found.id, description: `Stop assigning public IPs in subnet ${found.id}` },
+      `subnet ${found.id} assigned public IPs on launch`,
+    );
   }
   return DONE;
 }
@@ -53,7 +73,12 @@ function securityGroupStep(i: PlanInput): StepOutcome {
   if (!vpc) return waitFor(i, 'the VPC');
   if (!sg) return act({ kind: 'createSecurityGroup', description: `Create security group ${i.names.securityGroup}` }, Reasons.Creating);
   if (!isOwnedBy(sg.tags, i.names.identity)) {
-    return act({ kind: 'tagResource', resourceId: sg.id, part: 'security-group', description: `Tag security group ${sg.id} (adopted by name) as this LandingZone's` });
+    return act({
+      kind: 'tagResource',
+      resourceId: sg.id,
+      part: 'security-group',
+      description: `Tag security group ${sg.id} (adopted by name) as this LandingZone's`,
+    });
   }
   const desired = desiredIngress(i.n.allowedCidrs);
   const extra = sg.ingress.filter((r) => !desired.some((d) => sameRule(d, r)));
@@ -74,7 +99,11 @@ function securityGroupStep(i: PlanInput): StepOutcome {
   const missing = desired.filter((d) => !sg.ingress.some((r) => sameRule(d, r)));
   if (missing.length > 0) {
     const what = missing.map(describeRule).join(', ');
-    return correct(i, { kind: 'authorizeIngress', groupId: sg.id, rules: missing, description: `Allow ${what} on security group ${sg.id}` }, `security group ${sg.id} lacked ${what}`);
+    return correct(
+      i,
+      { kind: 'authorizeIngress', groupId: sg.id, rules: missing, description: `Allow ${what} on security group ${sg.id}` },
+      `security group ${sg.id} lacked ${what}`,
+    );
   }
   return DONE;
 }
@@ -108,7 +137,10 @@ function routeTableStep(i: PlanInput): StepOutcome {
         `subnet ${s} used another route table`,
       );
     }
-    return act({ kind: 'associateRouteTable', routeTableId: rt.id, subnetId: s, description: `Associate subnet ${s} with route table ${rt.id}` }, Reasons.Creating);
+    return act(
+      { kind: 'associateRouteTable', routeTableId: rt.id, subnetId: s, description: `Associate subnet ${s} with route table ${rt.id}` },
+      Reasons.Creating,
+    );
   }
   return DONE;
 }
@@ -120,10 +152,20 @@ function strayResourcesStep(i: PlanInput): StepOutcome {
   for (const s of stray) {
     const inGroup = i.observed.subnetGroup?.subnetIds.includes(s.id) ?? false;
     const inAttachment = i.observed.attachments.some((a) => !GONE_ATTACHMENT_STATES.has(a.state) && a.subnetIds.includes(s.id));
-    if (inGroup || inAttachment) return waitFor(i, `subnet ${s.id} (${s.cidr}, no longer in spec) to leave the DB subnet group and the attachment`);
+    if (inGroup || inAttachment)
+      return waitFor(i, `subnet ${s.id} (${s.cidr}, no longer in spec) to leave the DB subnet group and the attachment`);
     const association = i.observed.routeTable?.associations.find((a) => a.subnetId === s.id);
-    if (association) return act({ kind: 'disassociateRouteTable', associationId: association.id, description: `Detach subnet ${s.id} (no longer in spec)` });
-    return act({ kind: 'deleteSubnet', subnetId: s.id, description: `Delete subnet ${s.id} (${s.cidr}), no longer in spec.network.subnets` });
+    if (association)
+      return act({
+        kind: 'disassociateRouteTable',
+        associationId: association.id,
+        description: `Detach subnet ${s.id} (no longer in spec)`,
+      });
+    return act({
+      kind: 'deleteSubnet',
+      subnetId: s.id,
+      description: `Delete subnet ${s.id} (${s.cidr}), no longer in spec.network.subnets`,
+    });
   }
   return DONE;
 }
@@ -142,7 +184,12 @@ export function transitGatewaySteps(i: PlanInput): StepOutcome[] {
     steps.push(
       correct(
         i,
-        { kind: 'deleteRoute', routeTableId: rt?.id ?? '', destination: r.destination, description: `Delete route ${r.destination} → ${r.target.id}` },
+        {
+          kind: 'deleteRoute',
+          routeTableId: rt?.id ?? '',
+          destination: r.destination,
+          description: `Delete route ${r.destination} → ${r.target.id}`,
+        },
         `route ${r.destination} → ${r.target.id} is not in spec.network.transitGateway.routes`,
       ),
     );
@@ -151,7 +198,14 @@ export function transitGatewaySteps(i: PlanInput): StepOutcome[] {
   for (const a of live) {
     if (a.transitGatewayId === tgw?.id || !isOwnedBy(a.tags, i.names.identity)) continue;
     const used = (rt?.routes ?? []).some((r) => r.target.kind === 'transit-gateway' && r.target.id === a.transitGatewayId);
-    if (!used) steps.push(act({ kind: 'deleteAttachment', attachmentId: a.id, description: `Delete attachment ${a.id} to ${a.transitGatewayId}, no longer in spec` }));
+    if (!used)
+      steps.push(
+        act({
+          kind: 'deleteAttachment',
+          attachmentId: a.id,
+          description: `Delete attachment ${a.id} to ${a.transitGatewayId}, no longer in spec`,
+        }),
+      );
   }
   if (!tgw) {
     const leaving = i.observed.attachments.find((a) => isOwnedBy(a.tags, i.names.identity) && a.state === 'deleting');
@@ -168,23 +222,51 @@ function attachmentStep(i: PlanInput, tgwId: string): StepOutcome {
   const subnets = subnetIdsInSpecOrder(i);
   if (!current) {
     if (!subnets.complete) return waitFor(i, 'the subnets');
-    return act({ kind: 'createAttachment', transitGatewayId: tgwId, subnetIds: subnets.ids, description: `Attach the VPC to Transit Gateway ${tgwId}` }, Reasons.Creating);
+    return act(
+      {
+        kind: 'createAttachment',
+        transitGatewayId: tgwId,
+        subnetIds: subnets.ids,
+        description: `Attach the VPC to Transit Gateway ${tgwId}`,
+      },
+      Reasons.Creating,
+    );
   }
   if (!isOwnedBy(current.tags, i.names.identity)) {
-    return act({ kind: 'tagResource', resourceId: current.id, part: 'transit-gateway-attachment', description: `Tag attachment ${current.id} as this LandingZone's` });
+    return act({
+      kind: 'tagResource',
+      resourceId: current.id,
+      part: 'transit-gateway-attachment',
+      description: `Tag attachment ${current.id} as this LandingZone's`,
+    });
   }
   if (current.state === 'pendingAcceptance') {
-    return wait(i, LzReasons.PendingAcceptance, `Transit Gateway attachment ${current.id} waits for the owner of ${tgwId} to accept it`, i.timings.blockedMs);
+    return wait(
+      i,
+      LzReasons.PendingAcceptance,
+      `Transit Gateway attachment ${current.id} waits for the owner of ${tgwId} to accept it`,
+      i.timings.blockedMs,
+    );
   }
   if (current.state !== 'available') {
-    return wait(i, current.state === 'modifying' ? Reasons.Modifying : Reasons.Creating, `Transit Gateway attachment ${current.id} is ${current.state}`);
+    return wait(
+      i,
+      current.state === 'modifying' ? Reasons.Modifying : Reasons.Creating,
+      `Transit Gateway attachment ${current.id} is ${current.state}`,
+    );
   }
   if (subnets.complete && !sameSet(current.subnetIds, subnets.ids)) {
     const add = subnets.ids.filter((s) => !current.subnetIds.includes(s));
     const remove = current.subnetIds.filter((s) => !subnets.ids.includes(s));
     return correct(
       i,
-      { kind: 'modifyAttachmentSubnets', attachmentId: current.id, add, remove, description: `Set the subnets of attachment ${current.id}` },
+      {
+        kind: 'modifyAttachmentSubnets',
+        attachmentId: current.id,
+        add,
+        remove,
+        description: `Set the subnets of attachment ${current.id}`,
+      },
       `attachment ${current.id} used subnets ${current.subnetIds.join(', ')}`,
     );
   }
@@ -192,13 +274,28 @@ function attachmentStep(i: PlanInput, tgwId: string): StepOutcome {
   for (const dest of i.n.transitGateway?.routes ?? []) {
     const route = rt.routes.find((r) => r.destination === dest);
     if (!route) {
-      return act({ kind: 'createRoute', routeTableId: rt.id, destination: dest, transitGatewayId: tgwId, description: `Route ${dest} through ${tgwId}` }, Reasons.Creating);
+      return act(
+        {
+          kind: 'createRoute',
+          routeTableId: rt.id,
+          destination: dest,
+          transitGatewayId: tgwId,
+          description: `Route ${dest} through ${tgwId}`,
+        },
+        Reasons.Creating,
+      );
     }
     if (route.target.kind !== 'transit-gateway' || route.target.id !== tgwId || route.state === 'blackhole') {
       const target = route.target.kind === 'local' ? 'local' : route.target.id;
       return correct(
         i,
-        { kind: 'replaceRoute', routeTableId: rt.id, destination: dest, transitGatewayId: tgwId, description: `Route ${dest} through ${tgwId}` },
+        {
+          kind: 'replaceRoute',
+          routeTableId: rt.id,
+          destination: dest,
+          transitGatewayId: tgwId,
+          description: `Route ${dest} through ${tgwId}`,
+        },
         `route ${dest} went to ${target} (${route.state}), not Transit Gateway ${tgwId}`,
       );
     }

@@ -75,11 +75,20 @@ function doneMessage(part: PartName, i: PlanInput): string {
 function conditionOf(part: PartName, s: StepOutcome, i: PlanInput): { status: 'True' | 'False'; reason: string; message: string } {
   switch (s.state) {
     case 'done': {
-      const reason = part === 'transitGateway' && !i.n.transitGateway ? LzReasons.NotConfigured : part === 'database' ? Reasons.Available : Reasons.Succeeded;
+      const reason =
+        part === 'transitGateway' && !i.n.transitGateway
+          ? LzReasons.NotConfigured
+          : part === 'database'
+            ? Reasons.Available
+            : Reasons.Succeeded;
       return { status: ConditionStatuses.True, reason, message: doneMessage(part, i) };
     }
     case 'act':
-      return { status: ConditionStatuses.False, reason: s.reason, message: s.action.drift ? `Drift: ${s.action.drift}; correcting` : `${s.action.description}` };
+      return {
+        status: ConditionStatuses.False,
+        reason: s.reason,
+        message: s.action.drift ? `Drift: ${s.action.drift}; correcting` : `${s.action.description}`,
+      };
     case 'wait':
     case 'blocked':
       return { status: ConditionStatuses.False, reason: s.reason, message: s.message };
@@ -106,12 +115,27 @@ export function buildStatus(s: StatusInput): LandingZoneStatus {
   for (const part of PARTS) {
     const outcome = s.result.parts[part];
     const failed = s.error && outcome.state === 'act' && outcome.action === s.result.action;
-    const c = failed && s.error ? { status: ConditionStatuses.False, reason: errorReason(s.error), message: `${outcome.action.description} failed: ${s.error.message}` } : conditionOf(part, outcome, s.plan);
-    conditions = setCondition(conditions, { type: PART_CONDITIONS[part], ...c, ...(generation !== undefined ? { observedGeneration: generation } : {}) }, s.now);
+    const c =
+      failed && s.error
+        ? {
+            status: ConditionStatuses.False,
+            reason: errorReason(s.error),
+            message: `${outcome.action.description} failed: ${s.error.message}`,
+          }
+        : conditionOf(part, outcome, s.plan);
+    conditions = setCondition(
+      conditions,
+      { type: PART_CONDITIONS[part], ...c, ...(generation !== undefined ? { observedGeneration: generation } : {}) },
+      s.now,
+    );
     if (c.status !== ConditionStatuses.True && !firstProblem) firstProblem = { part, reason: c.reason, message: c.message };
   }
   const ready = readyCondition(firstProblem, s.error);
-  conditions = setCondition(conditions, { type: ConditionTypes.Ready, ...ready, ...(generation !== undefined ? { observedGeneration: generation } : {}) }, s.now);
+  conditions = setCondition(
+    conditions,
+    { type: ConditionTypes.Ready, ...ready, ...(generation !== undefined ? { observedGeneration: generation } : {}) },
+    s.now,
+  );
   return { ...status, conditions, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
 }
 
@@ -130,7 +154,12 @@ export function errorReason(e: OperatorError): string {
 
 function readyCondition(problem: { part: PartName; reason: string; message: string } | undefined, error: OperatorError | undefined) {
   if (error) return { status: ConditionStatuses.False, reason: errorReason(error), message: error.message };
-  if (!problem) return { status: ConditionStatuses.True, reason: Reasons.Succeeded, message: 'The network, the database and its connection Secret match the spec' };
+  if (!problem)
+    return {
+      status: ConditionStatuses.True,
+      reason: Reasons.Succeeded,
+      message: 'The network, the database and its connection Secret match the spec',
+    };
   return { status: ConditionStatuses.False, reason: problem.reason, message: `${PART_LABELS[problem.part]}: ${problem.message}` };
 }
 
@@ -139,7 +168,13 @@ export function readyOnlyStatus(lz: LandingZone, reason: string, message: string
   const generation = lz.metadata.generation;
   const conditions = setCondition(
     lz.status?.conditions,
-    { type: ConditionTypes.Ready, status: ConditionStatuses.False, reason, message, ...(generation !== undefined ? { observedGeneration: generation } : {}) },
+    {
+      type: ConditionTypes.Ready,
+      status: ConditionStatuses.False,
+      reason,
+      message,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    },
     now,
   );
   return { ...(lz.status ?? {}), conditions, ...(generation !== undefined ? { observedGeneration: generation } : {}) };

@@ -16,7 +16,11 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
     status: {
       ...(obj.status ?? {}),
       phase: 'Deleting',
-      conditions: setCondition(obj.status?.conditions, { type: ConditionTypes.Ready, status: 'False', reason, message, observedGeneration: obj.metadata.generation ?? 0 }, ctx.now()),
+      conditions: setCondition(
+        obj.status?.conditions,
+        { type: ConditionTypes.Ready, status: 'False', reason, message, observedGeneration: obj.metadata.generation ?? 0 },
+        ctx.now(),
+      ),
     },
     requeueAfterMs,
   });
@@ -47,7 +51,10 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
   } catch (err) {
     if (!(err instanceof ObservationError)) throw err;
     // Source artifacts always go, even when the target is gone for good.
-    ctx.events.warning('TargetUnreachable', `Could not reach the target to drop subscription ${names.subscription}: ${err.message}; cleaning up the source anyway`);
+    ctx.events.warning(
+      'TargetUnreachable',
+      `Could not reach the target to drop subscription ${names.subscription}: ${err.message}; cleaning up the source anyway`,
+    );
   } finally {
     await target?.end().catch(() => undefined);
   }
@@ -59,7 +66,8 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
     if (remaining.length > 0) return waiting('Deleting', `waiting for slot(s) ${remaining.join(', ')} on the source to be released`, 1_000);
     await dropPublication(source, names.publication);
   } catch (err) {
-    if (err instanceof ObservationError) return waiting(err.reason, `cannot drop the slot ${names.slot} from the source yet: ${err.message}`, err.retryAfterMs);
+    if (err instanceof ObservationError)
+      return waiting(err.reason, `cannot drop the slot ${names.slot} from the source yet: ${err.message}`, err.retryAfterMs);
     throw err;
   } finally {
     await source?.end().catch(() => undefined);

@@ -8,7 +8,16 @@ import { evaluatePreflight } from '../../postgres/preflight.js';
 import { ensureSentinel, SENTINEL_SCHEMA, SENTINEL_TABLE, sentinelPublicationEntry } from '../../postgres/sentinel.js';
 import { alignPublication, copiedBytes, readSlot, readSubscription, tableProgress } from '../../postgres/replication.js';
 import { observe, openConnection, ObservationError, resolveEndpoints, type KubeReader, type Observed } from './observe.js';
-import { detectDrift, schemasReadyForPostData, schemasToCopy, subscriptionAction, summarize, tablesNeedingFullIdentity, tablesToPublish, type Summary } from './plan.js';
+import {
+  detectDrift,
+  schemasReadyForPostData,
+  schemasToCopy,
+  subscriptionAction,
+  summarize,
+  tablesNeedingFullIdentity,
+  tablesToPublish,
+  type Summary,
+} from './plan.js';
 import { applyAdditiveDrift, applySubscriptionAction, copyPostData, copySchemaDefinitions, ensureReplicaIdentityFull } from './steps.js';
 
 export interface ReplicationEvents {
@@ -17,7 +26,18 @@ export interface ReplicationEvents {
 }
 
 export interface ReplicationMetrics {
-  record(obj: { namespace: string; name: string }, m: { lagBytes: number; lagSeconds: number; retainedBytes: number; retentionBudgetBytes: number; tablesReady: number; tablesTotal: number; ready: boolean }): void;
+  record(
+    obj: { namespace: string; name: string },
+    m: {
+      lagBytes: number;
+      lagSeconds: number;
+      retainedBytes: number;
+      retentionBudgetBytes: number;
+      tablesReady: number;
+      tablesTotal: number;
+      ready: boolean;
+    },
+  ): void;
   forget(obj: { namespace: string; name: string }): void;
 }
 
@@ -67,9 +87,29 @@ export async function reconcileSchemaReplication(obj: SchemaReplication, ctx: Re
     ctx.metrics.forget(key(obj));
     const serving = cutover.activeSide === 'target' && !cutover.moving;
     const summary: Summary = serving
-      ? { phase: 'TargetServing', ready: true, reason: 'TargetServing', message: `TenantCutover ${cutover.name} switched the tenant: the target serves and the forward path is retired` }
-      : { phase: 'TargetServing', ready: false, reason: 'CutoverInProgress', message: `TenantCutover ${cutover.name} is moving the tenant` };
-    const conditions = setCondition(base.conditions, { type: ConditionTypes.TargetServing, status: serving ? 'True' : 'False', reason: summary.reason, message: summary.message, observedGeneration: obj.metadata.generation ?? 0 }, ctx.now());
+      ? {
+          phase: 'TargetServing',
+          ready: true,
+          reason: 'TargetServing',
+          message: `TenantCutover ${cutover.name} switched the tenant: the target serves and the forward path is retired`,
+        }
+      : {
+          phase: 'TargetServing',
+          ready: false,
+          reason: 'CutoverInProgress',
+          message: `TenantCutover ${cutover.name} is moving the tenant`,
+        };
+    const conditions = setCondition(
+      base.conditions,
+      {
+        type: ConditionTypes.TargetServing,
+        status: serving ? 'True' : 'False',
+        reason: summary.reason,
+        message: summary.message,
+        observedGeneration: obj.metadata.generation ?? 0,
+      },
+      ctx.now(),
+    );
     const since = serving ? (base.targetServingSince ?? ctx.now().toISOString()) : undefined;
     return finish(obj, { ...base, conditions, ...(since ? { targetServingSince: since } : {}) }, ctx, summary, WHILE_STREAMING_MS);
   }
@@ -77,7 +117,8 @@ export async function reconcileSchemaReplication(obj: SchemaReplication, ctx: Re
   try {
     endpoints = await resolveEndpoints(obj, ctx.kube);
   } catch (err) {
-    if (err instanceof ObservationError) return blocked(obj, base, ctx, { phase: 'Blocked', ready: false, reason: err.reason, message: err.message }, err.retryAfterMs);
+    if (err instanceof ObservationError)
+      return blocked(obj, base, ctx, { phase: 'Blocked', ready: false, reason: err.reason, message: err.message }, err.retryAfterMs);
     throw err;
   }
   let source: pg.Client | undefined;
@@ -87,7 +128,8 @@ export async function reconcileSchemaReplication(obj: SchemaReplication, ctx: Re
     target = await openConnection(endpoints.target, 'target');
     return await converge(obj, ctx, { source, target, sourceInfo: endpoints.source, names, base });
   } catch (err) {
-    if (err instanceof ObservationError) return blocked(obj, base, ctx, { phase: 'Blocked', ready: false, reason: err.reason, message: err.message }, err.retryAfterMs);
+    if (err instanceof ObservationError)
+      return blocked(obj, base, ctx, { phase: 'Blocked', ready: false, reason: err.reason, message: err.message }, err.retryAfterMs);
     throw err;
   } finally {
     await source?.end().catch(() => undefined);
@@ -121,7 +163,12 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
   delete previous.targetServingSince;
   let status: SchemaReplicationStatus = { ...previous, warnings: findings.filter((f) => !f.blocking).map((f) => f.message) };
   if (blocking.length > 0) {
-    const summary: Summary = { phase: 'Blocked', ready: false, reason: blocking[0]?.reason as string, message: blocking.map((f) => f.message).join('; ') };
+    const summary: Summary = {
+      phase: 'Blocked',
+      ready: false,
+      reason: blocking[0]?.reason as string,
+      message: blocking.map((f) => f.message).join('; '),
+    };
     return blocked(obj, status, ctx, summary, RECHECK_BLOCKED_MS);
   }
 
@@ -143,7 +190,10 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
       copyRoles: spec.copyRoles ?? true,
       copyRoleVerifiers: spec.copyRoleVerifiers ?? false,
     });
-    ctx.events.normal('SchemaCopied', `Copied the DDL of ${toCopy.join(', ')} to the target${roles.created.length ? `; created roles ${roles.created.join(', ')}` : ''}`);
+    ctx.events.normal(
+      'SchemaCopied',
+      `Copied the DDL of ${toCopy.join(', ')} to the target${roles.created.length ? `; created roles ${roles.created.join(', ')}` : ''}`,
+    );
     obs = await observe(s.source, s.target, schemas, s.names);
   }
 
@@ -151,7 +201,13 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
   const present = schemas.filter((x) => !obs.sourceInventory.missingSchemas.includes(x) && !obs.targetInventory.missingSchemas.includes(x));
   let drift = detectDrift(obs.sourceInventory, obs.targetInventory, present);
   if (drift.differences.length > 0 && drift.additive && spec.applyAdditiveDDL) {
-    await applyAdditiveDrift({ source: s.source, target: s.target, sourceInfo: s.sourceInfo, newTables: drift.newTables, newColumns: drift.newColumns });
+    await applyAdditiveDrift({
+      source: s.source,
+      target: s.target,
+      sourceInfo: s.sourceInfo,
+      newTables: drift.newTables,
+      newColumns: drift.newColumns,
+    });
     ctx.events.normal('DriftApplied', `Applied additive source DDL to the target: ${drift.differences.join('; ')}`);
     obs = await observe(s.source, s.target, schemas, s.names);
     drift = detectDrift(obs.sourceInventory, obs.targetInventory, present);
@@ -166,14 +222,22 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
   await ensureSentinel(s.target);
   const sentinel = { schema: SENTINEL_SCHEMA, name: SENTINEL_TABLE };
   if (published.length > 0) {
-    await alignPublication(s.source, s.names.publication, published, { entries: [sentinelPublicationEntry(spec.tenant)], tables: [sentinel] });
+    await alignPublication(s.source, s.names.publication, published, {
+      entries: [sentinelPublicationEntry(spec.tenant)],
+      tables: [sentinel],
+    });
   }
   const action = subscriptionAction(obs.subscription, published.length > 0 ? [...published, sentinel] : [], spec.suspend ?? false);
   // A hundred objects applied at once copy in waves: each initial copy is table-sync workers and slots on the source.
   const sourceServer = `${s.sourceInfo.host}:${s.sourceInfo.port}`;
   status.sourceServer = sourceServer;
   if (action.kind === 'create' && ctx.initialCopies && ctx.initialCopies.running(sourceServer) >= ctx.initialCopies.limit) {
-    const summary: Summary = { phase: 'Pending', ready: false, reason: 'WaitingForCopySlot', message: `${ctx.initialCopies.limit} initial copies already run against ${sourceServer}; this one starts when one finishes` };
+    const summary: Summary = {
+      phase: 'Pending',
+      ready: false,
+      reason: 'WaitingForCopySlot',
+      message: `${ctx.initialCopies.limit} initial copies already run against ${sourceServer}; this one starts when one finishes`,
+    };
     return finish(obj, status, ctx, summary, WHILE_SYNCING_MS * 3);
   }
   if (action.kind !== 'none') {
@@ -198,7 +262,17 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
   const threshold = { bytes: spec.lagThreshold?.bytes ?? 64 * 1024 * 1024, seconds: spec.lagThreshold?.seconds ?? 30 };
   // A slot we had and that is now gone means lost changes: never paper over it by re-creating one.
   const slotLost = !!sub && !slot.exists && (s.base.subscriptionOid ?? 0) === sub.oid;
-  const summary = summarize({ blocking: [], suspend: spec.suspend ?? false, ...(sub ? { sub } : {}), slot, published: published.length, drift, lag, threshold, slotLost });
+  const summary = summarize({
+    blocking: [],
+    suspend: spec.suspend ?? false,
+    ...(sub ? { sub } : {}),
+    slot,
+    published: published.length,
+    drift,
+    lag,
+    threshold,
+    slotLost,
+  });
   status = {
     ...status,
     postDataSchemas: [...postDataDone, ...due],
@@ -209,38 +283,76 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
     sourceFingerprint: obs.sourceInventory.fingerprint,
   };
   const budget = spec.slotRetentionBudgetBytes ?? DEFAULT_SLOT_RETENTION_BUDGET_BYTES;
-  status.conditions = setCondition(status.conditions, {
-    type: ConditionTypes.SlotRetention,
-    status: slot.retainedBytes > budget ? 'False' : 'True',
-    reason: slot.retainedBytes > budget ? 'SlotRetentionOverBudget' : 'Succeeded',
-    message: `the slot retains ${slot.retainedBytes} bytes of WAL on the source (budget ${budget})`,
-    observedGeneration: obj.metadata.generation ?? 0,
-  }, ctx.now());
-  status.conditions = setCondition(status.conditions, {
-    type: ConditionTypes.SchemaDrift,
-    status: drift.differences.length > 0 ? 'True' : 'False',
-    reason: drift.differences.length > 0 ? 'DriftDetected' : 'Succeeded',
-    message: drift.differences.length > 0 ? drift.differences.join('; ') : 'the target matches the source schema',
-    observedGeneration: obj.metadata.generation ?? 0,
-  }, ctx.now());
-  ctx.metrics.record(key(obj), { lagBytes: lag.bytes, lagSeconds: lag.seconds, retainedBytes: slot.retainedBytes, retentionBudgetBytes: budget, tablesReady: progress.ready, tablesTotal: progress.total, ready: summary.ready });
+  status.conditions = setCondition(
+    status.conditions,
+    {
+      type: ConditionTypes.SlotRetention,
+      status: slot.retainedBytes > budget ? 'False' : 'True',
+      reason: slot.retainedBytes > budget ? 'SlotRetentionOverBudget' : 'Succeeded',
+      message: `the slot retains ${slot.retainedBytes} bytes of WAL on the source (budget ${budget})`,
+      observedGeneration: obj.metadata.generation ?? 0,
+    },
+    ctx.now(),
+  );
+  status.conditions = setCondition(
+    status.conditions,
+    {
+      type: ConditionTypes.SchemaDrift,
+      status: drift.differences.length > 0 ? 'True' : 'False',
+      reason: drift.differences.length > 0 ? 'DriftDetected' : 'Succeeded',
+      message: drift.differences.length > 0 ? drift.differences.join('; ') : 'the target matches the source schema',
+      observedGeneration: obj.metadata.generation ?? 0,
+    },
+    ctx.now(),
+  );
+  ctx.metrics.record(key(obj), {
+    lagBytes: lag.bytes,
+    lagSeconds: lag.seconds,
+    retainedBytes: slot.retainedBytes,
+    retentionBudgetBytes: budget,
+    tablesReady: progress.ready,
+    tablesTotal: progress.total,
+    ready: summary.ready,
+  });
   if (summary.ready && !isReady(obj)) ctx.events.normal('Streaming', `All ${published.length} tables are streaming`);
-  return finish(obj, status, ctx, summary, summary.phase === 'Syncing' || summary.phase === 'CopyingSchema' ? WHILE_SYNCING_MS : WHILE_STREAMING_MS);
+  return finish(
+    obj,
+    status,
+    ctx,
+    summary,
+    summary.phase === 'Syncing' || summary.phase === 'CopyingSchema' ? WHILE_SYNCING_MS : WHILE_STREAMING_MS,
+  );
 }
 
-function blocked(obj: SchemaReplication, status: SchemaReplicationStatus, ctx: ReconcileContext, summary: Summary, requeueAfterMs: number): Outcome {
+function blocked(
+  obj: SchemaReplication,
+  status: SchemaReplicationStatus,
+  ctx: ReconcileContext,
+  summary: Summary,
+  requeueAfterMs: number,
+): Outcome {
   if (!hasReason(obj, summary.reason)) ctx.events.warning(summary.reason, summary.message);
   return finish(obj, status, ctx, summary, requeueAfterMs);
 }
 
-function finish(obj: SchemaReplication, status: SchemaReplicationStatus, ctx: ReconcileContext, summary: Summary, requeueAfterMs: number): Outcome {
-  const conditions: Condition[] = setCondition(status.conditions, {
-    type: ConditionTypes.Ready,
-    status: summary.ready ? 'True' : 'False',
-    reason: summary.reason,
-    message: summary.message,
-    observedGeneration: obj.metadata.generation ?? 0,
-  }, ctx.now());
+function finish(
+  obj: SchemaReplication,
+  status: SchemaReplicationStatus,
+  ctx: ReconcileContext,
+  summary: Summary,
+  requeueAfterMs: number,
+): Outcome {
+  const conditions: Condition[] = setCondition(
+    status.conditions,
+    {
+      type: ConditionTypes.Ready,
+      status: summary.ready ? 'True' : 'False',
+      reason: summary.reason,
+      message: summary.message,
+      observedGeneration: obj.metadata.generation ?? 0,
+    },
+    ctx.now(),
+  );
   return {
     status: { ...status, phase: summary.phase, conditions, observedGeneration: obj.metadata.generation ?? 0 },
     requeueAfterMs,

@@ -39,7 +39,11 @@ export async function resolveEndpoints(obj: SchemaReplication, kube: KubeReader)
   if (!targetName && obj.spec.target.landingZoneRef) {
     const lz = await kube.landingZoneSecretName(ns, obj.spec.target.landingZoneRef.name);
     if (!lz.secretName) {
-      throw new ObservationError('ReferenceNotFound', lz.notReadyMessage ?? `LandingZone ${obj.spec.target.landingZoneRef.name} has no connection Secret yet`, 30_000);
+      throw new ObservationError(
+        'ReferenceNotFound',
+        lz.notReadyMessage ?? `LandingZone ${obj.spec.target.landingZoneRef.name} has no connection Secret yet`,
+        30_000,
+      );
     }
     targetName = lz.secretName;
   }
@@ -69,7 +73,11 @@ export async function openConnection(info: ConnectionInfo, side: 'source' | 'tar
     const e = err as { code?: string; message?: string };
     // 28P01 wrong password, 28000 no pg_hba entry: the Secret is wrong, not the network.
     const reason = e.code === '28P01' || e.code === '28000' ? 'PermissionDenied' : 'ConnectionFailed';
-    throw new ObservationError(reason, `cannot connect to the ${side} ${info.host}:${info.port}/${info.dbname} as ${info.user}: ${e.message ?? 'unknown error'}`, 15_000);
+    throw new ObservationError(
+      reason,
+      `cannot connect to the ${side} ${info.host}:${info.port}/${info.dbname} as ${info.user}: ${e.message ?? 'unknown error'}`,
+      15_000,
+    );
   }
 }
 

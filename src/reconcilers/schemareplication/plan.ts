@@ -20,18 +20,20 @@ export function schemasToCopy(schemas: string[], source: SchemaInventory, target
 /** Opted-in tables without a key whose source replica identity is not FULL yet. */
 export function tablesNeedingFullIdentity(source: SchemaInventory, optedIn: string[]): TableInfo[] {
   const names = new Set(optedIn);
-  return source.tables.filter((t) => !t.partitionOf && !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i' && names.has(displayName(t)));
+  return source.tables.filter(
+    (t) => !t.partitionOf && !t.hasPrimaryKey && t.replicaIdentity !== 'f' && t.replicaIdentity !== 'i' && names.has(displayName(t)),
+  );
 }
 
 export type SubscriptionAction =
-  | { kind: 'create'; enabled: boolean }
-  | { kind: 'enable' }
-  | { kind: 'disable' }
-  | { kind: 'refresh' }
-  | { kind: 'none' };
+  { kind: 'create'; enabled: boolean } | { kind: 'enable' } | { kind: 'disable' } | { kind: 'refresh' } | { kind: 'none' };
 
 /** What the subscription needs, given the published tables and `suspend`. */
-export function subscriptionAction(sub: SubscriptionState | undefined, published: Array<Pick<TableInfo, 'schema' | 'name'>>, suspend: boolean): SubscriptionAction {
+export function subscriptionAction(
+  sub: SubscriptionState | undefined,
+  published: Array<Pick<TableInfo, 'schema' | 'name'>>,
+  suspend: boolean,
+): SubscriptionAction {
   if (!sub) return published.length > 0 ? { kind: 'create', enabled: !suspend } : { kind: 'none' };
   if (suspend && sub.enabled) return { kind: 'disable' };
   if (!suspend && !sub.enabled) return { kind: 'enable' };
@@ -45,7 +47,12 @@ export function subscriptionAction(sub: SubscriptionState | undefined, published
 }
 
 /** Schemas whose tables are all ready and whose post-data (indexes, FKs, triggers) is still due. */
-export function schemasReadyForPostData(schemas: string[], sub: SubscriptionState | undefined, published: TableInfo[], done: string[]): string[] {
+export function schemasReadyForPostData(
+  schemas: string[],
+  sub: SubscriptionState | undefined,
+  published: TableInfo[],
+  done: string[],
+): string[] {
   if (!sub) return [];
   const ready = new Set(sub.tables.filter((t) => t.state === 'r').map((t) => JSON.stringify([t.schema, t.name])));
   const doneSet = new Set(done);
@@ -74,14 +81,19 @@ export function detectDrift(source: SchemaInventory, target: SchemaInventory, co
   const tgtCols = new Map(tgt.columns.map((c) => [JSON.stringify([c.schema, c.table, c.column]), c.type]));
   const srcCols = new Set(src.columns.map((c) => JSON.stringify([c.schema, c.table, c.column])));
   const newTables = src.tables.filter((t) => !tgtTables.has(key(t.schema, t.name)));
-  const newColumns = src.columns.filter((c) => tgtTables.has(key(c.schema, c.table)) && !tgtCols.has(JSON.stringify([c.schema, c.table, c.column])));
+  const newColumns = src.columns.filter(
+    (c) => tgtTables.has(key(c.schema, c.table)) && !tgtCols.has(JSON.stringify([c.schema, c.table, c.column])),
+  );
   const changedTypes = src.columns.some((c) => {
     const t = tgtCols.get(JSON.stringify([c.schema, c.table, c.column]));
     return t !== undefined && t !== c.type;
   });
   const onlyOnTarget =
     tgt.tables.some((t) => !src.tables.some((s) => s.schema === t.schema && s.name === t.name)) ||
-    tgt.columns.some((c) => src.tables.some((s) => s.schema === c.schema && s.name === c.table) && !srcCols.has(JSON.stringify([c.schema, c.table, c.column])));
+    tgt.columns.some(
+      (c) =>
+        src.tables.some((s) => s.schema === c.schema && s.name === c.table) && !srcCols.has(JSON.stringify([c.schema, c.table, c.column])),
+    );
   return { differences, additive: !changedTypes && !onlyOnTarget, newTables, newColumns };
 }
 
@@ -113,23 +125,56 @@ export function summarize(input: {
 }): Summary {
   const first = input.blocking[0];
   if (input.slotLost) {
-    return { phase: 'Blocked', ready: false, reason: 'SlotLost', message: 'the replication slot vanished from the source (e.g. after a failover); changes may be missing on the target: a resync is needed (delete and re-create this SchemaReplication with deletionPolicy Delete)' };
+    return {
+      phase: 'Blocked',
+      ready: false,
+      reason: 'SlotLost',
+      message:
+        'the replication slot vanished from the source (e.g. after a failover); changes may be missing on the target: a resync is needed (delete and re-create this SchemaReplication with deletionPolicy Delete)',
+    };
   }
   if (first) return { phase: 'Blocked', ready: false, reason: first.reason, message: first.message };
-  if (input.suspend) return { phase: 'Suspended', ready: false, reason: 'Suspended', message: 'spec.suspend is true: the subscription is disabled; changes accumulate in the slot on the source' };
-  if (!input.sub) return { phase: 'CopyingSchema', ready: false, reason: 'Reconciling', message: 'copying the schemas and creating the subscription' };
+  if (input.suspend)
+    return {
+      phase: 'Suspended',
+      ready: false,
+      reason: 'Suspended',
+      message: 'spec.suspend is true: the subscription is disabled; changes accumulate in the slot on the source',
+    };
+  if (!input.sub)
+    return { phase: 'CopyingSchema', ready: false, reason: 'Reconciling', message: 'copying the schemas and creating the subscription' };
   if (input.sub.applyErrors > 0 && !input.slot.active) {
-    return { phase: 'Syncing', ready: false, reason: 'SubscriptionFailing', message: `the subscription's apply worker has failed ${input.sub.applyErrors} time(s); see the target's log` };
+    return {
+      phase: 'Syncing',
+      ready: false,
+      reason: 'SubscriptionFailing',
+      message: `the subscription's apply worker has failed ${input.sub.applyErrors} time(s); see the target's log`,
+    };
   }
   const notReady = input.sub.tables.filter((t) => t.state !== 'r').length;
   if (notReady > 0 || input.sub.tables.length < input.published) {
-    return { phase: 'Syncing', ready: false, reason: 'InitialCopyInProgress', message: `${input.sub.tables.length - notReady} of ${input.published} tables ready` };
+    return {
+      phase: 'Syncing',
+      ready: false,
+      reason: 'InitialCopyInProgress',
+      message: `${input.sub.tables.length - notReady} of ${input.published} tables ready`,
+    };
   }
   if (input.drift.differences.length > 0) {
-    return { phase: 'Streaming', ready: false, reason: 'DriftDetected', message: `the source schema changed: ${input.drift.differences.join('; ')}` };
+    return {
+      phase: 'Streaming',
+      ready: false,
+      reason: 'DriftDetected',
+      message: `the source schema changed: ${input.drift.differences.join('; ')}`,
+    };
   }
   if (input.lag.bytes > input.threshold.bytes || input.lag.seconds > input.threshold.seconds) {
-    return { phase: 'Streaming', ready: false, reason: 'LagAboveThreshold', message: `lag ${input.lag.bytes} bytes / ${input.lag.seconds} s is above the threshold (${input.threshold.bytes} bytes / ${input.threshold.seconds} s)` };
+    return {
+      phase: 'Streaming',
+      ready: false,
+      reason: 'LagAboveThreshold',
+      message: `lag ${input.lag.bytes} bytes / ${input.lag.seconds} s is above the threshold (${input.threshold.bytes} bytes / ${input.threshold.seconds} s)`,
+    };
   }
   return { phase: 'Streaming', ready: true, reason: 'Succeeded', message: `all ${input.published} tables streaming` };
 }

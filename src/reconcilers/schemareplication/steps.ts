@@ -52,7 +52,13 @@ function stripOwnership(sql: string): string {
 }
 
 /** Secondary indexes, foreign keys, triggers: after the initial copy, excluding the keys made early. */
-export async function copyPostData(opts: { source: pg.Client; target: pg.Client; sourceInfo: ConnectionInfo; schemas: string[]; copyRoles: boolean }): Promise<void> {
+export async function copyPostData(opts: {
+  source: pg.Client;
+  target: pg.Client;
+  sourceInfo: ConnectionInfo;
+  schemas: string[];
+  copyRoles: boolean;
+}): Promise<void> {
   const dump = await dumpSchemas(opts.sourceInfo, opts.schemas);
   try {
     const keys = await keyDefinitions(opts.source, opts.schemas);

@@ -46,7 +46,12 @@ export function backoffAfter(obj: TenantCutover, attempts: number): number {
 
 /** A rehearsal is due once per generation that asks for one, and only while no real move is due. */
 export function rehearsalDue(obj: TenantCutover, active: Side): boolean {
-  return Boolean(obj.spec.rehearse) && obj.status?.rehearsedGeneration !== obj.metadata.generation && desiredSide(obj.spec, active) === active && !obj.status?.completed;
+  return (
+    Boolean(obj.spec.rehearse) &&
+    obj.status?.rehearsedGeneration !== obj.metadata.generation &&
+    desiredSide(obj.spec, active) === active &&
+    !obj.status?.completed
+  );
 }
 
 export function otherSide(side: Side): Side {

@@ -6,7 +6,15 @@ import type pg from 'pg';
 import type { Side, TenantCutoverStatus } from '../../api/index.js';
 import type { TableInfo } from '../../postgres/catalog.js';
 import type { ConnectionInfo } from '../../postgres/connection.js';
-import { acquireFence, openFenceSession, probeFence, restoreGrants, revokeWrites, type FenceSession, type SavedGrant } from '../../postgres/fence.js';
+import {
+  acquireFence,
+  openFenceSession,
+  probeFence,
+  restoreGrants,
+  revokeWrites,
+  type FenceSession,
+  type SavedGrant,
+} from '../../postgres/fence.js';
 import { dropSlots } from '../../postgres/replication.js';
 import { dropPath, enablePath, pathState, positionPath, type ReplicationPath } from '../../postgres/reverse.js';
 import { beat, waitForBeat } from '../../postgres/sentinel.js';
@@ -49,7 +57,15 @@ export interface MoveInput {
 }
 
 export type MoveResult =
-  | { ok: true; rehearsed: boolean; writePauseMs: number; switchLsn: string; sequences: Array<{ name: string; value: string }>; steps: Step[]; startedAt: number }
+  | {
+      ok: true;
+      rehearsed: boolean;
+      writePauseMs: number;
+      switchLsn: string;
+      sequences: Array<{ name: string; value: string }>;
+      steps: Step[];
+      startedAt: number;
+    }
   | { ok: false; reason: string; writePauseMs: number; steps: Step[]; startedAt: number };
 
 export interface Step {
@@ -93,7 +109,8 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     if (probe && !(await probeFence(input.from.client, probe))) throw new Error('the write probe got through the fence');
     mark('FenceProven');
     const value = await beat(input.from.client, input.tenant);
-    if (!(await waitForBeat(input.onto.client, input.tenant, value, deadline))) throw new BudgetExceeded(`the ${input.to} did not apply the sentinel within ${input.budgetMs} ms`);
+    if (!(await waitForBeat(input.onto.client, input.tenant, value, deadline)))
+      throw new BudgetExceeded(`the ${input.to} did not apply the sentinel within ${input.budgetMs} ms`);
     mark('Drained');
     if (input.rehearse) {
       // Everything but the flip, then the abort by design: the numbers are what a real move would see.
@@ -144,7 +161,9 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
  * new side gets its own grants back, the way back flows, and the old path is retired so its slot
  * leaves the side it was on.
  */
-export async function finishMove(input: Pick<MoveInput, 'from' | 'onto' | 'tables' | 'activePath' | 'backPath' | 'ontoGrants'> & { fence?: FenceSession }): Promise<void> {
+export async function finishMove(
+  input: Pick<MoveInput, 'from' | 'onto' | 'tables' | 'activePath' | 'backPath' | 'ontoGrants'> & { fence?: FenceSession },
+): Promise<void> {
   await revokeWrites(input.from.client, input.tables);
   failpoint('Revoked');
   await input.fence?.release();

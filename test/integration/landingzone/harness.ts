@@ -58,7 +58,7 @@ export function uniqueSuffix(): string {
 
 /** A /16 no other test of this run picks (moto accepts overlapping VPCs, but distinct ones read better). */
 export function uniqueVpcBase(): number {
-  return 100 + (randomBytes(1)[0] ?? 0) % 150;
+  return 100 + ((randomBytes(1)[0] ?? 0) % 150);
 }
 
 export async function newHarness(prefix: string): Promise<Harness> {
@@ -167,7 +167,9 @@ export async function newHarness(prefix: string): Promise<Harness> {
         await pass(name);
         if (!(await get(name))) return k;
       }
-      throw new Error(`LandingZone ${name} was not finalized in ${maxPasses} passes: ${JSON.stringify((await get(name))?.status?.conditions)}`);
+      throw new Error(
+        `LandingZone ${name} was not finalized in ${maxPasses} passes: ${JSON.stringify((await get(name))?.status?.conditions)}`,
+      );
     },
     async events(name) {
       const list = await eventsApi.listNamespacedEvent({ namespace: ns });

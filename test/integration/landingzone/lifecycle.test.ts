@@ -3,8 +3,18 @@
 // AWS-managed master password.
 import assert from 'node:assert/strict';
 import { ApiException } from '@kubernetes/client-node';
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeTransitGatewayVpcAttachmentsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
-import { DescribeDBInstancesCommand, DescribeDBParametersCommand, DescribeDBSnapshotsCommand, DescribeDBSubnetGroupsCommand } from '@aws-sdk/client-rds';
+import {
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeTransitGatewayVpcAttachmentsCommand,
+  DescribeVpcsCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeDBInstancesCommand,
+  DescribeDBParametersCommand,
+  DescribeDBSnapshotsCommand,
+  DescribeDBSubnetGroupsCommand,
+} from '@aws-sdk/client-rds';
 import type { LandingZoneSpec } from '../../../src/api/index.js';
 import { newHarness, specFor, uniqueSuffix, uniqueVpcBase, type Harness } from './harness.js';
 
@@ -62,7 +72,8 @@ describe('LandingZone against moto: deletion, guardrails, AWS-managed password',
     assert.equal(again.status?.vpcId, lz.status?.vpcId);
     assert.equal(again.status?.securityGroupId, lz.status?.securityGroupId);
     assert.equal(again.status?.database?.endpoint, lz.status?.database?.endpoint);
-    const tagged = (await h.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: `tag:${IDENTITY_TAG}`, Values: [`${h.ns}/retained`] }] }))).Vpcs ?? [];
+    const tagged =
+      (await h.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: `tag:${IDENTITY_TAG}`, Values: [`${h.ns}/retained`] }] }))).Vpcs ?? [];
     assert.equal(tagged.length, 1, 'adopted, not duplicated');
   });
 
@@ -82,12 +93,21 @@ describe('LandingZone against moto: deletion, guardrails, AWS-managed password',
     const final = snapshots.filter((s) => s.DBSnapshotIdentifier?.startsWith(`${id}-final-`));
     assert.equal(final.length, 1, JSON.stringify(snapshots.map((s) => s.DBSnapshotIdentifier)));
     assert.ok(await gone(() => h.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: `${id}-subnets` }))), 'subnet group gone');
-    assert.ok(await gone(() => h.rds.send(new DescribeDBParametersCommand({ DBParameterGroupName: `${id}-postgres15` }))), 'parameter group gone');
-    const attachments = ((await h.ec2.send(new DescribeTransitGatewayVpcAttachmentsCommand({}))).TransitGatewayVpcAttachments ?? []).filter((a) => a.VpcId === vpcId);
-    assert.ok(attachments.every((a) => a.State === 'deleted'), JSON.stringify(attachments.map((a) => a.State)));
+    assert.ok(
+      await gone(() => h.rds.send(new DescribeDBParametersCommand({ DBParameterGroupName: `${id}-postgres15` }))),
+      'parameter group gone',
+    );
+    const attachments = ((await h.ec2.send(new DescribeTransitGatewayVpcAttachmentsCommand({}))).TransitGatewayVpcAttachments ?? []).filter(
+      (a) => a.VpcId === vpcId,
+    );
+    assert.ok(
+      attachments.every((a) => a.State === 'deleted'),
+      JSON.stringify(attachments.map((a) => a.State)),
+    );
     const subnets = (await h.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? [];
     assert.equal(subnets.length, 0);
-    const groups = (await h.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).SecurityGroups ?? [];
+    const groups =
+      (await h.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).SecurityGroups ?? [];
     assert.ok(groups.every((g) => g.GroupName === 'default'));
     assert.ok(await gone(() => h.ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))), 'VPC gone');
     assert.ok(!(await secretExists(`lz-${suffix}-db`)) && !(await secretExists('deleted-master')), 'Secrets gone');
@@ -101,8 +121,16 @@ describe('LandingZone against moto: deletion, guardrails, AWS-managed password',
     ['a single-AZ production database', (s) => (s.database.multiAZ = false), /spec\.database\.multiAZ/],
     ['an unprotected production database', (s) => (s.database.deletionProtection = false), /spec\.database\.deletionProtection/],
     ['an allowedCidr of 0.0.0.0/0', (s) => s.network.allowedCidrs?.push('0.0.0.0/0'), /spec\.network\.allowedCidrs\[1\].*0\.0\.0\.0\/0/],
-    ['gp3 IOPS below 400 GiB', (s) => (s.database.storage = { type: 'gp3', allocatedGiB: 200, iops: 4000 }), /spec\.database\.storage\.(allocatedGiB|iops)/],
-    ['gp3 throughput below 400 GiB', (s) => (s.database.storage = { type: 'gp3', allocatedGiB: 200, throughputMiBps: 250 }), /spec\.database\.storage\.(allocatedGiB|throughputMiBps)/],
+    [
+      'gp3 IOPS below 400 GiB',
+      (s) => (s.database.storage = { type: 'gp3', allocatedGiB: 200, iops: 4000 }),
+      /spec\.database\.storage\.(allocatedGiB|iops)/,
+    ],
+    [
+      'gp3 throughput below 400 GiB',
+      (s) => (s.database.storage = { type: 'gp3', allocatedGiB: 200, throughputMiBps: 250 }),
+      /spec\.database\.storage\.(allocatedGiB|throughputMiBps)/,
+    ],
   ];
   for (const [what, mutate, field] of guardrails) {
     it(`refuses ${what}, naming the field, without calling AWS`, async () => {
@@ -146,7 +174,10 @@ describe('LandingZone against moto: deletion, guardrails, AWS-managed password',
     const managed = (await h.core.readNamespacedSecret({ namespace: h.ns, name: `lz-${suffix}-db` })).data ?? {};
     const secret = await h.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: `lz-${suffix}` }));
     assert.ok(secret.DBInstances?.[0]?.MasterUserSecret?.SecretArn);
-    assert.ok(Buffer.from(managed.password ?? '', 'base64').toString().length > 0, 'the connection Secret carries the RDS-managed password');
+    assert.ok(
+      Buffer.from(managed.password ?? '', 'base64').toString().length > 0,
+      'the connection Secret carries the RDS-managed password',
+    );
     assert.ok(!(await secretExists('managed-master')), 'no operator-kept password in aws mode');
   });
 

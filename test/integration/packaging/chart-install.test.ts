@@ -37,7 +37,9 @@ describe('packaging: Helm chart installed', function () {
     this.timeout(30 * 60_000); // the first run builds helm from its Go module
     cluster = await testCluster();
     helm = await helmTool(cluster.env.KUBECONFIG as string);
-    [rel, w1, w2, lz, pgb, other] = await Promise.all(['chart-rel', 'chart-w1', 'chart-w2', 'chart-lz', 'chart-pgb', 'chart-other'].map((p) => cluster.newNamespace(p)));
+    [rel, w1, w2, lz, pgb, other] = await Promise.all(
+      ['chart-rel', 'chart-w1', 'chart-w2', 'chart-lz', 'chart-pgb', 'chart-other'].map((p) => cluster.newNamespace(p)),
+    );
     release = `ts-${randomBytes(3).toString('hex')}`;
   });
 
@@ -48,41 +50,66 @@ describe('packaging: Helm chart installed', function () {
     for (const r of releases) helm(['uninstall', r.name, '--namespace', r.namespace]);
   });
 
-  const sets = (): string[] => [
-    // The harness applied the CRDs already; the rendering test dry-runs the chart's own.
-    'crds.install=false',
-    `operator.watchNamespaces={${w1},${w2}}`,
-    `rbac.landingZoneNamespaces={${lz}}`,
-    `routeAgent.namespace=${pgb}`,
-  ].flatMap((s) => ['--set', s]);
+  const sets = (): string[] =>
+    [
+      // The harness applied the CRDs already; the rendering test dry-runs the chart's own.
+      'crds.install=false',
+      `operator.watchNamespaces={${w1},${w2}}`,
+      `rbac.landingZoneNamespaces={${lz}}`,
+      `routeAgent.namespace=${pgb}`,
+    ].flatMap((s) => ['--set', s]);
 
-  it('installs with helm, and an upgrade keeps the route agents\' token', async function () {
+  it("installs with helm, and an upgrade keeps the route agents' token", async function () {
     this.timeout(180_000);
     ok(helm(['install', release, CHART, '--namespace', rel, ...sets()]), 'helm install');
     releases.push({ name: release, namespace: rel });
     const core = cluster.kc.makeApiClient(CoreV1Api);
-    const token = async (ns: string): Promise<string | undefined> => (await core.readNamespacedSecret({ namespace: ns, name: 'tenantshift-route-agent-token' })).data?.token;
+    const token = async (ns: string): Promise<string | undefined> =>
+      (await core.readNamespacedSecret({ namespace: ns, name: 'tenantshift-route-agent-token' })).data?.token;
     const before = await token(rel);
     assert.ok(before);
     assert.equal(await token(pgb), before, 'the PgBouncer namespace gets the same token');
     ok(helm(['upgrade', release, CHART, '--namespace', rel, ...sets()]), 'helm upgrade');
     assert.equal(await token(rel), before, 'the token survives an upgrade');
-    const deployment = await cluster.kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'apps', version: 'v1', namespace: rel, plural: 'deployments', name: `${release}-tenantshift` });
+    const deployment = await cluster.kc
+      .makeApiClient(CustomObjectsApi)
+      .getNamespacedCustomObject({ group: 'apps', version: 'v1', namespace: rel, plural: 'deployments', name: `${release}-tenantshift` });
     assert.ok(deployment);
   });
 
-  it('lets the operator do its job as the chart\'s ServiceAccount: lead, finalize, write status, read Secrets by name, record Events', async function () {
+  it("lets the operator do its job as the chart's ServiceAccount: lead, finalize, write status, read Secrets by name, record Events", async function () {
     this.timeout(180_000);
     const sa = `${release}-tenantshift`;
     const { file } = await serviceAccountKubeconfig(cluster.kc, rel, sa);
     const api = cluster.kc.makeApiClient(CustomObjectsApi);
     await api.createNamespacedCustomObject({
-      group: TS, version: 'v1alpha1', namespace: w1, plural: 'tenantcutovers',
-      body: { apiVersion: `${TS}/v1alpha1`, kind: 'TenantCutover', metadata: { name: 'tenant-a' }, spec: { replicationRef: { name: 'missing' }, routing: { pgbouncer: { pool: 'main', database: 'tenant_a' } } } },
+      group: TS,
+      version: 'v1alpha1',
+      namespace: w1,
+      plural: 'tenantcutovers',
+      body: {
+        apiVersion: `${TS}/v1alpha1`,
+        kind: 'TenantCutover',
+        metadata: { name: 'tenant-a' },
+        spec: { replicationRef: { name: 'missing' }, routing: { pgbouncer: { pool: 'main', database: 'tenant_a' } } },
+      },
     });
     await api.createNamespacedCustomObject({
-      group: TS, version: 'v1alpha1', namespace: w2, plural: 'schemareplications',
-      body: { apiVersion: `${TS}/v1alpha1`, kind: 'SchemaReplication', metadata: { name: 'tenant-b' }, spec: { tenant: 'tenant-b', source: { secretRef: { name: 'legacy-db' } }, target: { secretRef: { name: 'rds-db' } }, schemas: ['tenant_b'] } },
+      group: TS,
+      version: 'v1alpha1',
+      namespace: w2,
+      plural: 'schemareplications',
+      body: {
+        apiVersion: `${TS}/v1alpha1`,
+        kind: 'SchemaReplication',
+        metadata: { name: 'tenant-b' },
+        spec: {
+          tenant: 'tenant-b',
+          source: { secretRef: { name: 'legacy-db' } },
+          target: { secretRef: { name: 'rds-db' } },
+          schemas: ['tenant_b'],
+        },
+      },
     });
     // A missing permission shows as a wait that never ends: the operator's own log then says which.
     const withLog = async <T>(work: Promise<T>): Promise<T> => {
@@ -96,25 +123,63 @@ describe('packaging: Helm chart installed', function () {
       env: { KUBECONFIG: file },
       identity: `${release}-0`,
       namespace: rel,
-      extraEnv: { TENANTSHIFT_WATCH_NAMESPACES: `${w1},${w2}`, TENANTSHIFT_ROUTE_AGENT_NAMESPACE: rel, TENANTSHIFT_ROUTE_AGENT_TOKEN: 'test-token', TENANTSHIFT_LOG_LEVEL: 'info' },
+      extraEnv: {
+        TENANTSHIFT_WATCH_NAMESPACES: `${w1},${w2}`,
+        TENANTSHIFT_ROUTE_AGENT_NAMESPACE: rel,
+        TENANTSHIFT_ROUTE_AGENT_TOKEN: 'test-token',
+        TENANTSHIFT_LOG_LEVEL: 'info',
+      },
     });
-    const lease = await withLog(until('the operator holds the leader Lease', async () => {
-      const l = await cluster.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: rel, name: 'tenantshift-operator' }).catch(() => undefined);
-      return l?.spec?.holderIdentity === `${release}-0` ? l : undefined;
-    }, 60_000));
+    const lease = await withLog(
+      until(
+        'the operator holds the leader Lease',
+        async () => {
+          const l = await cluster.kc
+            .makeApiClient(CoordinationV1Api)
+            .readNamespacedLease({ namespace: rel, name: 'tenantshift-operator' })
+            .catch(() => undefined);
+          return l?.spec?.holderIdentity === `${release}-0` ? l : undefined;
+        },
+        60_000,
+      ),
+    );
     assert.ok(lease);
     type Obj = { metadata: { finalizers?: string[] }; status?: { conditions?: Array<{ type: string; reason: string }> } };
     const readyReason = (o: Obj): string | undefined => o.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
-    const cutover = await withLog(until('the cutover has a finalizer and a status', async () => {
-      const o = (await api.getNamespacedCustomObject({ group: TS, version: 'v1alpha1', namespace: w1, plural: 'tenantcutovers', name: 'tenant-a' })) as Obj;
-      return o.metadata.finalizers?.length && readyReason(o) ? o : undefined;
-    }, 60_000));
+    const cutover = await withLog(
+      until(
+        'the cutover has a finalizer and a status',
+        async () => {
+          const o = (await api.getNamespacedCustomObject({
+            group: TS,
+            version: 'v1alpha1',
+            namespace: w1,
+            plural: 'tenantcutovers',
+            name: 'tenant-a',
+          })) as Obj;
+          return o.metadata.finalizers?.length && readyReason(o) ? o : undefined;
+        },
+        60_000,
+      ),
+    );
     assert.equal(readyReason(cutover), 'ReferenceNotFound');
     // SecretNotFound (a 404) proves the Secret was looked up; without `get` it would be a 403.
-    const replication = await withLog(until('the replication reports its missing Secret', async () => {
-      const o = (await api.getNamespacedCustomObject({ group: TS, version: 'v1alpha1', namespace: w2, plural: 'schemareplications', name: 'tenant-b' })) as Obj;
-      return readyReason(o) ? o : undefined;
-    }, 60_000));
+    const replication = await withLog(
+      until(
+        'the replication reports its missing Secret',
+        async () => {
+          const o = (await api.getNamespacedCustomObject({
+            group: TS,
+            version: 'v1alpha1',
+            namespace: w2,
+            plural: 'schemareplications',
+            name: 'tenant-b',
+          })) as Obj;
+          return readyReason(o) ? o : undefined;
+        },
+        60_000,
+      ),
+    );
     assert.equal(readyReason(replication), 'SecretNotFound', JSON.stringify(replication.status));
     assert.ok(replication.metadata.finalizers?.includes('tenantshift.io/replication-cleanup'));
     const events = await until('the leader election Event', async () => {
@@ -127,14 +192,24 @@ describe('packaging: Helm chart installed', function () {
 
   it('grants the operator nothing more: no Secret listing, no writes outside its namespaces, no CRD changes', async () => {
     const user = saUser(rel, `${release}-tenantshift`);
-    const cr = (verb: string, resource: string, namespace?: string, subresource?: string): Access => ({ verb, resource, group: TS, namespace, subresource });
+    const cr = (verb: string, resource: string, namespace?: string, subresource?: string): Access => ({
+      verb,
+      resource,
+      group: TS,
+      namespace,
+      subresource,
+    });
     const secrets = (verb: string, namespace?: string, name?: string): Access => ({ verb, resource: 'secrets', namespace, name });
     const leases = (verb: string, namespace?: string): Access => ({ verb, resource: 'leases', group: 'coordination.k8s.io', namespace });
     await expectAccess(
       cluster,
       user,
       [
-        ...['get', 'list', 'watch', 'patch'].flatMap((v) => [cr(v, 'tenantcutovers', w1), cr(v, 'schemareplications', w2), cr(v, 'landingzones', w1)]),
+        ...['get', 'list', 'watch', 'patch'].flatMap((v) => [
+          cr(v, 'tenantcutovers', w1),
+          cr(v, 'schemareplications', w2),
+          cr(v, 'landingzones', w1),
+        ]),
         cr('patch', 'tenantcutovers', w2, 'status'),
         cr('get', 'landingzones', w1, 'status'),
         secrets('get', w1, 'legacy-db'),
@@ -177,7 +252,12 @@ describe('packaging: Helm chart installed', function () {
       [
         { verb: 'list', resource: 'tenantcutovers', group: TS },
         { verb: 'get', resource: 'tenantcutovers', group: TS, namespace: w1 },
-        ...['get', 'create', 'update', 'delete'].map((verb) => ({ verb, resource: 'leases', group: 'coordination.k8s.io', namespace: rel })),
+        ...['get', 'create', 'update', 'delete'].map((verb) => ({
+          verb,
+          resource: 'leases',
+          group: 'coordination.k8s.io',
+          namespace: rel,
+        })),
       ],
       [
         { verb: 'patch', resource: 'tenantcutovers', group: TS, namespace: w1 },
@@ -194,7 +274,22 @@ describe('packaging: Helm chart installed', function () {
     this.timeout(180_000);
     const ns = await cluster.newNamespace('chart-cw');
     const name = `tsc-${randomBytes(3).toString('hex')}`;
-    ok(helm(['install', name, CHART, '--namespace', ns, '--set', 'crds.install=false', '--set', 'routeAgent.rbac.create=false', '--set', `routeAgent.token.secretName=${name}-token`]), 'helm install (all namespaces)');
+    ok(
+      helm([
+        'install',
+        name,
+        CHART,
+        '--namespace',
+        ns,
+        '--set',
+        'crds.install=false',
+        '--set',
+        'routeAgent.rbac.create=false',
+        '--set',
+        `routeAgent.token.secretName=${name}-token`,
+      ]),
+      'helm install (all namespaces)',
+    );
     releases.push({ name, namespace: ns });
     await expectAccess(
       cluster,

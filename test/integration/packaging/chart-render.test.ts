@@ -19,7 +19,11 @@ const MONITORING = 'monitoring.coreos.com/v1';
 interface Container {
   name: string;
   args?: string[];
-  env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } } }>;
+  env?: Array<{
+    name: string;
+    value?: string;
+    valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } };
+  }>;
   securityContext?: Record<string, unknown>;
   livenessProbe?: { httpGet: { path: string } };
   readinessProbe?: { httpGet: { path: string } };
@@ -27,7 +31,8 @@ interface Container {
 
 const kindOf = (docs: Doc[], kind: string): Doc[] => docs.filter((d) => d.kind === kind);
 const podSpec = (d: Doc): { containers: Container[]; serviceAccountName: string; securityContext: Record<string, unknown> } =>
-  (d.spec as { template: { spec: { containers: Container[]; serviceAccountName: string; securityContext: Record<string, unknown> } } }).template.spec;
+  (d.spec as { template: { spec: { containers: Container[]; serviceAccountName: string; securityContext: Record<string, unknown> } } })
+    .template.spec;
 
 describe('packaging: Helm chart rendering', function () {
   let helm: Tool;
@@ -43,22 +48,41 @@ describe('packaging: Helm chart rendering', function () {
 
   it('passes `helm lint --strict` with the defaults and with every option on', () => {
     ok(helm(['lint', '--strict', CHART]), 'helm lint (defaults)');
-    const all = ['operator.watchNamespaces={a,b}', 'rbac.landingZoneNamespaces={platform}', 'routeAgent.namespace=pgbouncer', 'routeAgent.token.existingSecret=agent-token', 'metrics.serviceMonitor.enabled=true', 'metrics.prometheusRule.enabled=true', 'crds.install=false', 'image.digest=sha256:0123'];
+    const all = [
+      'operator.watchNamespaces={a,b}',
+      'rbac.landingZoneNamespaces={platform}',
+      'routeAgent.namespace=pgbouncer',
+      'routeAgent.token.existingSecret=agent-token',
+      'metrics.serviceMonitor.enabled=true',
+      'metrics.prometheusRule.enabled=true',
+      'crds.install=false',
+      'image.digest=sha256:0123',
+    ];
     ok(helm(['lint', '--strict', CHART, ...all.flatMap((s) => ['--set', s])]), 'helm lint (every option)');
   });
 
   it("keeps its CRD copies identical to crds/ (the generator's output)", () => {
     const generated = readdirSync(join(packageRoot(), 'crds')).sort();
     const copies = readdirSync(join(CHART, 'files', 'crds')).sort();
-    assert.deepEqual(copies, generated, 'charts/tenantshift/files/crds/ lists other files than crds/: cp crds/*.yaml charts/tenantshift/files/crds/');
+    assert.deepEqual(
+      copies,
+      generated,
+      'charts/tenantshift/files/crds/ lists other files than crds/: cp crds/*.yaml charts/tenantshift/files/crds/',
+    );
     for (const f of generated) {
-      assert.equal(readFileSync(join(CHART, 'files', 'crds', f), 'utf8'), readFileSync(join(packageRoot(), 'crds', f), 'utf8'), `charts/tenantshift/files/crds/${f} is stale: cp crds/*.yaml charts/tenantshift/files/crds/`);
+      assert.equal(
+        readFileSync(join(CHART, 'files', 'crds', f), 'utf8'),
+        readFileSync(join(packageRoot(), 'crds', f), 'utf8'),
+        `charts/tenantshift/files/crds/${f} is stale: cp crds/*.yaml charts/tenantshift/files/crds/`,
+      );
     }
   });
 
   it('renders the CRDs as templates, with keep, or not at all with crds.install=false', () => {
     const crds = kindOf(render(helm, 'ts', 'tenantshift-system'), 'CustomResourceDefinition');
-    const generated = readdirSync(join(packageRoot(), 'crds')).map((f) => parse(readFileSync(join(packageRoot(), 'crds', f), 'utf8')) as Doc);
+    const generated = readdirSync(join(packageRoot(), 'crds')).map(
+      (f) => parse(readFileSync(join(packageRoot(), 'crds', f), 'utf8')) as Doc,
+    );
     assert.equal(crds.length, generated.length);
     for (const want of generated) {
       const got = crds.find((c) => c.metadata.name === want.metadata.name) as Doc;
@@ -66,7 +90,10 @@ describe('packaging: Helm chart rendering', function () {
       assert.equal(got.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
       assert.equal(got.metadata.labels?.['app.kubernetes.io/instance'], 'ts');
       const strip = (d: Doc): Doc => ({ ...d, metadata: { name: d.metadata.name } });
-      assert.ok(isDeepStrictEqual(strip(got), strip(want)), `the rendered ${want.metadata.name} differs from crds/ beyond labels and annotations`);
+      assert.ok(
+        isDeepStrictEqual(strip(got), strip(want)),
+        `the rendered ${want.metadata.name} differs from crds/ beyond labels and annotations`,
+      );
     }
     assert.equal(kindOf(render(helm, 'ts', 'tenantshift-system', ['crds.install=false']), 'CustomResourceDefinition').length, 0);
   });
@@ -104,7 +131,11 @@ describe('packaging: Helm chart rendering', function () {
     for (const [file, content] of Object.entries(plainRbac(helm))) {
       // TENANTSHIFT_UPDATE_PACKAGING=1 rewrites them after a change of the chart's RBAC.
       if (process.env.TENANTSHIFT_UPDATE_PACKAGING === '1') writeFileSync(join(dir, file), content);
-      assert.equal(readFileSync(join(dir, file), 'utf8'), content, `config/rbac/${file} is stale: run this test with TENANTSHIFT_UPDATE_PACKAGING=1`);
+      assert.equal(
+        readFileSync(join(dir, file), 'utf8'),
+        content,
+        `config/rbac/${file} is stale: run this test with TENANTSHIFT_UPDATE_PACKAGING=1`,
+      );
     }
   });
 
@@ -137,14 +168,33 @@ describe('packaging: Helm chart rendering', function () {
   it('is accepted whole by the real kube-apiserver (server-side dry run), with every option on', async function () {
     this.timeout(120_000);
     const suffix = randomBytes(3).toString('hex');
-    const [release, w1, lz, agent] = await Promise.all(['chart-dry', 'chart-dry-w', 'chart-dry-lz', 'chart-dry-pgb'].map((p) => cluster.newNamespace(p)));
-    const docs = render(helm, `dry-${suffix}`, release as string, [`operator.watchNamespaces={${w1}}`, `rbac.landingZoneNamespaces={${lz}}`, `routeAgent.namespace=${agent}`, 'metrics.serviceMonitor.enabled=true', 'metrics.prometheusRule.enabled=true']);
+    const [release, w1, lz, agent] = await Promise.all(
+      ['chart-dry', 'chart-dry-w', 'chart-dry-lz', 'chart-dry-pgb'].map((p) => cluster.newNamespace(p)),
+    );
+    const docs = render(helm, `dry-${suffix}`, release as string, [
+      `operator.watchNamespaces={${w1}}`,
+      `rbac.landingZoneNamespaces={${lz}}`,
+      `routeAgent.namespace=${agent}`,
+      'metrics.serviceMonitor.enabled=true',
+      'metrics.prometheusRule.enabled=true',
+    ]);
     // The Prometheus Operator's kinds are not served here: the previous test checks them.
     const served = docs.filter((d) => d.apiVersion !== MONITORING);
     assert.ok(served.length >= 20, `${served.length} documents`);
     // --force-conflicts: the stack applied the CRDs under its own field manager; validity is the question here.
-    const out = ok(kubectl(['apply', '--server-side', '--force-conflicts', '--dry-run=server', '--field-manager=tenantshift-chart-test', '-f', '-'], toYamlStream(served)), 'kubectl apply --dry-run=server');
-    for (const d of served) assert.match(out, new RegExp(`${d.metadata.name}.*(created|configured|unchanged|serverside-applied)`), `${d.kind} ${d.metadata.name}`);
+    const out = ok(
+      kubectl(
+        ['apply', '--server-side', '--force-conflicts', '--dry-run=server', '--field-manager=tenantshift-chart-test', '-f', '-'],
+        toYamlStream(served),
+      ),
+      'kubectl apply --dry-run=server',
+    );
+    for (const d of served)
+      assert.match(
+        out,
+        new RegExp(`${d.metadata.name}.*(created|configured|unchanged|serverside-applied)`),
+        `${d.kind} ${d.metadata.name}`,
+      );
   });
 
   it('ships a PgBouncer example whose route agent sidecar the API accepts and whose flags the agent knows', async () => {
@@ -152,13 +202,18 @@ describe('packaging: Helm chart rendering', function () {
     const example = join(CHART, 'examples', 'pgbouncer-route-agent.yaml');
     ok(kubectl(['apply', '--server-side', '--dry-run=server', '-n', ns, '-f', example]), 'kubectl apply the example');
     const usage = runCommand(process.execPath, [join(packageRoot(), 'dist', 'src', 'cli', 'main.js'), 'route-agent', '--help']).stdout;
-    const deployment = parseAllDocuments(readFileSync(example, 'utf8')).map((d) => d.toJS() as Doc).find((d) => d.kind === 'Deployment') as Doc;
+    const deployment = parseAllDocuments(readFileSync(example, 'utf8'))
+      .map((d) => d.toJS() as Doc)
+      .find((d) => d.kind === 'Deployment') as Doc;
     const agent = podSpec(deployment).containers.find((c) => c.name === 'route-agent') as Container;
     assert.equal(agent.args?.[0], 'route-agent');
     for (const flag of (agent.args ?? []).slice(1)) assert.ok(usage.includes(flag.split('=')[0] as string), `route-agent has no ${flag}`);
-    for (const e of agent.env ?? []) if (e.name.startsWith('TENANTSHIFT_')) assert.ok(usage.includes(e.name), `route-agent does not read ${e.name}`);
+    for (const e of agent.env ?? [])
+      if (e.name.startsWith('TENANTSHIFT_')) assert.ok(usage.includes(e.name), `route-agent does not read ${e.name}`);
     const serviceAccount = podSpec(deployment).serviceAccountName;
-    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as { routeAgent: { serviceAccount: { name: string }; token: { secretName: string } } };
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
+      routeAgent: { serviceAccount: { name: string }; token: { secretName: string } };
+    };
     assert.equal(serviceAccount, values.routeAgent.serviceAccount.name);
     assert.ok(JSON.stringify(agent.env).includes(values.routeAgent.token.secretName));
   });

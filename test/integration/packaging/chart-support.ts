@@ -51,7 +51,11 @@ export function runCommand(command: string, args: string[]): ReturnType<Tool> {
 
 /** kubectl of the stack; HOME is a scratch directory because kubectl caches discovery under ~/.kube. */
 export function kubectlTool(env: Record<string, string>): Tool {
-  return tool(env.TENANTSHIFT_KUBECTL as string, { PATH: process.env.PATH ?? '', HOME: scratchHome(), KUBECONFIG: env.KUBECONFIG as string });
+  return tool(env.TENANTSHIFT_KUBECTL as string, {
+    PATH: process.env.PATH ?? '',
+    HOME: scratchHome(),
+    KUBECONFIG: env.KUBECONFIG as string,
+  });
 }
 
 export function scratchHome(): string {
@@ -65,8 +69,13 @@ export function ok(r: ReturnType<Tool>, what: string): string {
 
 /** `helm template` of the chart with --set pairs, parsed; empty documents dropped. */
 export function render(helm: Tool, release: string, namespace: string, sets: string[] = []): Doc[] {
-  const out = ok(helm(['template', release, CHART, '--namespace', namespace, ...sets.flatMap((s) => ['--set', s])]), `helm template ${sets.join(' ')}`);
-  return parseAllDocuments(out).map((d) => d.toJS() as Doc | null).filter((d): d is Doc => d !== null);
+  const out = ok(
+    helm(['template', release, CHART, '--namespace', namespace, ...sets.flatMap((s) => ['--set', s])]),
+    `helm template ${sets.join(' ')}`,
+  );
+  return parseAllDocuments(out)
+    .map((d) => d.toJS() as Doc | null)
+    .filter((d): d is Doc => d !== null);
 }
 
 export function toYamlStream(docs: Doc[]): string {
@@ -76,7 +85,11 @@ export function toYamlStream(docs: Doc[]): string {
 /** A kubeconfig that authenticates as the ServiceAccount with a token from the TokenRequest API. */
 export async function serviceAccountKubeconfig(kc: KubeConfig, namespace: string, name: string): Promise<{ kc: KubeConfig; file: string }> {
   const core = kc.makeApiClient(CoreV1Api);
-  const tr = await core.createNamespacedServiceAccountToken({ namespace, name, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const tr = await core.createNamespacedServiceAccountToken({
+    namespace,
+    name,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the test kubeconfig has no current cluster');
   const sa = new KubeConfig();
@@ -113,7 +126,14 @@ export async function allowed(kc: KubeConfig, user: string, a: Access): Promise<
       spec: {
         user,
         groups: ['system:serviceaccounts', `system:serviceaccounts:${user.split(':')[2]}`, 'system:authenticated'],
-        resourceAttributes: { verb: a.verb, resource: a.resource, group: a.group ?? '', subresource: a.subresource, namespace: a.namespace, name: a.name },
+        resourceAttributes: {
+          verb: a.verb,
+          resource: a.resource,
+          group: a.group ?? '',
+          subresource: a.subresource,
+          namespace: a.namespace,
+          name: a.name,
+        },
       },
     },
   });
@@ -129,22 +149,35 @@ const HELM_ONLY_LABELS = new Set(['helm.sh/chart', 'app.kubernetes.io/managed-by
  */
 export function plainRbac(helm: Tool): Record<string, string> {
   const files: Record<string, string[]> = {
-    'operator.yaml': ['templates/serviceaccount.yaml', 'templates/rbac-operator.yaml', 'templates/rbac-leases.yaml', 'templates/rbac-secrets.yaml'],
+    'operator.yaml': [
+      'templates/serviceaccount.yaml',
+      'templates/rbac-operator.yaml',
+      'templates/rbac-leases.yaml',
+      'templates/rbac-secrets.yaml',
+    ],
     'route-agent.yaml': ['templates/rbac-route-agent.yaml'],
   };
   const header: Record<string, string> = {
-    'operator.yaml': '# The operator\'s ServiceAccount and RBAC for namespace tenantshift-system, watching all namespaces,\n# writing LandingZone connection Secrets in tenantshift-system only.',
-    'route-agent.yaml': '# The route agent sidecar\'s ServiceAccount and RBAC, with PgBouncer and the heartbeat Leases in tenantshift-system.',
+    'operator.yaml':
+      "# The operator's ServiceAccount and RBAC for namespace tenantshift-system, watching all namespaces,\n# writing LandingZone connection Secrets in tenantshift-system only.",
+    'route-agent.yaml':
+      "# The route agent sidecar's ServiceAccount and RBAC, with PgBouncer and the heartbeat Leases in tenantshift-system.",
   };
   return Object.fromEntries(
     Object.entries(files).map(([file, templates]) => {
-      const out = ok(helm(['template', 'tenantshift', CHART, '--namespace', 'tenantshift-system', ...templates.flatMap((t) => ['--show-only', t])]), `helm template --show-only ${templates.join(' ')}`);
+      const out = ok(
+        helm(['template', 'tenantshift', CHART, '--namespace', 'tenantshift-system', ...templates.flatMap((t) => ['--show-only', t])]),
+        `helm template --show-only ${templates.join(' ')}`,
+      );
       const kept = out
         .split('\n')
         .filter((line) => !HELM_ONLY_LABELS.has(line.trim().split(':')[0] as string))
         .filter((line) => !line.startsWith('# Source: '))
         .join('\n');
-      return [file, `${header[file]}\n# Generated from charts/tenantshift (see test/integration/packaging/chart-render.test.ts); do not edit by hand.\n${kept.replace(/^---\n/, '').trimEnd()}\n`];
+      return [
+        file,
+        `${header[file]}\n# Generated from charts/tenantshift (see test/integration/packaging/chart-render.test.ts); do not edit by hand.\n${kept.replace(/^---\n/, '').trimEnd()}\n`,
+      ];
     }),
   );
 }

@@ -21,21 +21,50 @@ function capture(): PluginIo & { text(): string } {
   return { out: (t) => void (out += t), err: (t) => void (out += t), tty: false, text: () => out };
 }
 
-const condition = (type: string, status: string, reason: string, message: string, generation: number) => ({ type, status, reason, message, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), observedGeneration: generation });
+const condition = (type: string, status: string, reason: string, message: string, generation: number) => ({
+  type,
+  status,
+  reason,
+  message,
+  lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  observedGeneration: generation,
+});
 
 describe('packaging: kubectl plugin against the API', function () {
   let cluster: TestCluster;
   let api: CustomObjectsApi;
   let ns = '';
 
-  const cutover = async (name: string): Promise<TenantCutover> => (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'tenantcutovers', name })) as TenantCutover;
+  const cutover = async (name: string): Promise<TenantCutover> =>
+    (await api.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: 'tenantcutovers',
+      name,
+    })) as TenantCutover;
   const patchStatus = async (plural: string, name: string, status: Record<string, unknown>): Promise<void> => {
-    await api.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: ns, plural, name, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await api.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, namespace: ns, plural, name, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   };
   const createCutover = async (name: string, metadata: Record<string, unknown> = {}): Promise<void> => {
     await api.createNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: ns, plural: 'tenantcutovers',
-      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'TenantCutover', metadata: { name, ...metadata }, spec: { replicationRef: { name: 'tenant-a' }, routing: { pgbouncer: { pool: 'main', database: name.replace(/-/g, '_') } }, maxWritePause: '2s' } },
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: 'tenantcutovers',
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'TenantCutover',
+        metadata: { name, ...metadata },
+        spec: {
+          replicationRef: { name: 'tenant-a' },
+          routing: { pgbouncer: { pool: 'main', database: name.replace(/-/g, '_') } },
+          maxWritePause: '2s',
+        },
+      },
     });
   };
   const plugin = async (...argv: string[]): Promise<{ code: number; text: string }> => {
@@ -49,10 +78,29 @@ describe('packaging: kubectl plugin against the API', function () {
     api = cluster.kc.makeApiClient(CustomObjectsApi);
     ns = await cluster.newNamespace('plugin');
     await api.createNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: ns, plural: 'schemareplications',
-      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'SchemaReplication', metadata: { name: 'tenant-a' }, spec: { tenant: 'tenant-a', source: { secretRef: { name: 'legacy-db' } }, target: { secretRef: { name: 'rds-db' } }, schemas: ['tenant_a_wallet'] } },
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: 'schemareplications',
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'SchemaReplication',
+        metadata: { name: 'tenant-a' },
+        spec: {
+          tenant: 'tenant-a',
+          source: { secretRef: { name: 'legacy-db' } },
+          target: { secretRef: { name: 'rds-db' } },
+          schemas: ['tenant_a_wallet'],
+        },
+      },
     });
-    await patchStatus('schemareplications', 'tenant-a', { observedGeneration: 1, phase: 'Streaming', lag: { bytes: 2048, seconds: 0 }, tables: { total: 4, ready: 4 }, conditions: [condition('Ready', 'True', 'Succeeded', 'every table streams', 1)] });
+    await patchStatus('schemareplications', 'tenant-a', {
+      observedGeneration: 1,
+      phase: 'Streaming',
+      lag: { bytes: 2048, seconds: 0 },
+      tables: { total: 4, ready: 4 },
+      conditions: [condition('Ready', 'True', 'Succeeded', 'every table streams', 1)],
+    });
     await createCutover('tenant-a');
     await patchStatus('tenantcutovers', 'tenant-a', {
       observedGeneration: 1,
@@ -93,12 +141,19 @@ describe('packaging: kubectl plugin against the API', function () {
   });
 
   it('prints the change to commit for an object Argo CD manages, and leaves it untouched', async () => {
-    await createCutover('tenant-argo', { annotations: { 'argocd.argoproj.io/tracking-id': `tenants:${GROUP}/TenantCutover:${ns}/tenant-argo` } });
+    await createCutover('tenant-argo', {
+      annotations: { 'argocd.argoproj.io/tracking-id': `tenants:${GROUP}/TenantCutover:${ns}/tenant-argo` },
+    });
     const before = await cutover('tenant-argo');
     const r = await plugin('approve', 'tenant-argo');
     assert.equal(r.code, 3, r.text);
     assert.match(r.text, /managed by Argo CD \(application tenants\)/);
-    assert.match(r.text, new RegExp(`kind: TenantCutover\\n  metadata:\\n    name: tenant-argo\\n    namespace: ${ns}\\n  spec:\\n-   approved: false\\n\\+   approved: true`));
+    assert.match(
+      r.text,
+      new RegExp(
+        `kind: TenantCutover\\n  metadata:\\n    name: tenant-argo\\n    namespace: ${ns}\\n  spec:\\n-   approved: false\\n\\+   approved: true`,
+      ),
+    );
     assert.match(r.text, /Nothing was changed in the cluster/);
     const after = await cutover('tenant-argo');
     assert.equal(after.spec.approved, false);
@@ -108,18 +163,37 @@ describe('packaging: kubectl plugin against the API', function () {
   it('watches a move step by step until it settles', async function () {
     this.timeout(60_000);
     await createCutover('tenant-watch');
-    await patchStatus('tenantcutovers', 'tenant-watch', { observedGeneration: 1, activeSide: 'source', phase: 'Moving', step: 'Freezing', movingTo: 'target', freezeStartedAt: new Date().toISOString(), conditions: [condition('Ready', 'False', 'Reconciling', 'moving', 1)] });
+    await patchStatus('tenantcutovers', 'tenant-watch', {
+      observedGeneration: 1,
+      activeSide: 'source',
+      phase: 'Moving',
+      step: 'Freezing',
+      movingTo: 'target',
+      freezeStartedAt: new Date().toISOString(),
+      conditions: [condition('Ready', 'False', 'Reconciling', 'moving', 1)],
+    });
     const io = capture();
     const stop = new AbortController();
     const safety = setTimeout(() => stop.abort(), 45_000); // never hang the suite; the assertions below say what went wrong
-    const watching = runPlugin(['watch', 'tenant-watch', '-n', ns, '--interval', '200ms', '--until-settled'], { io, kc: cluster.kc, signal: stop.signal });
+    const watching = runPlugin(['watch', 'tenant-watch', '-n', ns, '--interval', '200ms', '--until-settled'], {
+      io,
+      kc: cluster.kc,
+      signal: stop.signal,
+    });
     const seen = async (pattern: RegExp): Promise<void> => {
       for (let i = 0; i < 200 && !pattern.test(io.text()); i++) await new Promise((r) => setTimeout(r, 100));
     };
     await seen(/Step +Freezing/);
     await patchStatus('tenantcutovers', 'tenant-watch', { step: 'Flipping' });
     await seen(/Step +Flipping/);
-    await patchStatus('tenantcutovers', 'tenant-watch', { step: null, movingTo: null, activeSide: 'target', phase: 'Serving', writePause: { milliseconds: 412 }, conditions: [condition('Ready', 'True', 'Succeeded', 'the target serves the tenant', 1)] });
+    await patchStatus('tenantcutovers', 'tenant-watch', {
+      step: null,
+      movingTo: null,
+      activeSide: 'target',
+      phase: 'Serving',
+      writePause: { milliseconds: 412 },
+      conditions: [condition('Ready', 'True', 'Succeeded', 'the target serves the tenant', 1)],
+    });
     const code = await watching;
     clearTimeout(safety);
     assert.equal(stop.signal.aborted, false, `the watch did not settle:\n${io.text()}`);
@@ -133,7 +207,10 @@ describe('packaging: kubectl plugin against the API', function () {
     const bin = mkdtempSync(join(tmpdir(), 'tenantshift-plugin-'));
     const entry = join(packageRoot(), 'dist', 'src', 'cli', 'plugin.js');
     // The same shape as the package's kubectl-tenantshift bin: node running the CLI with kubectl's arguments.
-    writeFileSync(join(bin, 'kubectl-tenantshift'), `#!/bin/sh\nexec "${process.execPath}" --input-type=module -e 'const m = await import(${JSON.stringify(`file://${entry}`)}); process.exitCode = await m.runPlugin(process.argv.slice(1));' -- "$@"\n`);
+    writeFileSync(
+      join(bin, 'kubectl-tenantshift'),
+      `#!/bin/sh\nexec "${process.execPath}" --input-type=module -e 'const m = await import(${JSON.stringify(`file://${entry}`)}); process.exitCode = await m.runPlugin(process.argv.slice(1));' -- "$@"\n`,
+    );
     chmodSync(join(bin, 'kubectl-tenantshift'), 0o755);
     const r = spawnSync(cluster.env.TENANTSHIFT_KUBECTL as string, ['tenantshift', 'status', 'tenant-a', '-n', ns], {
       encoding: 'utf8',

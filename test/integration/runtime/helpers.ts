@@ -5,7 +5,11 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { packageRoot } from '../../../src/devstack/paths.js';
 import { freePort } from '../../../src/devstack/process.js';
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -15,7 +19,8 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
     } catch (err) {
       last = (err as Error).message.split('\n')[0] ?? '';
     }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -23,7 +23,8 @@ describe('runtime: informer (real kube-apiserver)', function () {
     informers.push(inf);
     return inf;
   }
-  const configMap = (name: string, data: Record<string, string> = {}) => core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name }, data } });
+  const configMap = (name: string, data: Record<string, string> = {}) =>
+    core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name }, data } });
 
   before(async () => {
     cluster = await testCluster();

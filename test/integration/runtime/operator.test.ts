@@ -18,7 +18,10 @@ describe('runtime: operator processes and leader handover (real kube-apiserver)'
 
   const holder = async (): Promise<string | undefined> => {
     try {
-      const lease = await getJson<{ spec?: { holderIdentity?: string } }>(cluster.kc, `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${LEASE}`);
+      const lease = await getJson<{ spec?: { holderIdentity?: string } }>(
+        cluster.kc,
+        `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${LEASE}`,
+      );
       return lease.spec?.holderIdentity || undefined;
     } catch {
       return undefined;
@@ -73,7 +76,13 @@ describe('runtime: operator processes and leader handover (real kube-apiserver)'
       },
     });
     await until('the leader to record its observation', async () => {
-      const o = (await api.getNamespacedCustomObject({ group: r.group, version: r.version, plural: r.plural, namespace: ns, name: 'observed' })) as {
+      const o = (await api.getNamespacedCustomObject({
+        group: r.group,
+        version: r.version,
+        plural: r.plural,
+        namespace: ns,
+        name: 'observed',
+      })) as {
         status?: { observedGeneration?: number };
       };
       return o.status?.observedGeneration === 1;

@@ -22,7 +22,20 @@ describe('runtime: graceful shutdown of the manager (real kube-apiserver)', func
 
   const manager = (reconcile: (ctx: ReconcileContext<KubeObject>) => Promise<void>): Manager => {
     const config = loadOperatorConfig(
-      ['--identity', 'in-process', '--health-port', '0', '--health-host', '127.0.0.1', '--lease-duration', '30s', '--renew-deadline', '20s', '--retry-period', '500ms'],
+      [
+        '--identity',
+        'in-process',
+        '--health-port',
+        '0',
+        '--health-host',
+        '127.0.0.1',
+        '--lease-duration',
+        '30s',
+        '--renew-deadline',
+        '20s',
+        '--retry-period',
+        '500ms',
+      ],
       { TENANTSHIFT_OPERATOR_NAMESPACE: ns, TENANTSHIFT_WATCH_NAMESPACES: ns },
     );
     const m = new Manager({ kc: cluster.kc, config, log: silentLogger(), metrics: createMetrics(new Registry(), { version: 'test' }) });
@@ -30,8 +43,12 @@ describe('runtime: graceful shutdown of the manager (real kube-apiserver)', func
     return m;
   };
   const holder = async (): Promise<string | undefined> =>
-    (await getJson<{ spec?: { holderIdentity?: string } }>(cluster.kc, `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/tenantshift-operator`)).spec
-      ?.holderIdentity;
+    (
+      await getJson<{ spec?: { holderIdentity?: string } }>(
+        cluster.kc,
+        `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/tenantshift-operator`,
+      )
+    ).spec?.holderIdentity;
 
   before(async () => {
     cluster = await testCluster();

@@ -16,7 +16,9 @@ import { StatusWriter } from '../../../src/runtime/statusWriter.js';
 import { testCluster, type TestCluster } from '../../support/cluster.js';
 import { until } from './helpers.js';
 
-type Obj = KubeObject & { status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; lastTransitionTime: string }> } };
+type Obj = KubeObject & {
+  status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; lastTransitionTime: string }> };
+};
 
 describe('runtime: status, finalizers, events and a controller (real kube-apiserver)', function () {
   this.timeout(120_000);
@@ -57,7 +59,9 @@ describe('runtime: status, finalizers, events and a controller (real kube-apiser
   it('writes status only when it changes, and retries a conflict from a stale read', async () => {
     const writer = new StatusWriter(cluster.kc);
     const obj = await create('a');
-    const status = { conditions: [{ type: 'Ready', status: 'Unknown', reason: 'Reconciling', message: 'm', lastTransitionTime: '2025-01-01T00:00:00Z' }] };
+    const status = {
+      conditions: [{ type: 'Ready', status: 'Unknown', reason: 'Reconciling', message: 'm', lastTransitionTime: '2025-01-01T00:00:00Z' }],
+    };
     const first = await writer.update({ resource: r, object: obj, status });
     assert.equal(first.written, true);
     assert.equal(first.object.status?.observedGeneration, 1);
@@ -80,7 +84,11 @@ describe('runtime: status, finalizers, events and a controller (real kube-apiser
     const obj = await create('b');
     const added = await fin.add(r, obj, 'tenantshift.io/cleanup');
     assert.deepEqual(added.metadata?.finalizers, ['tenantshift.io/cleanup']);
-    assert.equal((await fin.add(r, added, 'tenantshift.io/cleanup')).metadata?.resourceVersion, added.metadata?.resourceVersion, 'idempotent');
+    assert.equal(
+      (await fin.add(r, added, 'tenantshift.io/cleanup')).metadata?.resourceVersion,
+      added.metadata?.resourceVersion,
+      'idempotent',
+    );
     await label('b', 'y');
     const removed = await fin.remove(r, added, 'tenantshift.io/cleanup');
     assert.deepEqual(removed.metadata?.finalizers ?? [], []);
@@ -90,8 +98,18 @@ describe('runtime: status, finalizers, events and a controller (real kube-apiser
   it('records events with our reporting controller and instance, without secrets', async () => {
     const obj = await create('c');
     const rec = new EventRecorder({ kc: cluster.kc, identity: 'test-instance', log: silentLogger() });
-    await rec.record(obj, { type: 'Warning', reason: 'ConnectionFailed', action: 'Reconcile', note: 'postgresql://app:hunter2@db/wallet refused' });
-    await rec.record(obj, { type: 'Warning', reason: 'ConnectionFailed', action: 'Reconcile', note: 'postgresql://app:hunter2@db/wallet refused' });
+    await rec.record(obj, {
+      type: 'Warning',
+      reason: 'ConnectionFailed',
+      action: 'Reconcile',
+      note: 'postgresql://app:hunter2@db/wallet refused',
+    });
+    await rec.record(obj, {
+      type: 'Warning',
+      reason: 'ConnectionFailed',
+      action: 'Reconcile',
+      note: 'postgresql://app:hunter2@db/wallet refused',
+    });
     const events = await cluster.kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns });
     const ours = events.items.filter((e) => e.regarding?.name === 'c');
     assert.equal(ours.length, 1, 'a repeat within the window is dropped');
@@ -137,7 +155,11 @@ describe('runtime: status, finalizers, events and a controller (real kube-apiser
       controller.queue.add(`${ns}/d`);
       await until('a third reconcile', () => writes.length >= 3);
       await until('queue idle', () => controller.queue.inFlight === 0);
-      assert.deepEqual(writes.filter((w) => w), [true], 'exactly one status write');
+      assert.deepEqual(
+        writes.filter((w) => w),
+        [true],
+        'exactly one status write',
+      );
       assert.equal((await get('d')).metadata?.resourceVersion, rv, 'resourceVersion unchanged by later reconciles');
     } finally {
       await controller.shutdown(5_000);

@@ -52,7 +52,9 @@ async function count(c: pg.Client, table: string): Promise<number> {
 
 async function slotsOf(db: DatabasePair): Promise<string[]> {
   return withConnection(db.source, async (c) =>
-    (await c.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE database = current_database()')).rows.map((r) => r.slot_name),
+    (await c.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE database = current_database()')).rows.map(
+      (r) => r.slot_name,
+    ),
   );
 }
 
@@ -107,7 +109,9 @@ describe('SchemaReplication engine (real PostgreSQL)', function () {
     assert.equal(cleaned.finalizerDone, true);
     assert.deepEqual(await slotsOf(db), []);
     const names = replicationNames('engine-test', 'tenant-a');
-    await withConnection(db.source, async (c) => assert.equal((await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.publication])).rowCount, 0));
+    await withConnection(db.source, async (c) =>
+      assert.equal((await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.publication])).rowCount, 0),
+    );
     // deletionPolicy Retain (default): the target keeps its copy.
     await withConnection(db.target, async (c) => assert.equal(await count(c, 'tenant_a_games.rounds'), 2000));
   });
@@ -147,7 +151,9 @@ describe('SchemaReplication engine (real PostgreSQL)', function () {
     const suspended = await converge(obj, ctx, (o) => o.status.phase === 'Suspended');
     assert.equal(readyReason(suspended), 'Suspended');
     await withConnection(db.target, async (c) => {
-      const sub = await c.query('SELECT subenabled FROM pg_subscription WHERE subname = $1', [replicationNames('engine-test', 'tenant-c').subscription]);
+      const sub = await c.query('SELECT subenabled FROM pg_subscription WHERE subname = $1', [
+        replicationNames('engine-test', 'tenant-c').subscription,
+      ]);
       assert.equal(sub.rows[0]?.subenabled, false);
     });
     obj.spec.suspend = false;
@@ -189,7 +195,9 @@ describe('SchemaReplication engine (real PostgreSQL)', function () {
   });
 
   it('leaves no slot behind when deleted during the initial copy', async () => {
-    await withConnection(db.source, (c) => createTenant(c, { schemas: ['tenant_d_wallet', 'tenant_d_games'], accounts: 10, rounds: 300_000 }));
+    await withConnection(db.source, (c) =>
+      createTenant(c, { schemas: ['tenant_d_wallet', 'tenant_d_games'], accounts: 10, rounds: 300_000 }),
+    );
     const ctx = context(db, { events: [] });
     const obj = object('tenant-d', ['tenant_d_wallet', 'tenant_d_games'], { deletionPolicy: 'Delete' });
     await converge(obj, ctx, (o) => o.status.phase === 'Syncing');
@@ -200,7 +208,11 @@ describe('SchemaReplication engine (real PostgreSQL)', function () {
     } while (!cleaned.finalizerDone);
     assert.deepEqual(await slotsOf(db), []);
     await withConnection(db.target, async (c) => {
-      assert.equal((await c.query("SELECT 1 FROM pg_namespace WHERE nspname LIKE 'tenant_d%'")).rowCount, 0, 'deletionPolicy Delete keeps the schemas');
+      assert.equal(
+        (await c.query("SELECT 1 FROM pg_namespace WHERE nspname LIKE 'tenant_d%'")).rowCount,
+        0,
+        'deletionPolicy Delete keeps the schemas',
+      );
     });
   });
 });

@@ -47,7 +47,8 @@ describe('SchemaReplication through the operator (real kube-apiserver, PostgreSQ
     await db.drop();
   });
 
-  const get = async (name: string): Promise<SchemaReplication> => (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as SchemaReplication;
+  const get = async (name: string): Promise<SchemaReplication> =>
+    (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as SchemaReplication;
   const ready = (o: SchemaReplication): string | undefined => o.status?.conditions?.find((c) => c.type === 'Ready')?.status;
 
   it('replicates three tenants under load, reports progress, and deletion leaves no slot', async () => {
@@ -55,7 +56,13 @@ describe('SchemaReplication through the operator (real kube-apiserver, PostgreSQ
     let writing = true;
     const acknowledged = new Map<string, number>();
     const writers = TENANTS.map(async (t) => {
-      const client = new pg.Client({ host: db.source.host, port: db.source.port, database: db.source.dbname, user: db.source.user, password: db.source.password });
+      const client = new pg.Client({
+        host: db.source.host,
+        port: db.source.port,
+        database: db.source.dbname,
+        user: db.source.user,
+        password: db.source.password,
+      });
       await client.connect();
       try {
         for (let i = 0; writing && i < 100_000; i++) {
@@ -70,41 +77,80 @@ describe('SchemaReplication through the operator (real kube-apiserver, PostgreSQ
 
     for (const t of TENANTS) {
       await api.createNamespacedCustomObject({
-        group: GROUP, version: VERSION, namespace: ns, plural: PLURAL,
-        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'SchemaReplication', metadata: { name: t.name }, spec: { tenant: t.name, source: { secretRef: { name: 'legacy-db' } }, target: { secretRef: { name: 'rds-db' } }, schemas: t.schemas } },
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: PLURAL,
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: 'SchemaReplication',
+          metadata: { name: t.name },
+          spec: {
+            tenant: t.name,
+            source: { secretRef: { name: 'legacy-db' } },
+            target: { secretRef: { name: 'rds-db' } },
+            schemas: t.schemas,
+          },
+        },
       });
     }
 
     // The keyless table blocks tenant-b, naming it, until the spec opts it in.
-    const blocked = await until('tenant-b to report the table without primary key', async () => {
-      const o = await get('tenant-b');
-      const c = o.status?.conditions?.find((x) => x.type === 'Ready');
-      return c?.reason === 'TableWithoutPrimaryKey' ? c : undefined;
-    }, 60_000);
+    const blocked = await until(
+      'tenant-b to report the table without primary key',
+      async () => {
+        const o = await get('tenant-b');
+        const c = o.status?.conditions?.find((x) => x.type === 'Ready');
+        return c?.reason === 'TableWithoutPrimaryKey' ? c : undefined;
+      },
+      60_000,
+    );
     assert.match(blocked.message, /tenant_b_wallet\.audit_log/);
     await api.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: 'tenant-b', body: { spec: { replicaIdentityFull: ['tenant_b_wallet.audit_log'] } } },
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: PLURAL,
+        name: 'tenant-b',
+        body: { spec: { replicaIdentityFull: ['tenant_b_wallet.audit_log'] } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
 
     for (const t of TENANTS) {
-      const o = await until(`${t.name} to be Ready`, async () => {
-        const x = await get(t.name);
-        return ready(x) === 'True' ? x : undefined;
-      }, 120_000);
+      const o = await until(
+        `${t.name} to be Ready`,
+        async () => {
+          const x = await get(t.name);
+          return ready(x) === 'True' ? x : undefined;
+        },
+        120_000,
+      );
       assert.equal(o.status?.tables?.ready, o.status?.tables?.total);
       assert.ok((o.status?.tables?.total ?? 0) >= 2);
       assert.equal(o.status?.observedGeneration, o.metadata.generation);
     }
     // On request, a row-by-row validation runs beside the loop and reports in status, under load.
     await api.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: 'tenant-a', body: { metadata: { annotations: { 'tenantshift.io/validate': 'first' } } } },
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: PLURAL,
+        name: 'tenant-a',
+        body: { metadata: { annotations: { 'tenantshift.io/validate': 'first' } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    const validated = await until('tenant-a validation', async () => {
-      const v = (await get('tenant-a')).status?.validation;
-      return v?.state === 'Done' && v.requestToken === 'first' ? v : undefined;
-    }, 120_000);
+    const validated = await until(
+      'tenant-a validation',
+      async () => {
+        const v = (await get('tenant-a')).status?.validation;
+        return v?.state === 'Done' && v.requestToken === 'first' ? v : undefined;
+      },
+      120_000,
+    );
     assert.equal(validated.result, 'identical', JSON.stringify(validated.firstDifferences));
     assert.ok((validated.rowsCompared ?? 0) >= 5000);
     const metrics = await metricsText(operator as OperatorProcess);
@@ -115,24 +161,48 @@ describe('SchemaReplication through the operator (real kube-apiserver, PostgreSQ
     await Promise.all(writers);
     for (const t of TENANTS) {
       const wallet = pg.escapeIdentifier(t.schemas[0] as string);
-      const sourceRows = await withConnection(db.source, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${wallet}.ledger`)).rows[0].n));
+      const sourceRows = await withConnection(db.source, async (c) =>
+        Number((await c.query(`SELECT count(*) AS n FROM ${wallet}.ledger`)).rows[0].n),
+      );
       assert.equal(sourceRows, 2 * (acknowledged.get(t.name) ?? 0));
-      await until(`${t.name} ledger rows on the target to match the source`, async () =>
-        withConnection(db.target, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${wallet}.ledger`)).rows[0].n) === sourceRows), 60_000);
-      const sum = await withConnection(db.target, async (c) => (await c.query(`SELECT sum(balance)::text AS s FROM ${wallet}.accounts`)).rows[0].s);
+      await until(
+        `${t.name} ledger rows on the target to match the source`,
+        async () =>
+          withConnection(
+            db.target,
+            async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${wallet}.ledger`)).rows[0].n) === sourceRows,
+          ),
+        60_000,
+      );
+      const sum = await withConnection(
+        db.target,
+        async (c) => (await c.query(`SELECT sum(balance)::text AS s FROM ${wallet}.accounts`)).rows[0].s,
+      );
       assert.equal(sum, '20000.00', `${t.name}: money was created or lost on the target`);
     }
 
-    for (const t of TENANTS) await api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: t.name });
-    await until('every SchemaReplication to be gone', async () => {
-      const list = (await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })) as { items: unknown[] };
-      return list.items.length === 0;
-    }, 60_000);
-    const slots = await withConnection(db.source, async (c) => (await c.query('SELECT slot_name FROM pg_replication_slots WHERE database = current_database()')).rows);
+    for (const t of TENANTS)
+      await api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: t.name });
+    await until(
+      'every SchemaReplication to be gone',
+      async () => {
+        const list = (await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })) as {
+          items: unknown[];
+        };
+        return list.items.length === 0;
+      },
+      60_000,
+    );
+    const slots = await withConnection(
+      db.source,
+      async (c) => (await c.query('SELECT slot_name FROM pg_replication_slots WHERE database = current_database()')).rows,
+    );
     assert.deepEqual(slots, [], 'a slot was left behind on the source');
     const pubs = await withConnection(db.source, async (c) => (await c.query('SELECT pubname FROM pg_publication')).rows);
     assert.deepEqual(pubs, []);
     // deletionPolicy Retain: the target keeps the data.
-    await withConnection(db.target, async (c) => assert.ok(Number((await c.query('SELECT count(*) AS n FROM tenant_a_games.rounds')).rows[0].n) === 5000));
+    await withConnection(db.target, async (c) =>
+      assert.ok(Number((await c.query('SELECT count(*) AS n FROM tenant_a_games.rounds')).rows[0].n) === 5000),
+    );
   });
 });

@@ -20,8 +20,15 @@ async function assertNothingLost(t: TenantFixture, report: TrafficReport): Promi
     unacknowledgedPresent: 0,
   };
   assert.deepEqual(await withConnection(t.db.target, (c) => checkInvariants(c, t.wallet, report.acknowledged)), expected, 'target');
-  await until('the source to catch up through reverse replication', async () =>
-    withConnection(t.db.source, async (c) => (await checkInvariants(c, t.wallet, report.acknowledged)).ledgerRows === expected.ledgerRows), 60_000);
+  await until(
+    'the source to catch up through reverse replication',
+    async () =>
+      withConnection(
+        t.db.source,
+        async (c) => (await checkInvariants(c, t.wallet, report.acknowledged)).ledgerRows === expected.ledgerRows,
+      ),
+    60_000,
+  );
   assert.deepEqual(await withConnection(t.db.source, (c) => checkInvariants(c, t.wallet, report.acknowledged)), expected, 'source');
 }
 
@@ -40,18 +47,32 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
         const doomed = await t.startOperator('crash-op', { TENANTSHIFT_FAILPOINT: point });
         await t.createReplication();
         await t.createCutover({ maxWritePause: `${BUDGET_MS}ms`, retry: { attempts: 3, backoff: '1s' } });
-        await t.waitCutover('the route to be owned', (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
-        const traffic = new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 4, thinkMs: 2 }).start();
+        await t.waitCutover(
+          'the route to be owned',
+          (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
+        );
+        const traffic = new WalletTraffic({
+          connection: t.appConnection(),
+          walletSchema: t.wallet,
+          accounts: t.accounts,
+          workers: 4,
+          thinkMs: 2,
+        }).start();
         await until('traffic', () => traffic.count > 100, 60_000);
         await t.patchCutover({ approved: true });
         const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
         assert.notEqual(code, 'alive', `the operator never reached ${point}`);
         await t.startOperator('crash-op');
-        const done = await t.waitCutover('the switch to complete after the restart', (c) => c.status?.activeSide === 'target' && !c.status?.step);
+        const done = await t.waitCutover(
+          'the switch to complete after the restart',
+          (c) => c.status?.activeSide === 'target' && !c.status?.step,
+        );
         const at = traffic.count;
         await until('traffic on the target', () => traffic.count > at + 100, 60_000);
         const report = await traffic.stop();
-        console.log(`      killed at ${point}: max client wait ${report.maxLatencyMs} ms, write pause ${done.status?.writePause?.milliseconds ?? '-'} ms, attempts ${done.status?.history?.length}`);
+        console.log(
+          `      killed at ${point}: max client wait ${report.maxLatencyMs} ms, write pause ${done.status?.writePause?.milliseconds ?? '-'} ms, attempts ${done.status?.history?.length}`,
+        );
         assert.ok(report.maxLatencyMs < CLIENT_WAIT_BOUND_MS, `a client waited ${report.maxLatencyMs} ms`);
         await assertNothingLost(t, report);
       } finally {
@@ -67,8 +88,17 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
         const first = await t.startOperator('rollback-op');
         await t.createReplication();
         await t.createCutover({ maxWritePause: `${BUDGET_MS}ms`, approved: true, retry: { attempts: 3, backoff: '1s' } });
-        await t.waitCutover('the route to be owned', (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
-        const traffic = new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 4, thinkMs: 2 }).start();
+        await t.waitCutover(
+          'the route to be owned',
+          (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
+        );
+        const traffic = new WalletTraffic({
+          connection: t.appConnection(),
+          walletSchema: t.wallet,
+          accounts: t.accounts,
+          workers: 4,
+          thinkMs: 2,
+        }).start();
         await t.waitCutover('the switch', (c) => c.status?.activeSide === 'target' && !c.status?.step);
         first.child.kill('SIGKILL');
         await first.exited;
@@ -87,11 +117,23 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
         assert.deepEqual(report.failures.slice(0, 3), [], `${report.failures.length} client transaction(s) failed`);
         const expected = await withConnection(t.db.source, (c) => checkInvariants(c, t.wallet, report.acknowledged));
         assert.deepEqual(expected, {
-          totalBalance: `${1000 * t.accounts}.00`, ledgerRows: 2 * report.acknowledged.length, distinctTransfers: report.acknowledged.length,
-          duplicateLedgerIds: 0, accountsNotMatchingLedger: 0, missingAcknowledged: 0, unacknowledgedPresent: 0,
+          totalBalance: `${1000 * t.accounts}.00`,
+          ledgerRows: 2 * report.acknowledged.length,
+          distinctTransfers: report.acknowledged.length,
+          duplicateLedgerIds: 0,
+          accountsNotMatchingLedger: 0,
+          missingAcknowledged: 0,
+          unacknowledgedPresent: 0,
         });
-        await until('the target to catch up through forward replication', async () =>
-          withConnection(t.db.target, async (c) => (await checkInvariants(c, t.wallet, report.acknowledged)).ledgerRows === expected.ledgerRows), 60_000);
+        await until(
+          'the target to catch up through forward replication',
+          async () =>
+            withConnection(
+              t.db.target,
+              async (c) => (await checkInvariants(c, t.wallet, report.acknowledged)).ledgerRows === expected.ledgerRows,
+            ),
+          60_000,
+        );
         assert.deepEqual(await withConnection(t.db.target, (c) => checkInvariants(c, t.wallet, report.acknowledged)), expected);
       } finally {
         await t.dispose();
@@ -105,8 +147,17 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
       await t.startOperator();
       await t.createReplication();
       await t.createCutover({ maxWritePause: '1s', retry: { attempts: 3, backoff: '2s' } });
-      await t.waitCutover('the route to be owned', (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
-      const traffic = new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 4, thinkMs: 2 }).start();
+      await t.waitCutover(
+        'the route to be owned',
+        (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
+      );
+      const traffic = new WalletTraffic({
+        connection: t.appConnection(),
+        walletSchema: t.wallet,
+        accounts: t.accounts,
+        workers: 4,
+        thinkMs: 2,
+      }).start();
       await until('traffic', () => traffic.count > 100, 60_000);
       // A long transaction through PgBouncer: PAUSE must wait for it, longer than the budget allows.
       const holder = new pg.Client(t.appConnection());
@@ -124,7 +175,9 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
       const at = traffic.count;
       await until('traffic on the target', () => traffic.count > at + 100, 60_000);
       const report = await traffic.stop();
-      console.log(`      abort then retry: max client wait ${report.maxLatencyMs} ms, final write pause ${done.status?.writePause?.milliseconds} ms`);
+      console.log(
+        `      abort then retry: max client wait ${report.maxLatencyMs} ms, final write pause ${done.status?.writePause?.milliseconds} ms`,
+      );
       assert.ok(report.maxLatencyMs < 1000 + 250 + 1500, `a client waited ${report.maxLatencyMs} ms`);
       await assertNothingLost(t, report);
     } finally {

@@ -43,15 +43,20 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     const primary = serving === 'source' ? t.db.source : t.db.target;
     const replica = serving === 'source' ? t.db.target : t.db.source;
     assert.deepEqual(await withConnection(primary, (c) => checkInvariants(c, t.wallet, acknowledged)), expected, `${serving} (serving)`);
-    await until('the other side to catch up', async () =>
-      withConnection(replica, async (c) => (await checkInvariants(c, t.wallet, acknowledged)).ledgerRows === expected.ledgerRows), 60_000);
+    await until(
+      'the other side to catch up',
+      async () =>
+        withConnection(replica, async (c) => (await checkInvariants(c, t.wallet, acknowledged)).ledgerRows === expected.ledgerRows),
+      60_000,
+    );
     assert.deepEqual(await withConnection(replica, (c) => checkInvariants(c, t.wallet, acknowledged)), expected, 'the side kept warm');
     traffic = startTraffic();
     await until('traffic', () => traffic.count > 50, 60_000);
     return expected;
   }
 
-  const startTraffic = (): WalletTraffic => new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 6, thinkMs: 2 }).start();
+  const startTraffic = (): WalletTraffic =>
+    new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 6, thinkMs: 2 }).start();
 
   async function directUpdate(side: 'source' | 'target'): Promise<void> {
     const info = side === 'source' ? t.db.source : t.db.target;
@@ -64,11 +69,19 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     }
   }
 
-  const settled = (side: 'source' | 'target') => (c: TenantCutover): boolean => c.status?.activeSide === side && !c.status?.step && c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true;
+  const settled =
+    (side: 'source' | 'target') =>
+    (c: TenantCutover): boolean =>
+      c.status?.activeSide === side &&
+      !c.status?.step &&
+      c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true;
 
   it('rehearses without changing anything but its record', async () => {
     await t.createCutover({ maxWritePause: '5s' });
-    await t.waitCutover('the route to be owned', (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false);
+    await t.waitCutover(
+      'the route to be owned',
+      (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
+    );
     traffic = startTraffic();
     await until('traffic through PgBouncer', () => traffic.count > 100, 60_000);
     await t.patchCutover({ rehearse: true });
@@ -79,8 +92,20 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     assert.equal(rehearsed.status?.route?.revision, 1);
     assert.equal(rehearsed.status?.history?.[0]?.result, 'Rehearsed');
     const names = replicationNames(t.ns, 'tcsw');
-    await withConnection(t.db.target, async (c) => assert.equal((await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.reversePublication])).rowCount, 0, 'a rehearsal prepared the reverse path'));
-    await withConnection(t.db.source, async (c) => assert.equal((await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.slot])).rowCount, 1, 'the forward slot is gone'));
+    await withConnection(t.db.target, async (c) =>
+      assert.equal(
+        (await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.reversePublication])).rowCount,
+        0,
+        'a rehearsal prepared the reverse path',
+      ),
+    );
+    await withConnection(t.db.source, async (c) =>
+      assert.equal(
+        (await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.slot])).rowCount,
+        1,
+        'the forward slot is gone',
+      ),
+    );
     await checkpoint('source');
   });
 
@@ -97,32 +122,58 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
 
     const names = replicationNames(t.ns, 'tcsw');
     await withConnection(t.db.source, async (c) => {
-      assert.equal((await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.slot])).rowCount, 0, 'forward slot still on the source');
+      assert.equal(
+        (await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.slot])).rowCount,
+        0,
+        'forward slot still on the source',
+      );
       const sub = await c.query('SELECT subenabled FROM pg_subscription WHERE subname = $1', [names.reverseSubscription]);
       assert.equal(sub.rows[0]?.subenabled, true, 'reverse subscription not enabled');
     });
     await assert.rejects(directUpdate('source'), /permission denied/);
-    await until('the SchemaReplication to report that the target serves', async () => (await t.replication()).status?.phase === 'TargetServing', 30_000);
+    await until(
+      'the SchemaReplication to report that the target serves',
+      async () => (await t.replication()).status?.phase === 'TargetServing',
+      30_000,
+    );
     // Unasked, the full comparison runs again after the switch, over the reverse replication, under traffic.
-    const after = await until('a validation after the switch', async () => {
-      const st = (await t.replication()).status;
-      const v = st?.validation;
-      return v?.state === 'Done' && st?.targetServingSince && Date.parse(v.finishedAt ?? '') > Date.parse(st.targetServingSince) ? v : undefined;
-    }, 120_000);
+    const after = await until(
+      'a validation after the switch',
+      async () => {
+        const st = (await t.replication()).status;
+        const v = st?.validation;
+        return v?.state === 'Done' && st?.targetServingSince && Date.parse(v.finishedAt ?? '') > Date.parse(st.targetServingSince)
+          ? v
+          : undefined;
+      },
+      120_000,
+    );
     assert.equal(after.result, 'identical', JSON.stringify(after.firstDifferences));
   });
 
   it('withdrawing approval moves nothing and says so; rollback moves back over reverse replication', async () => {
     await t.patchCutover({ approved: false });
-    const withdrawn = await t.waitCutover('the withdrawal to be reported', (c) => c.status?.conditions?.some((x) => x.type === 'ApprovalWithdrawn' && x.status === 'True') ?? false);
+    const withdrawn = await t.waitCutover(
+      'the withdrawal to be reported',
+      (c) => c.status?.conditions?.some((x) => x.type === 'ApprovalWithdrawn' && x.status === 'True') ?? false,
+    );
     assert.equal(withdrawn.status?.activeSide, 'target');
     await t.patchCutover({ approved: true, rollback: true });
     const back = await t.waitCutover('the rollback', settled('source'));
     assert.equal(back.status?.history?.[0]?.to, 'source');
     await until('traffic on the source', () => traffic.count > 100, 60_000);
     await checkpoint('source');
-    const acl = await withConnection(t.db.target, async (c) => (await c.query(`SELECT relacl::text AS acl FROM pg_class WHERE oid = '${pg.escapeIdentifier(t.wallet)}.accounts'::regclass`)).rows[0]?.acl);
-    await assert.rejects(directUpdate('target'), /permission denied/, `the target must be fenced after a rollback (ACL ${acl}; status ${JSON.stringify(back.status?.history?.[0])})`);
+    const acl = await withConnection(
+      t.db.target,
+      async (c) =>
+        (await c.query(`SELECT relacl::text AS acl FROM pg_class WHERE oid = '${pg.escapeIdentifier(t.wallet)}.accounts'::regclass`))
+          .rows[0]?.acl,
+    );
+    await assert.rejects(
+      directUpdate('target'),
+      /permission denied/,
+      `the target must be fenced after a rollback (ACL ${acl}; status ${JSON.stringify(back.status?.history?.[0])})`,
+    );
     await until('the SchemaReplication to stream again', async () => (await t.replication()).status?.phase === 'Streaming', 60_000);
   });
 
@@ -142,7 +193,9 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
       assert.equal((await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.publication])).rowCount, 0);
       assert.equal((await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.slot])).rowCount, 0);
     });
-    await withConnection(t.db.target, async (c) => assert.equal((await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.reverseSlot])).rowCount, 0));
+    await withConnection(t.db.target, async (c) =>
+      assert.equal((await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [names.reverseSlot])).rowCount, 0),
+    );
     // Completion is final: the API refuses a rollback now.
     await assert.rejects(t.patchCutover({ complete: false }), /spec.complete is final|cannot be true/);
   });

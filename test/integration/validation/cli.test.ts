@@ -83,13 +83,29 @@ describe('validation CLI (real PostgreSQL)', function () {
     const dir = mkdtempSync(join(tmpdir(), 'ts-validate-'));
     try {
       const file = join(dir, 'report.json');
-      const r = await inProcess([...base, '--schema', 'drift_a', '--schema', 'drift b', '--output', file, '--json', '--parallelism', '1', '--rate', '100000']);
+      const r = await inProcess([
+        ...base,
+        '--schema',
+        'drift_a',
+        '--schema',
+        'drift b',
+        '--output',
+        file,
+        '--json',
+        '--parallelism',
+        '1',
+        '--rate',
+        '100000',
+      ]);
       assert.equal(r.code, 1);
       const fromFile = JSON.parse(readFileSync(file, 'utf8')) as ValidationReport;
       const printed = JSON.parse(r.out) as ValidationReport;
       assert.equal(fromFile.differences.length, 3);
       assert.deepEqual(printed.totals, fromFile.totals);
-      assert.deepEqual(fromFile.differences.find((d) => d.kind === 'different'), { schema: 'drift_a', table: 'accounts', kind: 'different', keyColumns: ['id'], key: ['42'], columns: ['balance'] });
+      assert.deepEqual(
+        fromFile.differences.find((d) => d.kind === 'different'),
+        { schema: 'drift_a', table: 'accounts', kind: 'different', keyColumns: ['id'], key: ['42'], columns: ['balance'] },
+      );
       assert.doesNotMatch(readFileSync(file, 'utf8'), new RegExp(db.source.password));
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,13 @@ function startWriters(db: DatabasePair, writers: number): { stop(): Promise<numb
   let running = true;
   let committed = 0;
   const loops = Array.from({ length: writers }, async () => {
-    const c = new pg.Client({ host: db.source.host, port: db.source.port, database: db.source.dbname, user: db.source.user, password: db.source.password });
+    const c = new pg.Client({
+      host: db.source.host,
+      port: db.source.port,
+      database: db.source.dbname,
+      user: db.source.user,
+      password: db.source.password,
+    });
     await c.connect();
     try {
       while (running) {
@@ -68,7 +74,13 @@ describe('validation under live replication (real PostgreSQL)', function () {
       // Hold the subscription back for a while so that the first reads certainly see lag.
       await withConnection(db.target, (c) => c.query(`ALTER SUBSCRIPTION ${pg.escapeIdentifier(replication.subscription)} DISABLE`));
       await new Promise((r) => setTimeout(r, 1500));
-      const snapshot = await validateSchemas({ source: db.source, target: db.target, schemas: [WALLET, GAMES], rangeRows: 200, liveReplication: false });
+      const snapshot = await validateSchemas({
+        source: db.source,
+        target: db.target,
+        schemas: [WALLET, GAMES],
+        rangeRows: 200,
+        liveReplication: false,
+      });
       assert.equal(snapshot.result, 'different', 'without the live re-check the lag shows as differences');
       const resume = new Promise((r) => setTimeout(r, 1000)).then(() =>
         withConnection(db.target, (c) => c.query(`ALTER SUBSCRIPTION ${pg.escapeIdentifier(replication.subscription)} ENABLE`)),
@@ -95,7 +107,14 @@ describe('validation under live replication (real PostgreSQL)', function () {
     await withConnection(db.target, (c) => c.query(`UPDATE ${pg.escapeIdentifier(GAMES)}.rounds SET payout = payout + 1 WHERE id = 77`));
     const writers = startWriters(db, 2);
     try {
-      const report = await validateSchemas({ source: db.source, target: db.target, schemas: [WALLET, GAMES], rangeRows: 200, parallelism: 3, liveReplication: 'auto' });
+      const report = await validateSchemas({
+        source: db.source,
+        target: db.target,
+        schemas: [WALLET, GAMES],
+        rangeRows: 200,
+        parallelism: 3,
+        liveReplication: 'auto',
+      });
       assert.deepEqual(report.differences.map(renderDifference), [`${GAMES}.rounds (id)=(77): differs in payout`]);
       assert.equal(report.totals.unsettled, 0);
       assert.deepEqual(report.live.slots, [replication.slot]);
@@ -110,10 +129,13 @@ describe('validation under live replication (real PostgreSQL)', function () {
     try {
       let out = '';
       let err = '';
-      const code = await runValidate(['--source', url(db.source), '--target', url(db.target), '--schema', WALLET, '--schema', GAMES, '--range-rows', '200'], {
-        stdout: { write: (t: string) => (out += t) },
-        stderr: { write: (t: string) => (err += t) },
-      });
+      const code = await runValidate(
+        ['--source', url(db.source), '--target', url(db.target), '--schema', WALLET, '--schema', GAMES, '--range-rows', '200'],
+        {
+          stdout: { write: (t: string) => (out += t) },
+          stderr: { write: (t: string) => (err += t) },
+        },
+      );
       assert.equal(code, 0, err);
       assert.equal(out, '');
     } finally {
@@ -126,7 +148,13 @@ describe('validation under live replication (real PostgreSQL)', function () {
     await withConnection(db.target, (c) => c.query(`ALTER SUBSCRIPTION ${sub} DISABLE`));
     try {
       await withConnection(db.source, (c) => transfer(c, WALLET, 1, 2, '1.00', randomUUID()));
-      const report = await validateSchemas({ source: db.source, target: db.target, schemas: [WALLET], liveReplication: { slotName: replication.slot }, catchUpTimeoutMs: 1000 });
+      const report = await validateSchemas({
+        source: db.source,
+        target: db.target,
+        schemas: [WALLET],
+        liveReplication: { slotName: replication.slot },
+        catchUpTimeoutMs: 1000,
+      });
       assert.equal(report.result, 'inconclusive');
       assert.deepEqual(report.differences, []);
       assert.ok(report.totals.unsettled >= 2, 'the two accounts and the ledger rows stay unconfirmed');
@@ -135,4 +163,3 @@ describe('validation under live replication (real PostgreSQL)', function () {
     }
   });
 });
-

@@ -1,14 +1,7 @@
 // The pure condition helpers: lastTransitionTime records real transitions only.
 import assert from 'node:assert/strict';
 import type { Condition } from '../../../src/api/common.js';
-import {
-  ConditionTypes,
-  Reasons,
-  findCondition,
-  isTrue,
-  removeCondition,
-  setCondition,
-} from '../../../src/api/conditions.js';
+import { ConditionTypes, Reasons, findCondition, isTrue, removeCondition, setCondition } from '../../../src/api/conditions.js';
 
 const T0 = new Date('2025-01-01T10:00:00.123Z');
 const T1 = new Date('2025-01-01T10:05:00.456Z');

@@ -19,11 +19,15 @@ describe('AWS client factory', () => {
       req.on('end', () => {
         if (throttle) {
           res.writeHead(503, { 'content-type': 'text/xml' });
-          res.end('<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>');
+          res.end(
+            '<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>',
+          );
           return;
         }
         res.writeHead(200, { 'content-type': 'text/xml' });
-        res.end('<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><vpcSet/></DescribeVpcsResponse>');
+        res.end(
+          '<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><vpcSet/></DescribeVpcsResponse>',
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,7 +39,9 @@ describe('AWS client factory', () => {
   });
 
   it('takes the endpoint from AWS_ENDPOINT_URL and never reads keys', () => {
-    assert.deepEqual(awsClientOptionsFromEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ACCESS_KEY_ID: 'x' }), { endpoint: 'http://127.0.0.1:5000' });
+    assert.deepEqual(awsClientOptionsFromEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ACCESS_KEY_ID: 'x' }), {
+      endpoint: 'http://127.0.0.1:5000',
+    });
     assert.deepEqual(awsClientOptionsFromEnv({}), {});
   });
 

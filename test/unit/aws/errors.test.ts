@@ -78,7 +78,8 @@ describe('AWS error classification', () => {
   it('awsCall rethrows classified errors that isAwsError recognises', async () => {
     await assert.rejects(
       awsCall('DescribeVpcs', () => Promise.reject(awsError('InvalidVpcID.NotFound', 400))),
-      (e: unknown) => isAwsError(e, 'not-found') && isAwsError(e, 'not-found', 'InvalidVpcID.NotFound') && !isAwsError(e, 'not-found', 'Other'),
+      (e: unknown) =>
+        isAwsError(e, 'not-found') && isAwsError(e, 'not-found', 'InvalidVpcID.NotFound') && !isAwsError(e, 'not-found', 'Other'),
     );
     assert.equal(await awsCall('X', () => Promise.resolve(7)), 7);
   });

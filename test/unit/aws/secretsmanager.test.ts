@@ -13,7 +13,9 @@ describe('SecretsManagerPasswords', () => {
   afterEach(() => sm.restore());
 
   it('reads the password RDS keeps for a managed master user', async () => {
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:rds!db-1' }).resolves({ SecretString: '{"username":"postgres","password":"s3cr3t"}' });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:rds!db-1' }).resolves({
+      SecretString: '{"username":"postgres","password":"s3cr3t"}',
+    });
     const reader = new SecretsManagerPasswords({ client: (region) => new SecretsManagerClient({ region }) });
     assert.equal(await reader.read('eu-west-1', 'arn:aws:secretsmanager:eu-west-1:1:secret:rds!db-1'), 's3cr3t');
   });

@@ -1,6 +1,12 @@
 // What a spec asks of AWS: parameters sized for logical replication, storage settings, instance diffs.
 import assert from 'node:assert/strict';
-import { applyMethodFor, desiredParameters, desiredStorage, normalize, parameterChanges } from '../../../src/reconcilers/landingzone/desired.js';
+import {
+  applyMethodFor,
+  desiredParameters,
+  desiredStorage,
+  normalize,
+  parameterChanges,
+} from '../../../src/reconcilers/landingzone/desired.js';
 import { diffInstance, engineVersionMatches } from '../../../src/reconcilers/landingzone/instance-diff.js';
 import { landingZoneNames, parameterFamily } from '../../../src/reconcilers/landingzone/names.js';
 import { instanceSettings } from '../../../src/reconcilers/landingzone/desired.js';
@@ -20,7 +26,9 @@ describe('LandingZone desired state', () => {
   });
 
   it('lets the user override sizing but never logical replication', () => {
-    const lz = sampleLandingZone((s) => (s.database.parameters = { 'rds.logical_replication': '0', max_wal_senders: '99', work_mem: '65536' }));
+    const lz = sampleLandingZone(
+      (s) => (s.database.parameters = { 'rds.logical_replication': '0', max_wal_senders: '99', work_mem: '65536' }),
+    );
     const p = desiredParameters(normalize(lz.spec));
     assert.equal(p['rds.logical_replication'], '1');
     assert.equal(p.max_wal_senders, '99');
@@ -32,13 +40,20 @@ describe('LandingZone desired state', () => {
     assert.equal(applyMethodFor('rds.logical_replication'), 'pending-reboot');
     assert.equal(applyMethodFor('max_replication_slots'), 'pending-reboot');
     assert.equal(applyMethodFor('work_mem'), 'immediate');
-    assert.deepEqual(parameterChanges({ a: '1', work_mem: '2' }, { a: '1', work_mem: '1' }), [{ name: 'work_mem', value: '2', applyMethod: 'immediate' }]);
+    assert.deepEqual(parameterChanges({ a: '1', work_mem: '2' }, { a: '1', work_mem: '1' }), [
+      { name: 'work_mem', value: '2', applyMethod: 'immediate' },
+    ]);
   });
 
   it('sends IOPS and throughput for gp3 only from 400 GiB, IOPS only for io1/io2', () => {
     const n = (storage: object) => normalize(sampleLandingZone((s) => (s.database.storage = storage as typeof s.database.storage)).spec);
     assert.deepEqual(desiredStorage(n({ type: 'gp3', allocatedGiB: 100 })), { type: 'gp3', allocatedGiB: 100 });
-    assert.deepEqual(desiredStorage(n({ type: 'gp3', allocatedGiB: 400, iops: 12000, throughputMiBps: 500 })), { type: 'gp3', allocatedGiB: 400, iops: 12000, throughputMiBps: 500 });
+    assert.deepEqual(desiredStorage(n({ type: 'gp3', allocatedGiB: 400, iops: 12000, throughputMiBps: 500 })), {
+      type: 'gp3',
+      allocatedGiB: 400,
+      iops: 12000,
+      throughputMiBps: 500,
+    });
     assert.deepEqual(desiredStorage(n({ type: 'io2', allocatedGiB: 100, iops: 20000 })), { type: 'io2', allocatedGiB: 100, iops: 20000 });
     assert.deepEqual(desiredStorage(n({ allocatedGiB: 20 })), { type: 'gp3', allocatedGiB: 20 });
   });
@@ -63,12 +78,18 @@ describe('LandingZone desired state', () => {
       delete s.deletionPolicy;
     });
     const n = normalize(lz.spec);
-    assert.deepEqual([n.tier, n.multiAZ, n.storageEncrypted, n.deletionProtection, n.masterPassword, n.deletionPolicy], ['production', true, true, true, 'operator', 'Retain']);
+    assert.deepEqual(
+      [n.tier, n.multiAZ, n.storageEncrypted, n.deletionProtection, n.masterPassword, n.deletionPolicy],
+      ['production', true, true, true, 'operator', 'Retain'],
+    );
   });
 });
 
 describe('LandingZone instance diff', () => {
-  const want = instanceSettings(normalize(sampleLandingZone().spec), { securityGroupId: 'sg-1', parameterGroupName: 'wallets-eu-postgres15' });
+  const want = instanceSettings(normalize(sampleLandingZone().spec), {
+    securityGroupId: 'sg-1',
+    parameterGroupName: 'wallets-eu-postgres15',
+  });
 
   it('finds nothing on a matching instance ("15" matches 15.6)', () => {
     const d = diffInstance(want, convergedInstance());

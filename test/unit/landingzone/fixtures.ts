@@ -87,8 +87,22 @@ export function convergedObserved(lz: LandingZone = sampleLandingZone()): Observ
     vpc: { id: 'vpc-1', cidr: '10.40.0.0/16', state: 'available', tags: ours('vpc') },
     duplicateVpcIds: [],
     subnets: [
-      { id: 'subnet-a', vpcId: 'vpc-1', cidr: '10.40.1.0/24', availabilityZone: 'eu-west-1a', mapPublicIpOnLaunch: false, tags: ours('subnet') },
-      { id: 'subnet-b', vpcId: 'vpc-1', cidr: '10.40.2.0/24', availabilityZone: 'eu-west-1b', mapPublicIpOnLaunch: false, tags: ours('subnet') },
+      {
+        id: 'subnet-a',
+        vpcId: 'vpc-1',
+        cidr: '10.40.1.0/24',
+        availabilityZone: 'eu-west-1a',
+        mapPublicIpOnLaunch: false,
+        tags: ours('subnet'),
+      },
+      {
+        id: 'subnet-b',
+        vpcId: 'vpc-1',
+        cidr: '10.40.2.0/24',
+        availabilityZone: 'eu-west-1b',
+        mapPublicIpOnLaunch: false,
+        tags: ours('subnet'),
+      },
     ],
     routeTable: {
       id: 'rtb-1',
@@ -111,7 +125,16 @@ export function convergedObserved(lz: LandingZone = sampleLandingZone()): Observ
       ingress: [{ protocol: 'tcp', fromPort: 5432, toPort: 5432, source: { kind: 'cidr', value: '10.10.0.0/16' } }],
       tags: ours('security-group'),
     },
-    attachments: [{ id: 'tgw-attach-1', transitGatewayId: TGW, vpcId: 'vpc-1', state: 'available', subnetIds: ['subnet-a', 'subnet-b'], tags: ours('transit-gateway-attachment') }],
+    attachments: [
+      {
+        id: 'tgw-attach-1',
+        transitGatewayId: TGW,
+        vpcId: 'vpc-1',
+        state: 'available',
+        subnetIds: ['subnet-a', 'subnet-b'],
+        tags: ours('transit-gateway-attachment'),
+      },
+    ],
     subnetGroup: { name: 'wallets-eu-subnets', vpcId: 'vpc-1', subnetIds: ['subnet-a', 'subnet-b'] },
     parameterGroup: { name: 'wallets-eu-postgres15', family: 'postgres15', parameters: desiredParameters(n) },
     instance: convergedInstance(),
@@ -147,7 +170,12 @@ export class MemorySecretStore implements SecretStore {
   }
 
   async write(secret: SecretWrite): Promise<void> {
-    this.secrets.set(secret.name, { data: { ...secret.data }, labels: { ...secret.labels }, annotations: { ...secret.annotations }, ...(secret.ownedBy ? { ownedBy: secret.ownedBy } : {}) });
+    this.secrets.set(secret.name, {
+      data: { ...secret.data },
+      labels: { ...secret.labels },
+      annotations: { ...secret.annotations },
+      ...(secret.ownedBy ? { ownedBy: secret.ownedBy } : {}),
+    });
   }
 
   async annotate(name: string, annotations: Record<string, string>): Promise<void> {

@@ -23,7 +23,16 @@ describe('LandingZone plan', () => {
   });
 
   it('starts an empty account with the VPC', () => {
-    const p = planLandingZone(planInput({ duplicateVpcIds: [], subnets: [], otherRouteTables: [], attachments: [], masterSecret: { exists: false, foreign: false }, connectionSecret: 'missing' }));
+    const p = planLandingZone(
+      planInput({
+        duplicateVpcIds: [],
+        subnets: [],
+        otherRouteTables: [],
+        attachments: [],
+        masterSecret: { exists: false, foreign: false },
+        connectionSecret: 'missing',
+      }),
+    );
     assert.equal(p.action?.kind, 'createVpc');
     // Parts that need no network move on in later passes; the instance waits for its prerequisites.
     assert.equal(stateOf(p.parts.database), 'act:createMasterSecret');
@@ -50,14 +59,19 @@ describe('LandingZone plan', () => {
   });
 
   it('removes routes to an internet gateway: nothing is public', () => {
-    const p = plan((o) => o.routeTable?.routes.push({ destination: '0.0.0.0/0', target: { kind: 'internet-gateway', id: 'igw-1' }, state: 'active' }));
+    const p = plan((o) =>
+      o.routeTable?.routes.push({ destination: '0.0.0.0/0', target: { kind: 'internet-gateway', id: 'igw-1' }, state: 'active' }),
+    );
     assert.equal(p.action?.kind, 'deleteRoute');
     assert.match(p.action?.drift ?? '', /igw-1/);
   });
 
   it('stops public IPs on a subnet', () => {
     const p = plan((o) => ((o.subnets[1] as { mapPublicIpOnLaunch: boolean }).mapPublicIpOnLaunch = true));
-    assert.deepEqual(p.action && { kind: p.action.kind, id: p.action.kind === 'disablePublicIp' && p.action.subnetId }, { kind: 'disablePublicIp', id: 'subnet-b' });
+    assert.deepEqual(p.action && { kind: p.action.kind, id: p.action.kind === 'disablePublicIp' && p.action.subnetId }, {
+      kind: 'disablePublicIp',
+      id: 'subnet-b',
+    });
   });
 
   it('waits for the Transit Gateway owner to accept the attachment, and routes only through an available one', () => {
@@ -78,12 +92,35 @@ describe('LandingZone plan', () => {
     const lz = sampleLandingZone((s) => (s.network.transitGateway = { id: 'tgw-0000000000000000f', routes: ['10.10.0.0/16'] }));
     const first = plan(() => undefined, lz, { convergedAtGeneration: false });
     assert.equal(first.action?.kind, 'createAttachment');
-    const second = plan((o) => o.attachments.push({ id: 'tgw-attach-2', transitGatewayId: 'tgw-0000000000000000f', vpcId: 'vpc-1', state: 'available', subnetIds: ['subnet-a', 'subnet-b'], tags: ours('transit-gateway-attachment') }), lz, { convergedAtGeneration: false });
+    const second = plan(
+      (o) =>
+        o.attachments.push({
+          id: 'tgw-attach-2',
+          transitGatewayId: 'tgw-0000000000000000f',
+          vpcId: 'vpc-1',
+          state: 'available',
+          subnetIds: ['subnet-a', 'subnet-b'],
+          tags: ours('transit-gateway-attachment'),
+        }),
+      lz,
+      { convergedAtGeneration: false },
+    );
     assert.equal(second.action?.kind, 'replaceRoute');
     const third = plan(
       (o) => {
-        o.attachments.push({ id: 'tgw-attach-2', transitGatewayId: 'tgw-0000000000000000f', vpcId: 'vpc-1', state: 'available', subnetIds: ['subnet-a', 'subnet-b'], tags: ours('transit-gateway-attachment') });
-        o.routeTable!.routes[1] = { destination: '10.10.0.0/16', target: { kind: 'transit-gateway', id: 'tgw-0000000000000000f' }, state: 'active' };
+        o.attachments.push({
+          id: 'tgw-attach-2',
+          transitGatewayId: 'tgw-0000000000000000f',
+          vpcId: 'vpc-1',
+          state: 'available',
+          subnetIds: ['subnet-a', 'subnet-b'],
+          tags: ours('transit-gateway-attachment'),
+        });
+        o.routeTable!.routes[1] = {
+          destination: '10.10.0.0/16',
+          target: { kind: 'transit-gateway', id: 'tgw-0000000000000000f' },
+          state: 'active',
+        };
       },
       lz,
       { convergedAtGeneration: false },
@@ -130,7 +167,12 @@ describe('LandingZone plan', () => {
   });
 
   it('waits while RDS creates or modifies the instance', () => {
-    for (const [status, reason] of [['creating', 'Creating'], ['backing-up', 'Creating'], ['modifying', 'Modifying'], ['rebooting', 'Modifying']] as const) {
+    for (const [status, reason] of [
+      ['creating', 'Creating'],
+      ['backing-up', 'Creating'],
+      ['modifying', 'Modifying'],
+      ['rebooting', 'Modifying'],
+    ] as const) {
       const p = plan((o) => ((o.instance as { status: string }).status = status));
       assert.equal(stateOf(p.parts.database), `wait:${reason}`, status);
       assert.equal(p.requeueAfterMs, 30_000);
@@ -155,13 +197,21 @@ describe('LandingZone plan', () => {
 
   it('holds storage changes while RDS locks storage, but still applies the rest', () => {
     const locked = { storageLockedUntil: Date.parse('2030-01-01T05:00:00Z') };
-    const p = plan((o) => {
-      const inst = o.instance as { storage: { type: string }; deletionProtection: boolean };
-      inst.storage = { ...convergedInstance().storage, type: 'io2' };
-      inst.deletionProtection = false;
-    }, sampleLandingZone(), locked);
+    const p = plan(
+      (o) => {
+        const inst = o.instance as { storage: { type: string }; deletionProtection: boolean };
+        inst.storage = { ...convergedInstance().storage, type: 'io2' };
+        inst.deletionProtection = false;
+      },
+      sampleLandingZone(),
+      locked,
+    );
     assert.deepEqual(p.action?.kind === 'modifyInstance' && p.action.changes, { deletionProtection: true });
-    const q = plan((o) => ((o.instance as { storage: { type: string } }).storage = { ...convergedInstance().storage, type: 'io2' }), sampleLandingZone(), locked);
+    const q = plan(
+      (o) => ((o.instance as { storage: { type: string } }).storage = { ...convergedInstance().storage, type: 'io2' }),
+      sampleLandingZone(),
+      locked,
+    );
     assert.equal(q.action, undefined);
     assert.equal(stateOf(q.parts.database), 'wait:StorageModificationLocked');
     assert.equal(q.requeueAfterMs, 60_000);
@@ -170,7 +220,10 @@ describe('LandingZone plan', () => {
   it('refuses to adopt an instance that is not tagged as this LandingZone', () => {
     const p = plan((o) => ((o.instance as { tags: Record<string, string> }).tags = { 'tenantshift.io/landing-zone': 'other/zone' }));
     assert.equal(stateOf(p.parts.database), 'blocked:OwnershipConflict');
-    assert.match(p.parts.database.state === 'blocked' ? p.parts.database.message : '', /spec\.database\.identifier "wallets-eu".*other\/zone/);
+    assert.match(
+      p.parts.database.state === 'blocked' ? p.parts.database.message : '',
+      /spec\.database\.identifier "wallets-eu".*other\/zone/,
+    );
     assert.equal(p.action, undefined);
   });
 
@@ -180,7 +233,10 @@ describe('LandingZone plan', () => {
     assert.equal(stateOf(held.parts.parameters), 'blocked:RebootRequired');
     assert.match(held.parts.parameters.state === 'blocked' ? held.parts.parameters.message : '', /spec\.database\.allowReboot/);
     assert.equal(held.action, undefined);
-    const allowed = plan(pending, sampleLandingZone((s) => (s.database.allowReboot = true)));
+    const allowed = plan(
+      pending,
+      sampleLandingZone((s) => (s.database.allowReboot = true)),
+    );
     assert.equal(allowed.action?.kind, 'rebootInstance');
   });
 
@@ -224,7 +280,10 @@ describe('LandingZone plan', () => {
   });
 
   it('refuses to shrink storage, naming field and value', () => {
-    const p = plan(() => undefined, sampleLandingZone((s) => (s.database.storage.allocatedGiB = 450)));
+    const p = plan(
+      () => undefined,
+      sampleLandingZone((s) => (s.database.storage.allocatedGiB = 450)),
+    );
     assert.equal(stateOf(p.parts.database), 'blocked:InvalidSpec');
     assert.match(p.parts.database.state === 'blocked' ? p.parts.database.message : '', /spec\.database\.storage\.allocatedGiB is 450/);
   });
@@ -233,7 +292,14 @@ describe('LandingZone plan', () => {
     const lz = sampleLandingZone((s) => s.network.subnets.push({ availabilityZone: 'eu-west-1c', cidr: '10.40.3.0/24' }));
     const o = convergedObserved(lz);
     const shrunk = sampleLandingZone();
-    o.subnets.push({ id: 'subnet-c', vpcId: 'vpc-1', cidr: '10.40.3.0/24', availabilityZone: 'eu-west-1c', mapPublicIpOnLaunch: false, tags: ours('subnet') });
+    o.subnets.push({
+      id: 'subnet-c',
+      vpcId: 'vpc-1',
+      cidr: '10.40.3.0/24',
+      availabilityZone: 'eu-west-1c',
+      mapPublicIpOnLaunch: false,
+      tags: ours('subnet'),
+    });
     o.subnetGroup!.subnetIds = ['subnet-a', 'subnet-b', 'subnet-c'];
     const first = planLandingZone(planInput(o, shrunk, { convergedAtGeneration: false }));
     assert.equal(first.action?.kind, 'modifySubnetGroup');
@@ -250,15 +316,31 @@ describe('LandingZone plan', () => {
   });
 
   it('holds an action AWS refused for good and moves on with the other parts', () => {
-    const refused = [{ part: 'transitGateway' as const, kind: 'createAttachment' as const, generation: 1, until: Date.parse('2030-01-01T00:02:00Z'), reason: 'ReferenceNotFound', message: 'Attach failed: no such gateway' }];
-    const p = plan((o) => {
-      o.attachments = [];
-      o.routeTable!.routes = o.routeTable!.routes.slice(0, 1);
-      (o.instance as { deletionProtection: boolean }).deletionProtection = false;
-    }, sampleLandingZone(), { refused });
+    const refused = [
+      {
+        part: 'transitGateway' as const,
+        kind: 'createAttachment' as const,
+        generation: 1,
+        until: Date.parse('2030-01-01T00:02:00Z'),
+        reason: 'ReferenceNotFound',
+        message: 'Attach failed: no such gateway',
+      },
+    ];
+    const p = plan(
+      (o) => {
+        o.attachments = [];
+        o.routeTable!.routes = o.routeTable!.routes.slice(0, 1);
+        (o.instance as { deletionProtection: boolean }).deletionProtection = false;
+      },
+      sampleLandingZone(),
+      { refused },
+    );
     assert.equal(stateOf(p.parts.transitGateway), 'wait:ReferenceNotFound');
     assert.equal(p.action?.kind, 'modifyInstance');
-    const later = plan((o) => ((o.attachments = []), (o.routeTable!.routes = o.routeTable!.routes.slice(0, 1))), sampleLandingZone(), { refused, now: Date.parse('2030-01-01T00:03:00Z') });
+    const later = plan((o) => ((o.attachments = []), (o.routeTable!.routes = o.routeTable!.routes.slice(0, 1))), sampleLandingZone(), {
+      refused,
+      now: Date.parse('2030-01-01T00:03:00Z'),
+    });
     assert.equal(later.action?.kind, 'createAttachment', 'tried again once the hold expires');
   });
 });

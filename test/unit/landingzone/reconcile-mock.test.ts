@@ -10,13 +10,25 @@ import {
   DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DescribeDBInstancesCommand, DescribeDBParametersCommand, ModifyDBInstanceCommand, RebootDBInstanceCommand, RDSClient, type DBInstance } from '@aws-sdk/client-rds';
+import {
+  DescribeDBInstancesCommand,
+  DescribeDBParametersCommand,
+  ModifyDBInstanceCommand,
+  RebootDBInstanceCommand,
+  RDSClient,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import type { LandingZone } from '../../../src/api/index.js';
 import { landingZoneAws } from '../../../src/aws/index.js';
 import { identityTags } from '../../../src/aws/tags.js';
 import { desiredParameters, normalize } from '../../../src/reconcilers/landingzone/desired.js';
-import { reconcileLandingZone, type LandingZoneContext, type ObjectMemory, type Outcome } from '../../../src/reconcilers/landingzone/index.js';
+import {
+  reconcileLandingZone,
+  type LandingZoneContext,
+  type ObjectMemory,
+  type Outcome,
+} from '../../../src/reconcilers/landingzone/index.js';
 import { APPLIED_TO_ANNOTATION, ownedLabels } from '../../../src/reconcilers/landingzone/secrets.js';
 import { EventLog, MemorySecretStore, sampleLandingZone, TGW } from './fixtures.js';
 
@@ -39,7 +51,10 @@ function dbInstance(over: Partial<DBInstance> = {}): DBInstance {
     DeletionProtection: true,
     PubliclyAccessible: false,
     Endpoint: { Address: 'wallets-eu.abc.eu-west-1.rds.amazonaws.com', Port: 5432 },
-    DBSubnetGroup: { DBSubnetGroupName: 'wallets-eu-subnets', Subnets: [{ SubnetIdentifier: 'subnet-a' }, { SubnetIdentifier: 'subnet-b' }] },
+    DBSubnetGroup: {
+      DBSubnetGroupName: 'wallets-eu-subnets',
+      Subnets: [{ SubnetIdentifier: 'subnet-a' }, { SubnetIdentifier: 'subnet-b' }],
+    },
     VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-1', Status: 'active' }],
     DBParameterGroups: [{ DBParameterGroupName: 'wallets-eu-postgres15', ParameterApplyStatus: 'in-sync' }],
     MasterUsername: 'tenantshift_admin',
@@ -58,8 +73,22 @@ function mockNetwork(ec2: AwsClientStub<EC2Client>, rds: AwsClientStub<RDSClient
   ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '10.40.0.0/16', State: 'available', Tags: tags('vpc') }] });
   ec2.on(DescribeSubnetsCommand).resolves({
     Subnets: [
-      { SubnetId: 'subnet-a', VpcId: 'vpc-1', CidrBlock: '10.40.1.0/24', AvailabilityZone: 'eu-west-1a', MapPublicIpOnLaunch: false, Tags: tags('subnet') },
-      { SubnetId: 'subnet-b', VpcId: 'vpc-1', CidrBlock: '10.40.2.0/24', AvailabilityZone: 'eu-west-1b', MapPublicIpOnLaunch: false, Tags: tags('subnet') },
+      {
+        SubnetId: 'subnet-a',
+        VpcId: 'vpc-1',
+        CidrBlock: '10.40.1.0/24',
+        AvailabilityZone: 'eu-west-1a',
+        MapPublicIpOnLaunch: false,
+        Tags: tags('subnet'),
+      },
+      {
+        SubnetId: 'subnet-b',
+        VpcId: 'vpc-1',
+        CidrBlock: '10.40.2.0/24',
+        AvailabilityZone: 'eu-west-1b',
+        MapPublicIpOnLaunch: false,
+        Tags: tags('subnet'),
+      },
     ],
   });
   ec2.on(DescribeRouteTablesCommand).resolves({
@@ -81,14 +110,31 @@ function mockNetwork(ec2: AwsClientStub<EC2Client>, rds: AwsClientStub<RDSClient
   });
   ec2.on(DescribeSecurityGroupsCommand).resolves({
     SecurityGroups: [
-      { GroupId: 'sg-1', GroupName: 'wallets-eu-postgres', VpcId: 'vpc-1', Tags: tags('security-group'), IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: '10.10.0.0/16' }] }] },
+      {
+        GroupId: 'sg-1',
+        GroupName: 'wallets-eu-postgres',
+        VpcId: 'vpc-1',
+        Tags: tags('security-group'),
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: '10.10.0.0/16' }] }],
+      },
     ],
   });
   ec2.on(DescribeTransitGatewayVpcAttachmentsCommand).resolves({
-    TransitGatewayVpcAttachments: [{ TransitGatewayAttachmentId: 'tgw-attach-1', TransitGatewayId: TGW, VpcId: 'vpc-1', State: 'available', SubnetIds: ['subnet-a', 'subnet-b'], Tags: tags('transit-gateway-attachment') }],
+    TransitGatewayVpcAttachments: [
+      {
+        TransitGatewayAttachmentId: 'tgw-attach-1',
+        TransitGatewayId: TGW,
+        VpcId: 'vpc-1',
+        State: 'available',
+        SubnetIds: ['subnet-a', 'subnet-b'],
+        Tags: tags('transit-gateway-attachment'),
+      },
+    ],
   });
   const params = desiredParameters(normalize(lz.spec));
-  rds.on(DescribeDBParametersCommand).resolves({ Parameters: Object.entries(params).map(([ParameterName, ParameterValue]) => ({ ParameterName, ParameterValue })) });
+  rds
+    .on(DescribeDBParametersCommand)
+    .resolves({ Parameters: Object.entries(params).map(([ParameterName, ParameterValue]) => ({ ParameterName, ParameterValue })) });
 }
 
 describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
@@ -110,7 +156,12 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
     memory = {};
     lz = sampleLandingZone();
     mockNetwork(ec2, rds, lz);
-    await secrets.write({ name: 'eu-west-master', data: { username: 'tenantshift_admin', password: 'pw' }, labels: ownedLabels('eu-west', 'master'), annotations: { [APPLIED_TO_ANNOTATION]: 'db-ABC' } });
+    await secrets.write({
+      name: 'eu-west-master',
+      data: { username: 'tenantshift_admin', password: 'pw' },
+      labels: ownedLabels('eu-west', 'master'),
+      annotations: { [APPLIED_TO_ANNOTATION]: 'db-ABC' },
+    });
     ctx = {
       aws: landingZoneAws({ ec2: ec2Client, rds: rdsClient }),
       secrets,
@@ -121,7 +172,9 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
   });
 
   const writes = (): string[] =>
-    [...ec2.calls(), ...rds.calls()].map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, '')).filter((n) => !n.startsWith('Describe'));
+    [...ec2.calls(), ...rds.calls()]
+      .map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''))
+      .filter((n) => !n.startsWith('Describe'));
   const condition = (o: Outcome, type: string) => o.status.conditions?.find((c) => c.type === type);
   const pass = async (): Promise<Outcome> => {
     const out = await reconcileLandingZone(lz, ctx);
@@ -140,7 +193,14 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
     const available = await pass();
     assert.equal(available.action, 'Write connection Secret eu-west-db');
-    assert.deepEqual(Object.keys((await secrets.read('eu-west-db'))?.data ?? {}).sort(), ['dbname', 'host', 'password', 'port', 'sslmode', 'user']);
+    assert.deepEqual(Object.keys((await secrets.read('eu-west-db'))?.data ?? {}).sort(), [
+      'dbname',
+      'host',
+      'password',
+      'port',
+      'sslmode',
+      'user',
+    ]);
 
     ec2.resetHistory();
     rds.resetHistory();
@@ -154,7 +214,13 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
 
   it('does not repeat a modification RDS is applying', async () => {
     rds.on(DescribeDBInstancesCommand).resolves({
-      DBInstances: [dbInstance({ DBInstanceStatus: 'modifying', DBInstanceClass: 'db.r6g.large', PendingModifiedValues: { DBInstanceClass: 'db.r6g.xlarge' } })],
+      DBInstances: [
+        dbInstance({
+          DBInstanceStatus: 'modifying',
+          DBInstanceClass: 'db.r6g.large',
+          PendingModifiedValues: { DBInstanceClass: 'db.r6g.xlarge' },
+        }),
+      ],
     });
     const out = await pass();
     assert.equal(condition(out, 'DatabaseReady')?.reason, 'Modifying');
@@ -163,7 +229,13 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
   });
 
   it('reports static parameters pending a reboot and reboots only when spec.database.allowReboot', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBParameterGroups: [{ DBParameterGroupName: 'wallets-eu-postgres15', ParameterApplyStatus: 'pending-reboot' }] })] });
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({
+        DBInstances: [
+          dbInstance({ DBParameterGroups: [{ DBParameterGroupName: 'wallets-eu-postgres15', ParameterApplyStatus: 'pending-reboot' }] }),
+        ],
+      });
     const held = await pass();
     assert.equal(condition(held, 'ParametersApplied')?.reason, 'RebootRequired');
     assert.equal(condition(held, 'ParametersApplied')?.status, 'False');
@@ -175,7 +247,16 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
     assert.equal(rds.commandCalls(RebootDBInstanceCommand).length, 1);
     assert.ok(events.events.some((e) => e.reason === 'Rebooted'));
 
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'rebooting', DBParameterGroups: [{ DBParameterGroupName: 'wallets-eu-postgres15', ParameterApplyStatus: 'pending-reboot' }] })] });
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({
+        DBInstances: [
+          dbInstance({
+            DBInstanceStatus: 'rebooting',
+            DBParameterGroups: [{ DBParameterGroupName: 'wallets-eu-postgres15', ParameterApplyStatus: 'pending-reboot' }],
+          }),
+        ],
+      });
     const rebooting = await pass();
     assert.equal(condition(rebooting, 'ParametersApplied')?.reason, 'RebootRequired');
     assert.equal(rds.commandCalls(RebootDBInstanceCommand).length, 1, 'never a second reboot while rebooting');
@@ -205,7 +286,11 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DeletionProtection: false })] });
     rds.on(ModifyDBInstanceCommand).resolves({});
     await pass();
-    assert.deepEqual(rds.commandCalls(ModifyDBInstanceCommand)[0]?.args[0].input, { DBInstanceIdentifier: 'wallets-eu', ApplyImmediately: true, DeletionProtection: true });
+    assert.deepEqual(rds.commandCalls(ModifyDBInstanceCommand)[0]?.args[0].input, {
+      DBInstanceIdentifier: 'wallets-eu',
+      ApplyImmediately: true,
+      DeletionProtection: true,
+    });
     const drift = events.events.find((e) => e.reason === 'DriftCorrected');
     assert.match(drift?.note ?? '', /deletion protection is off/);
     assert.equal(drift?.type, 'Warning');
@@ -219,7 +304,9 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
     assert.equal(memory.storageLockedUntil, Date.parse('2030-01-01T01:00:00Z'));
     assert.ok(events.events.some((e) => e.reason === 'StorageModificationLocked'));
 
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ StorageType: 'io1', Iops: 3000, DeletionProtection: false })] });
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [dbInstance({ StorageType: 'io1', Iops: 3000, DeletionProtection: false })] });
     rds.on(ModifyDBInstanceCommand).resolves({});
     await pass();
     const calls = rds.commandCalls(ModifyDBInstanceCommand);

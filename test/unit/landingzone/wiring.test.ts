@@ -22,7 +22,10 @@ describe('LandingZoneReconciler wiring', () => {
       currentContext: 'x',
     });
     const registry = new Registry();
-    const aws = new AwsClientFactory({ ...awsClientOptionsFromEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:1' }), metrics: createAwsMetrics(registry) });
+    const aws = new AwsClientFactory({
+      ...awsClientOptionsFromEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:1' }),
+      metrics: createAwsMetrics(registry),
+    });
     const reconciler = new LandingZoneReconciler({
       core: kc.makeApiClient(CoreV1Api),
       status: new StatusWriter(kc),
@@ -38,10 +41,14 @@ describe('LandingZoneReconciler wiring', () => {
     aws.destroy();
   });
 
-  it('maps endpoints: RDS\'s own by default, or one fixed address', () => {
+  it("maps endpoints: RDS's own by default, or one fixed address", () => {
     const db = { identifier: 'x', region: 'eu-west-1', address: 'x.abc.rds.amazonaws.com', port: 5432 };
     assert.deepEqual(identityEndpoint(db), { host: 'x.abc.rds.amazonaws.com', port: 5432 });
-    assert.deepEqual(fixedEndpoint({ host: '127.0.0.1', port: 6543, sslmode: 'disable' })(db), { host: '127.0.0.1', port: 6543, sslmode: 'disable' });
+    assert.deepEqual(fixedEndpoint({ host: '127.0.0.1', port: 6543, sslmode: 'disable' })(db), {
+      host: '127.0.0.1',
+      port: 6543,
+      sslmode: 'disable',
+    });
   });
 
   it('takes the RDS CA bundle from the trust store only when it is a PEM, and remembers it', async () => {
@@ -51,7 +58,11 @@ describe('LandingZoneReconciler wiring', () => {
     assert.equal(await store.bundleFor('eu-west-1'), pem);
     assert.equal(await store.bundleFor('eu-west-1'), pem);
     assert.equal(fetches, 1);
-    const failing = new RdsTrustStore({ fetch: async () => { throw new Error('offline'); } });
+    const failing = new RdsTrustStore({
+      fetch: async () => {
+        throw new Error('offline');
+      },
+    });
     assert.equal(await failing.bundleFor('eu-west-1'), undefined);
   });
 });

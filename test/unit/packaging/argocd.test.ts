@@ -25,7 +25,11 @@ describe('packaging: Argo CD health checks and sync waves', function () {
   it('argocd-cm.yaml carries the three scripts unchanged', () => {
     const cm = parse(readFileSync(repoPath('config', 'argocd', 'argocd-cm.yaml'), 'utf8')) as { data: Record<string, string> };
     for (const kind of ['LandingZone', 'SchemaReplication', 'TenantCutover']) {
-      assert.equal(cm.data[`resource.customizations.health.tenantshift.io_${kind}`], script(kind), `${kind}: regenerate config/argocd/argocd-cm.yaml from health/${kind.toLowerCase()}.lua`);
+      assert.equal(
+        cm.data[`resource.customizations.health.tenantshift.io_${kind}`],
+        script(kind),
+        `${kind}: regenerate config/argocd/argocd-cm.yaml from health/${kind.toLowerCase()}.lua`,
+      );
     }
   });
 

@@ -17,7 +17,10 @@ interface Stage {
 function stages(): Stage[] {
   const text = readFileSync(repoPath('Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
   const out: Stage[] = [];
-  for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
+  for (const line of text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))) {
     const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
     if (from) out.push({ name: from[1] ?? `stage${out.length}`, lines: [] });
     else out.at(-1)?.lines.push(line);
@@ -26,11 +29,15 @@ function stages(): Stage[] {
 }
 
 const runtime = (): Stage => stages().at(-1) as Stage;
-const instruction = (stage: Stage, name: string): string[] => stage.lines.filter((l) => l.toUpperCase().startsWith(`${name} `)).map((l) => l.slice(name.length + 1).trim());
+const instruction = (stage: Stage, name: string): string[] =>
+  stage.lines.filter((l) => l.toUpperCase().startsWith(`${name} `)).map((l) => l.slice(name.length + 1).trim());
 
 /** The build context: .dockerignore excludes everything, then lists what goes in. */
 function contextEntries(): string[] {
-  const lines = readFileSync(repoPath('.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = readFileSync(repoPath('.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   assert.equal(lines[0], '*', '.dockerignore should start by excluding everything');
   return lines.slice(1).map((l) => {
     assert.ok(l.startsWith('!'), `.dockerignore: only re-inclusions after "*", got ${l}`);
@@ -49,7 +56,10 @@ describe('packaging: container image (Dockerfile)', () => {
   it('is multi-stage and its runtime stage copies build output, not sources', () => {
     assert.ok(stages().length >= 2, 'multi-stage');
     const copies = instruction(runtime(), 'COPY');
-    assert.ok(copies.some((c) => c.startsWith('--from=build') && c.includes('dist/src')), copies.join('\n'));
+    assert.ok(
+      copies.some((c) => c.startsWith('--from=build') && c.includes('dist/src')),
+      copies.join('\n'),
+    );
     assert.ok(!copies.some((c) => /(^|\s)src(\s|$)/.test(c) && !c.startsWith('--from')), 'the runtime stage must not copy src/');
   });
 
@@ -60,7 +70,10 @@ describe('packaging: container image (Dockerfile)', () => {
         const sources = copy.split(/\s+/).slice(0, -1);
         for (const s of sources) {
           assert.ok(existsSync(repoPath(s)), `${stage.name}: COPY source ${s} does not exist`);
-          assert.ok(context.some((c) => s === c || s.startsWith(`${c}/`)), `${stage.name}: COPY source ${s} is excluded by .dockerignore`);
+          assert.ok(
+            context.some((c) => s === c || s.startsWith(`${c}/`)),
+            `${stage.name}: COPY source ${s} is excluded by .dockerignore`,
+          );
         }
       }
     }
@@ -70,7 +83,10 @@ describe('packaging: container image (Dockerfile)', () => {
     const user = instruction(runtime(), 'USER').at(-1) ?? '';
     const [uid, gid] = user.split(':').map(Number);
     assert.ok(uid !== undefined && uid > 0, `USER ${user}`);
-    const values = parse(readFileSync(repoPath('charts', 'tenantshift', 'values.yaml'), 'utf8')) as { podSecurityContext: { runAsUser: number; runAsGroup: number }; securityContext: { readOnlyRootFilesystem: boolean } };
+    const values = parse(readFileSync(repoPath('charts', 'tenantshift', 'values.yaml'), 'utf8')) as {
+      podSecurityContext: { runAsUser: number; runAsGroup: number };
+      securityContext: { readOnlyRootFilesystem: boolean };
+    };
     assert.equal(values.podSecurityContext.runAsUser, uid);
     assert.equal(values.podSecurityContext.runAsGroup, gid);
     assert.equal(values.securityContext.readOnlyRootFilesystem, true);
@@ -84,7 +100,7 @@ describe('packaging: container image (Dockerfile)', () => {
     assert.match(readFileSync(repoPath('src', 'postgres', 'schemacopy.ts'), 'utf8'), /'\/usr\/lib\/postgresql\/15\/bin'/);
   });
 
-  it("has an entrypoint whose commands (operator, route-agent) run from the build output", () => {
+  it('has an entrypoint whose commands (operator, route-agent) run from the build output', () => {
     const entry = JSON.parse(instruction(runtime(), 'ENTRYPOINT').at(-1) ?? '[]') as string[];
     const script = entry.find((a) => a.endsWith('.js')) as string;
     assert.ok(existsSync(repoPath(script)), `${script} is not in the build output (npm run build)`);
@@ -100,7 +116,9 @@ describe('packaging: container image (Dockerfile)', () => {
     const builtins = new Set(builtinModules);
     const missing = new Set<string>();
     for (const file of jsFiles(repoPath('dist', 'src'))) {
-      for (const m of readFileSync(file, 'utf8').matchAll(/(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(['"]([^'"]+)['"]\)/gm)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(
+        /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(['"]([^'"]+)['"]\)/gm,
+      )) {
         const spec = (m[1] ?? m[2]) as string;
         if (spec.startsWith('.') || spec.startsWith('node:') || builtins.has(spec)) continue;
         const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);

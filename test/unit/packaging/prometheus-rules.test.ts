@@ -20,7 +20,10 @@ const RULES = repoPath('config', 'prometheus', 'tenantshift.rules.yaml');
 const RULE_TESTS = repoPath('config', 'prometheus', 'tenantshift.rules.test.yaml');
 
 interface RuleFile {
-  groups: Array<{ name: string; rules: Array<{ alert?: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }>;
+  groups: Array<{
+    name: string;
+    rules: Array<{ alert?: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }>;
+  }>;
 }
 
 const alerts = (): RuleFile['groups'][number]['rules'] => (parse(readFileSync(RULES, 'utf8')) as RuleFile).groups.flatMap((g) => g.rules);
@@ -43,9 +46,15 @@ describe('packaging: Prometheus rules', function () {
   });
 
   it('have a test case that fires every alert', () => {
-    const tests = parse(readFileSync(RULE_TESTS, 'utf8')) as { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }> };
-    const fired = new Set(tests.tests.flatMap((t) => (t.alert_rule_test ?? []).filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)));
-    const missing = alerts().map((a) => a.alert).filter((name) => name && !fired.has(name));
+    const tests = parse(readFileSync(RULE_TESTS, 'utf8')) as {
+      tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
+    };
+    const fired = new Set(
+      tests.tests.flatMap((t) => (t.alert_rule_test ?? []).filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)),
+    );
+    const missing = alerts()
+      .map((a) => a.alert)
+      .filter((name) => name && !fired.has(name));
     assert.deepEqual(missing, []);
   });
 
@@ -68,12 +77,19 @@ describe('packaging: Prometheus rules', function () {
     const used = new Set(alerts().flatMap((a) => a.expr.match(/\btenantshift_[a-z_]+/g) ?? []));
     const runbook = readFileSync(repoPath('docs', 'runbook.md'), 'utf8');
     for (const metric of used) {
-      assert.ok(registered.has(metric) || REQUESTED_METRICS.includes(metric), `${metric} is neither registered by the operator nor requested`);
+      assert.ok(
+        registered.has(metric) || REQUESTED_METRICS.includes(metric),
+        `${metric} is neither registered by the operator nor requested`,
+      );
       assert.ok(runbook.includes(`\`${metric}\``), `docs/runbook.md does not describe ${metric}`);
     }
   });
 
   it('are embedded unchanged in the chart', () => {
-    assert.equal(readFileSync(repoPath('charts', 'tenantshift', 'files', 'prometheus', 'tenantshift.rules.yaml'), 'utf8'), readFileSync(RULES, 'utf8'), 'charts/tenantshift/files/prometheus/tenantshift.rules.yaml differs from config/prometheus/tenantshift.rules.yaml: cp config/prometheus/tenantshift.rules.yaml charts/tenantshift/files/prometheus/');
+    assert.equal(
+      readFileSync(repoPath('charts', 'tenantshift', 'files', 'prometheus', 'tenantshift.rules.yaml'), 'utf8'),
+      readFileSync(RULES, 'utf8'),
+      'charts/tenantshift/files/prometheus/tenantshift.rules.yaml differs from config/prometheus/tenantshift.rules.yaml: cp config/prometheus/tenantshift.rules.yaml charts/tenantshift/files/prometheus/',
+    );
   });
 });

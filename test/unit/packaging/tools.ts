@@ -10,7 +10,11 @@ type Requirement = NonNullable<Parameters<typeof ensureSystemPackages>[0]>[numbe
 const onPath = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
 /** Argo CD runs health checks in gopher-lua (Lua 5.1); the scripts avoid everything newer, so 5.4 runs them alike. */
-export const LUA: Requirement = { what: 'Lua interpreter (Argo CD health checks)', present: () => onPath('lua5.4'), debianPackage: 'lua5.4' };
+export const LUA: Requirement = {
+  what: 'Lua interpreter (Argo CD health checks)',
+  present: () => onPath('lua5.4'),
+  debianPackage: 'lua5.4',
+};
 
 export function repoPath(...parts: string[]): string {
   return join(packageRoot(), ...parts);

@@ -3,10 +3,28 @@ import assert from 'node:assert/strict';
 import type { SchemaInventory, TableInfo } from '../../../src/postgres/catalog.js';
 import { evaluatePreflight, type SourceFacts, type TargetFacts } from '../../../src/postgres/preflight.js';
 import type { SubscriptionState } from '../../../src/postgres/replication.js';
-import { detectDrift, schemasReadyForPostData, schemasToCopy, subscriptionAction, tablesNeedingFullIdentity, tablesToPublish } from '../../../src/reconcilers/schemareplication/plan.js';
+import {
+  detectDrift,
+  schemasReadyForPostData,
+  schemasToCopy,
+  subscriptionAction,
+  tablesNeedingFullIdentity,
+  tablesToPublish,
+} from '../../../src/reconcilers/schemareplication/plan.js';
 
 function table(schema: string, name: string, extra: Partial<TableInfo> = {}): TableInfo {
-  return { schema, name, oid: 1, kind: 'r', unlogged: false, hasPrimaryKey: true, replicaIdentity: 'd', estimatedRows: 0, bytes: 0, ...extra };
+  return {
+    schema,
+    name,
+    oid: 1,
+    kind: 'r',
+    unlogged: false,
+    hasPrimaryKey: true,
+    replicaIdentity: 'd',
+    estimatedRows: 0,
+    bytes: 0,
+    ...extra,
+  };
 }
 
 function inv(tables: TableInfo[], columns: SchemaInventory['columns'] = [], missingSchemas: string[] = []): SchemaInventory {
@@ -14,8 +32,16 @@ function inv(tables: TableInfo[], columns: SchemaInventory['columns'] = [], miss
 }
 
 const goodSource: SourceFacts = {
-  walLevel: 'logical', freeSlots: 10, freeWalSenders: 10, slotExists: false, canReplicate: true, isSuperuser: true,
-  unreadable: [], notOwned: [], oldestXactAgeSeconds: null, largeObjectColumns: [],
+  walLevel: 'logical',
+  freeSlots: 10,
+  freeWalSenders: 10,
+  slotExists: false,
+  canReplicate: true,
+  isSuperuser: true,
+  unreadable: [],
+  notOwned: [],
+  oldestXactAgeSeconds: null,
+  largeObjectColumns: [],
 };
 const goodTarget: TargetFacts = { canSubscribe: true, freeWorkers: 4, subscriptionExists: false };
 
@@ -23,7 +49,10 @@ describe('SchemaReplication plan', () => {
   it('publishes only tables that exist on the target, never partitions', () => {
     const src = inv([table('a', 't1'), table('a', 't2'), table('a', 'p1', { partitionOf: 'a.p' }), table('a', 'p', { kind: 'p' })]);
     const tgt = inv([table('a', 't1'), table('a', 'p'), table('a', 'p1')]);
-    assert.deepEqual(tablesToPublish(src, tgt).map((t) => t.name), ['t1', 'p']);
+    assert.deepEqual(
+      tablesToPublish(src, tgt).map((t) => t.name),
+      ['t1', 'p'],
+    );
   });
 
   it('copies the DDL only of schemas present on the source and missing on the target', () => {
@@ -31,24 +60,57 @@ describe('SchemaReplication plan', () => {
   });
 
   it('names every table without a key and lets the spec opt tables in to REPLICA IDENTITY FULL', () => {
-    const inventory = inv([table('Odd Schema', 'log', { hasPrimaryKey: false }), table('a', 'ok'), table('a', 'nokey', { hasPrimaryKey: false })]);
-    const blocking = evaluatePreflight({ source: goodSource, target: goodTarget, inventory, replicaIdentityFull: [] }).filter((f) => f.blocking);
+    const inventory = inv([
+      table('Odd Schema', 'log', { hasPrimaryKey: false }),
+      table('a', 'ok'),
+      table('a', 'nokey', { hasPrimaryKey: false }),
+    ]);
+    const blocking = evaluatePreflight({ source: goodSource, target: goodTarget, inventory, replicaIdentityFull: [] }).filter(
+      (f) => f.blocking,
+    );
     assert.equal(blocking[0]?.reason, 'TableWithoutPrimaryKey');
     assert.match(blocking[0]?.message ?? '', /"Odd Schema"\.log, a\.nokey/);
-    const optedIn = evaluatePreflight({ source: goodSource, target: goodTarget, inventory, replicaIdentityFull: ['"Odd Schema".log', 'a.nokey'] });
+    const optedIn = evaluatePreflight({
+      source: goodSource,
+      target: goodTarget,
+      inventory,
+      replicaIdentityFull: ['"Odd Schema".log', 'a.nokey'],
+    });
     assert.equal(optedIn.filter((f) => f.blocking).length, 0);
-    assert.deepEqual(tablesNeedingFullIdentity(inventory, ['a.nokey']).map((t) => t.name), ['nokey']);
+    assert.deepEqual(
+      tablesNeedingFullIdentity(inventory, ['a.nokey']).map((t) => t.name),
+      ['nokey'],
+    );
   });
 
   it('reports each source problem with what to do', () => {
     const findings = evaluatePreflight({
-      source: { ...goodSource, walLevel: 'replica', freeSlots: 1, canReplicate: false, isSuperuser: false, notOwned: ['a.t'], oldestXactAgeSeconds: 900 },
+      source: {
+        ...goodSource,
+        walLevel: 'replica',
+        freeSlots: 1,
+        canReplicate: false,
+        isSuperuser: false,
+        notOwned: ['a.t'],
+        oldestXactAgeSeconds: 900,
+      },
       target: { ...goodTarget, canSubscribe: false, freeWorkers: 0 },
       inventory: inv([table('a', 't', { unlogged: true })], [], ['missing']),
       replicaIdentityFull: [],
     });
     const reasons = findings.map((f) => f.reason);
-    for (const r of ['SchemaNotFound', 'WalLevelNotLogical', 'SourceRoleCannotReplicate', 'NoFreeReplicationSlot', 'SourceTablesNotOwned', 'LongTransactionOnSource', 'UnloggedTable', 'TargetRoleCannotSubscribe', 'NoFreeLogicalReplicationWorker', 'ReverseReplicationNeedsSuperuser']) {
+    for (const r of [
+      'SchemaNotFound',
+      'WalLevelNotLogical',
+      'SourceRoleCannotReplicate',
+      'NoFreeReplicationSlot',
+      'SourceTablesNotOwned',
+      'LongTransactionOnSource',
+      'UnloggedTable',
+      'TargetRoleCannotSubscribe',
+      'NoFreeLogicalReplicationWorker',
+      'ReverseReplicationNeedsSuperuser',
+    ]) {
       assert.ok(reasons.includes(r), `missing ${r}`);
     }
     assert.equal(findings.find((f) => f.reason === 'ReverseReplicationNeedsSuperuser')?.blocking, false);
@@ -56,7 +118,14 @@ describe('SchemaReplication plan', () => {
 
   it('decides create, suspend, resume and refresh of the subscription', () => {
     const pub = [table('a', 't1'), table('a', 't2')];
-    const sub = (enabled: boolean, names: string[]): SubscriptionState => ({ oid: 1, enabled, slotName: 's', tables: names.map((n) => ({ schema: 'a', name: n, state: 'r' })), applyErrors: 0, syncErrors: 0 });
+    const sub = (enabled: boolean, names: string[]): SubscriptionState => ({
+      oid: 1,
+      enabled,
+      slotName: 's',
+      tables: names.map((n) => ({ schema: 'a', name: n, state: 'r' })),
+      applyErrors: 0,
+      syncErrors: 0,
+    });
     assert.deepEqual(subscriptionAction(undefined, pub, false), { kind: 'create', enabled: true });
     assert.deepEqual(subscriptionAction(undefined, pub, true), { kind: 'create', enabled: false });
     assert.deepEqual(subscriptionAction(undefined, [], false), { kind: 'none' });
@@ -69,7 +138,17 @@ describe('SchemaReplication plan', () => {
 
   it('applies post-data per schema only once all its tables are ready', () => {
     const pub = [table('a', 't1'), table('b', 't2')];
-    const sub: SubscriptionState = { oid: 1, enabled: true, slotName: 's', tables: [{ schema: 'a', name: 't1', state: 'r' }, { schema: 'b', name: 't2', state: 'd' }], applyErrors: 0, syncErrors: 0 };
+    const sub: SubscriptionState = {
+      oid: 1,
+      enabled: true,
+      slotName: 's',
+      tables: [
+        { schema: 'a', name: 't1', state: 'r' },
+        { schema: 'b', name: 't2', state: 'd' },
+      ],
+      applyErrors: 0,
+      syncErrors: 0,
+    };
     assert.deepEqual(schemasReadyForPostData(['a', 'b'], sub, pub, []), ['a']);
     assert.deepEqual(schemasReadyForPostData(['a', 'b'], sub, pub, ['a']), []);
   });
@@ -80,8 +159,14 @@ describe('SchemaReplication plan', () => {
     const tgt = inv([table('a', 't')], [col('t', 'id', 'bigint')]);
     const d = detectDrift(src, tgt, ['a']);
     assert.equal(d.additive, true);
-    assert.deepEqual(d.newTables.map((t) => t.name), ['new']);
-    assert.deepEqual(d.newColumns.map((c) => c.column), ['extra']);
+    assert.deepEqual(
+      d.newTables.map((t) => t.name),
+      ['new'],
+    );
+    assert.deepEqual(
+      d.newColumns.map((c) => c.column),
+      ['extra'],
+    );
     assert.ok(d.differences.some((m) => m.includes('a.t.extra')));
     const changed = detectDrift(inv([table('a', 't')], [col('t', 'id', 'integer')]), tgt, ['a']);
     assert.equal(changed.additive, false);

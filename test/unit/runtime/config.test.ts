@@ -24,7 +24,11 @@ describe('runtime: config', () => {
       TENANTSHIFT_IDENTITY: 'from-env',
       TENANTSHIFT_WATCH_NAMESPACES: 'a, b',
     };
-    const c = loadOperatorConfig(['--identity', 'from-flag', '--lease-duration=3s', '--renew-deadline', '2s', '--retry-period', '500ms', '--kubeconfig', '/k'], env, NO_FILE);
+    const c = loadOperatorConfig(
+      ['--identity', 'from-flag', '--lease-duration=3s', '--renew-deadline', '2s', '--retry-period', '500ms', '--kubeconfig', '/k'],
+      env,
+      NO_FILE,
+    );
     assert.equal(c.identity, 'from-flag');
     assert.equal(c.health.port, 9000);
     assert.deepEqual(c.namespaces, ['a', 'b']);

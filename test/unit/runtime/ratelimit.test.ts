@@ -6,7 +6,10 @@ import { FakeClock } from './fakeClock.js';
 describe('runtime: backoff', () => {
   it('doubles from 5 ms per failure of a key', () => {
     const b = new KeyedBackoff();
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map(() => b.next('k')), [5, 10, 20, 40, 80, 160]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].map(() => b.next('k')),
+      [5, 10, 20, 40, 80, 160],
+    );
     assert.equal(b.retries('k'), 6);
   });
 
@@ -36,7 +39,10 @@ describe('runtime: token bucket', () => {
   it('lets a burst through, then spaces calls at the rate', () => {
     const clock = new FakeClock();
     const bucket = new TokenBucket({ ratePerSecond: 2, burst: 3, clock });
-    assert.deepEqual([0, 1, 2].map(() => bucket.reserve()), [0, 0, 0]);
+    assert.deepEqual(
+      [0, 1, 2].map(() => bucket.reserve()),
+      [0, 0, 0],
+    );
     assert.equal(bucket.reserve(), 500);
     assert.equal(bucket.reserve(), 1000, 'reservations queue up behind each other');
   });
@@ -48,7 +54,10 @@ describe('runtime: token bucket', () => {
     bucket.reserve();
     assert.equal(bucket.reserve(), 100);
     clock.advance(60_000);
-    assert.deepEqual([0, 1].map(() => bucket.reserve()), [0, 0]);
+    assert.deepEqual(
+      [0, 1].map(() => bucket.reserve()),
+      [0, 0],
+    );
     assert.equal(bucket.reserve(), 100, 'a long pause refills only to the burst');
   });
 

@@ -28,7 +28,11 @@ describe('runtime: condition helper (src/api/conditions)', () => {
   const t1 = new Date('2025-01-01T00:05:00Z');
 
   it('sets lastTransitionTime on a new condition, at second precision', () => {
-    const list = setCondition(undefined, { type: 'Ready', status: 'False', reason: 'Reconciling', message: 'm', observedGeneration: 1 }, t0);
+    const list = setCondition(
+      undefined,
+      { type: 'Ready', status: 'False', reason: 'Reconciling', message: 'm', observedGeneration: 1 },
+      t0,
+    );
     assert.equal(list.length, 1);
     assert.equal(list[0]?.lastTransitionTime, '2025-01-01T00:00:00Z');
     assert.equal(list[0]?.observedGeneration, 1);

@@ -76,7 +76,10 @@ describe('runtime: work queue', () => {
   it('retries a failed key with per-key exponential backoff and forgets it on success', () => {
     let retries = 0;
     queue = new WorkQueue({ clock, hooks: { retry: () => retries++ } });
-    assert.deepEqual([1, 2, 3, 4].map(() => queue.addRateLimited('ns/a')), [5, 10, 20, 40]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => queue.addRateLimited('ns/a')),
+      [5, 10, 20, 40],
+    );
     assert.equal(queue.addRateLimited('ns/b'), 5, 'backoff is per key');
     assert.equal(queue.numRequeues('ns/a'), 4);
     assert.equal(retries, 5);

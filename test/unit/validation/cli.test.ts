@@ -26,7 +26,20 @@ describe('validation: CLI arguments', () => {
   });
 
   it('maps flags to engine options: repeated schemas, live detection unless told otherwise', () => {
-    const parsed = parseValidateArgs(['--source', 'postgresql://u:p@h/d', '--target', 'postgresql://u:p@t/d', '--schema', 'a', '--schema', 'B c', '--rate', '5000', '--parallelism', '3']);
+    const parsed = parseValidateArgs([
+      '--source',
+      'postgresql://u:p@h/d',
+      '--target',
+      'postgresql://u:p@t/d',
+      '--schema',
+      'a',
+      '--schema',
+      'B c',
+      '--rate',
+      '5000',
+      '--parallelism',
+      '3',
+    ]);
     assert.notEqual(parsed, 'help');
     if (parsed === 'help') return;
     assert.deepEqual(parsed.options.schemas, ['a', 'B c']);
@@ -51,7 +64,17 @@ describe('validation: CLI arguments', () => {
 
   it('exits 2 when a server cannot be reached, without printing the password', async () => {
     const c = capture();
-    const code = await runValidate(['--source', 'postgresql://u:s3cret@127.0.0.1:1/d?sslmode=disable', '--target', 'postgresql://u:s3cret@127.0.0.1:1/d?sslmode=disable', '--schema', 'a'], c.io);
+    const code = await runValidate(
+      [
+        '--source',
+        'postgresql://u:s3cret@127.0.0.1:1/d?sslmode=disable',
+        '--target',
+        'postgresql://u:s3cret@127.0.0.1:1/d?sslmode=disable',
+        '--schema',
+        'a',
+      ],
+      c.io,
+    );
     assert.equal(code, 2);
     assert.match(c.err.join(''), /could not compare: cannot connect to the source/);
     assert.doesNotMatch(c.err.join(''), /s3cret/);

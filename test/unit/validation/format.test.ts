@@ -19,10 +19,19 @@ describe('validation: difference lines', () => {
     const base = { schema: 'tenant_a', table: 'Ledger', keyColumns: ['id'] };
     assert.equal(renderDifference({ ...base, kind: 'missing', key: ['7'] }), 'tenant_a."Ledger" (id)=(7): missing on target');
     assert.equal(renderDifference({ ...base, kind: 'extra', key: ['8'] }), 'tenant_a."Ledger" (id)=(8): extra on target (not on source)');
-    assert.equal(renderDifference({ ...base, kind: 'different', key: ['9'], columns: ['amount', 'Meta'] }), 'tenant_a."Ledger" (id)=(9): differs in amount, "Meta"');
+    assert.equal(
+      renderDifference({ ...base, kind: 'different', key: ['9'], columns: ['amount', 'Meta'] }),
+      'tenant_a."Ledger" (id)=(9): differs in amount, "Meta"',
+    );
     assert.equal(renderDifference({ schema: 's', table: 't', kind: 'table-missing' }), 's.t: table missing on target');
-    assert.equal(renderDifference({ schema: 's', table: 't', kind: 'columns-differ', columns: ['x'], missingOn: 'target' }), 's.t: column x missing on target');
-    assert.match(renderDifference({ schema: 's', table: 't', kind: 'rows-differ', range: { sourceRows: 2, targetRows: 3 } }), /source 2 rows, target 3 rows/);
+    assert.equal(
+      renderDifference({ schema: 's', table: 't', kind: 'columns-differ', columns: ['x'], missingOn: 'target' }),
+      's.t: column x missing on target',
+    );
+    assert.match(
+      renderDifference({ schema: 's', table: 't', kind: 'rows-differ', range: { sourceRows: 2, targetRows: 3 } }),
+      /source 2 rows, target 3 rows/,
+    );
     assert.equal(
       renderDifference({ ...base, kind: 'range-differs', range: { from: ['10'], sourceRows: 5, targetRows: 0 } }),
       'tenant_a."Ledger" from (id)=(10) to the end: differs, not searched further (source 5 rows, target 0 rows)',
@@ -37,7 +46,21 @@ describe('validation: difference lines', () => {
       finishedAt: '2026-01-01T00:00:01.000Z',
       result: 'different',
       totals: { tables: 1, rows: { source: 3, target: 3 }, ranges: 1, mismatchedRanges: 1, differences: 3, unsettled: 0 },
-      tables: [{ schema: 's', table: 't', keyColumns: ['id'], rows: { source: 3, target: 3 }, ranges: 1, mismatchedRanges: 1, differences: 3, listed: [], unsettled: 0, unsettledKeys: [], truncated: false }],
+      tables: [
+        {
+          schema: 's',
+          table: 't',
+          keyColumns: ['id'],
+          rows: { source: 3, target: 3 },
+          ranges: 1,
+          mismatchedRanges: 1,
+          differences: 3,
+          listed: [],
+          unsettled: 0,
+          unsettledKeys: [],
+          truncated: false,
+        },
+      ],
       differences: ['1', '2', '3'].map((k) => ({ schema: 's', table: 't', kind: 'missing' as const, keyColumns: ['id'], key: [k] })),
       live: { slots: [], rechecks: 0 },
     };

@@ -57,14 +57,16 @@ describe('validation: work pool', () => {
     let running = 0;
     let peak = 0;
     const seen: string[] = [];
-    const job = (name: string, children: string[]) => async (w: string): Promise<void> => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 5));
-      seen.push(`${name}@${w}`);
-      running -= 1;
-      for (const c of children) pool.push(job(c, []));
-    };
+    const job =
+      (name: string, children: string[]) =>
+      async (w: string): Promise<void> => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 5));
+        seen.push(`${name}@${w}`);
+        running -= 1;
+        for (const c of children) pool.push(job(c, []));
+      };
     pool.push(job('a', ['a1', 'a2']));
     pool.push(job('b', []));
     pool.push(job('c', ['c1']));

@@ -1,7 +1,17 @@
 // Pure planning of a comparison: ranges from boundaries, the step a compared range takes, row diffs
 // and the live re-check's verdict.
 import assert from 'node:assert/strict';
-import { diffRows, nextStep, rangesFromBoundaries, rowDifference, sameRow, splitSide, splitStep, verdict, type Digest } from '../../../src/postgres/validation/ranges.js';
+import {
+  diffRows,
+  nextStep,
+  rangesFromBoundaries,
+  rowDifference,
+  sameRow,
+  splitSide,
+  splitStep,
+  verdict,
+  type Digest,
+} from '../../../src/postgres/validation/ranges.js';
 
 const d = (n: number, digest: string | null): Digest => ({ n, digest });
 
@@ -71,7 +81,11 @@ describe('validation: row diffs', () => {
   it('tells NULL from anything else', () => {
     assert.equal(sameRow({ key: ['1'], cols: [null] }, { key: ['1'], cols: [null] }), true);
     assert.equal(sameRow({ key: ['1'], cols: [null] }, { key: ['1'], cols: ['d41d8cd98f00b204e9800998ecf8427e'] }), false);
-    assert.deepEqual(rowDifference(['1'], { key: ['1'], cols: [null] }, { key: ['1'], cols: ['x'] }, ['c']), { kind: 'different', key: ['1'], columns: ['c'] });
+    assert.deepEqual(rowDifference(['1'], { key: ['1'], cols: [null] }, { key: ['1'], cols: ['x'] }, ['c']), {
+      kind: 'different',
+      key: ['1'],
+      columns: ['c'],
+    });
     assert.equal(rowDifference(['1'], undefined, undefined, ['c']), undefined);
   });
 });

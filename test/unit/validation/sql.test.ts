@@ -1,6 +1,17 @@
 // The comparison's SQL text: escaped identifiers, byte-order keys, parameters for every value.
 import assert from 'node:assert/strict';
-import { columnHashes, keyOrder, rangeDigestSql, rangePredicate, rangeRowsSql, rowsByKeysSql, rowText, splitPointsSql, tableDigestSql, type TableShape } from '../../../src/postgres/validation/sql.js';
+import {
+  columnHashes,
+  keyOrder,
+  rangeDigestSql,
+  rangePredicate,
+  rangeRowsSql,
+  rowsByKeysSql,
+  rowText,
+  splitPointsSql,
+  tableDigestSql,
+  type TableShape,
+} from '../../../src/postgres/validation/sql.js';
 
 const shape: TableShape = {
   schema: 'Tenant "A"',
@@ -54,7 +65,10 @@ describe('validation: canonical text SQL', () => {
   });
 
   it('fetches rows by key with one tuple of parameters per key', () => {
-    const q = rowsByKeysSql(shape, [['eu', '1'], ['us', '2']]);
+    const q = rowsByKeysSql(shape, [
+      ['eu', '1'],
+      ['us', '2'],
+    ]);
     assert.match(q.text, /WHERE \("Region", "id"\) IN \(\(\$1, \$2\), \(\$3, \$4\)\)$/);
     assert.deepEqual(q.values, ['eu', '1', 'us', '2']);
     const single = rowsByKeysSql({ ...shape, key: [{ name: 'id', collatable: false }] }, [['1'], ['2']]);

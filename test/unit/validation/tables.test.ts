@@ -9,7 +9,9 @@ function side(tables: Record<string, { columns: string[]; key?: string[] }>, enc
     missingSchemas: [],
     tables: entries.map((e) => e.ref),
     columns: new Map(entries.map((e) => [tableId(e.ref), e.columns])),
-    keys: new Map(entries.filter((e) => e.key).map((e) => [tableId(e.ref), (e.key ?? []).map((name) => ({ name, collatable: name === 'code' }))])),
+    keys: new Map(
+      entries.filter((e) => e.key).map((e) => [tableId(e.ref), (e.key ?? []).map((name) => ({ name, collatable: name === 'code' }))]),
+    ),
     encoding,
   };
 }

@@ -1,6 +1,6 @@
 // Maps AWS SDK v3 errors (EC2 and RDS) to the operator's error codes: pure tables keyed by the
 // error's `name` (the AWS error code, or the SDK's modelled class name), then its HTTP status.
-import { OperatorError, type ErrorCode } from '../runtime/errors.js';
+import { OperatorError, type ErrorCode } from '../errors.js';
 
 /** Codes AWS uses when a caller is over its request rate; the runtime retries these with backoff. */
 export const THROTTLING_NAMES: ReadonlySet<string> = new Set([

@@ -1,6 +1,6 @@
 // The `tenantshift` command: dispatches to its subcommands, each loaded only when it runs.
 import { ApiException } from '@kubernetes/client-node';
-import { fromUnknown } from '../runtime/errors.js';
+import { fromUnknown } from '../errors.js';
 
 const USAGE = `Usage: tenantshift <command> [options]
 

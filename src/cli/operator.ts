@@ -9,7 +9,7 @@ import { registerControllers } from '../controllers/index.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { ConfigError, loadOperatorConfig, operatorUsage, type OperatorConfig } from '../runtime/config.js';
-import { errorFields, fromUnknown } from '../runtime/errors.js';
+import { errorFields, fromUnknown } from '../errors.js';
 import { Manager } from '../runtime/manager.js';
 import { shutdownSignal } from '../runtime/shutdown.js';
 

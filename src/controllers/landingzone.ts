@@ -4,7 +4,7 @@ import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Secret } from '
 import type { LandingZone } from '../api/index.js';
 import { landingZoneAws, type AwsClientSource } from '../aws/index.js';
 import type { EventInput } from '../observability/events.js';
-import { fromUnknown } from '../runtime/errors.js';
+import { fromUnknown } from '../errors.js';
 import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finalizers.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
 import type { KubeObject } from '../runtime/resources.js';

@@ -3,7 +3,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { LandingZone, SchemaReplication, TenantCutover } from '../api/index.js';
 import type { EventRecorder } from '../observability/events.js';
-import { fromUnknown } from '../runtime/errors.js';
+import { fromUnknown } from '../errors.js';
 import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finalizers.js';
 import type { Informer } from '../runtime/informer.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
@@ -15,7 +15,7 @@ import {
   type ReconcileContext as DomainContext,
   type ReplicationMetrics,
 } from '../reconcilers/schemareplication/index.js';
-import { resolveEndpoints } from '../reconcilers/schemareplication/observe.js';
+import { resolveEndpoints } from '../reconcilers/shared/endpoints.js';
 import { SCHEMA_REPLICATIONS } from './kinds.js';
 import { validationDue, type ValidationRunner } from './validation.js';
 

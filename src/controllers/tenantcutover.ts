@@ -4,7 +4,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { SchemaReplication, TenantCutover, TenantCutoverStatus } from '../api/index.js';
 import type { CutoverMetrics } from '../observability/cutover-metrics.js';
 import type { EventRecorder } from '../observability/events.js';
-import { fromUnknown } from '../runtime/errors.js';
+import { fromUnknown } from '../errors.js';
 import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finalizers.js';
 import type { Informer } from '../runtime/informer.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';

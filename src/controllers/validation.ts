@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ConnectionInfo } from '../postgres/connection.js';
 import { replicationNames } from '../postgres/names.js';
 import { LoadLimiter, renderDifference, statusSummary, validateSchemas } from '../postgres/validate.js';
-import { errorFields } from '../runtime/errors.js';
+import { errorFields } from '../errors.js';
 import type { Informer } from '../runtime/informer.js';
 import type { StatusWriter } from '../runtime/statusWriter.js';
 import { SCHEMA_REPLICATIONS } from './kinds.js';

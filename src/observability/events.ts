@@ -2,7 +2,7 @@
 // a reconcile, repeats within a window are dropped, and notes are scrubbed of anything credential-like.
 import { randomBytes } from 'node:crypto';
 import { EventsV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
-import { errorFields } from '../runtime/errors.js';
+import { errorFields } from '../errors.js';
 import type { KubeObject } from '../runtime/resources.js';
 import type { Logger } from './logger.js';
 

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import type { TableInfo } from './catalog.js';
 import { connect, type ConnectionInfo } from './connection.js';
+import { hasSqlState } from './errors.js';
 
 const id = pg.escapeIdentifier;
 const tableName = (t: Pick<TableInfo, 'schema' | 'name'>): string => `${id(t.schema)}.${id(t.name)}`;
@@ -51,7 +52,7 @@ export async function probeFence(client: pg.Client, table: Pick<TableInfo, 'sche
     await client.query(`LOCK TABLE ${tableName(table)} IN ROW EXCLUSIVE MODE NOWAIT`);
     return false;
   } catch (err) {
-    if ((err as { code?: string }).code === '55P03') return true; // lock_not_available: fenced
+    if (hasSqlState(err, 'lockNotAvailable')) return true; // fenced
     throw err;
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);

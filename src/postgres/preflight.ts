@@ -2,6 +2,7 @@
 // created. `observe*` read the servers; `evaluatePreflight` is pure and names every problem.
 import type pg from 'pg';
 import { displayName, type SchemaInventory } from './catalog.js';
+import { hasSqlState } from './errors.js';
 
 export interface SourceFacts {
   walLevel: string;
@@ -53,9 +54,9 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
        FROM pg_roles r WHERE r.rolname = current_user`,
       [slot],
     )
-    .catch(async (err: { code?: string }) => {
+    .catch(async (err: unknown) => {
       // pg_has_role fails when rds_replication does not exist (a plain PostgreSQL source).
-      if (err.code !== '42704') throw err;
+      if (!hasSqlState(err, 'undefinedObject')) throw err;
       return source.query(
         `SELECT current_setting('wal_level') AS wal_level,
               current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,

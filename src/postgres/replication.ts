@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { displayName, type TableInfo } from './catalog.js';
 import { tableSyncSlotPattern } from './names.js';
+import { hasSqlState } from './errors.js';
 
 const id = pg.escapeIdentifier;
 
@@ -192,7 +193,7 @@ export async function dropSlots(source: pg.Client, slot: string, subscriptionOid
       await source.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [s.slot_name]);
     } catch (err) {
       // 55006: still active (the sender is exiting); the next pass gets it.
-      if ((err as { code?: string }).code !== '55006') throw err;
+      if (!hasSqlState(err, 'objectInUse')) throw err;
       remaining.push(s.slot_name);
     }
   }

@@ -2,6 +2,7 @@
 // objects, created when missing, with the source's SCRAM verifier where it is readable and allowed.
 import pg from 'pg';
 import { isScramVerifier } from './scram.js';
+import { hasSqlState } from './errors.js';
 
 export interface SourceRole {
   name: string;
@@ -51,7 +52,7 @@ async function readVerifiers(source: pg.Client, names: string[]): Promise<Map<st
     );
   } catch (err) {
     // Only superusers read pg_authid (RDS never lets anyone): roles are then created without one.
-    if ((err as { code?: string }).code === '42501') return new Map();
+    if (hasSqlState(err, 'insufficientPrivilege')) return new Map();
     throw err;
   }
 }

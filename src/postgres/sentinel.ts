@@ -2,6 +2,7 @@
 // in the tenant's publication. A beat written after the fence and seen on the target proves that
 // everything committed before it was applied (the apply worker commits in source commit order).
 import pg from 'pg';
+import { hasSqlState } from './errors.js';
 
 export const SENTINEL_SCHEMA = 'tenantshift';
 export const SENTINEL_TABLE = 'heartbeat';
@@ -27,8 +28,7 @@ export async function ensureSentinel(client: pg.Client, tenant?: string): Promis
       await client.query(SENTINEL_DDL);
       break;
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (attempt >= 3 || (code !== '23505' && code !== '42P06' && code !== '42P07')) throw err;
+      if (attempt >= 3 || !hasSqlState(err, 'uniqueViolation', 'duplicateSchema', 'duplicateTable')) throw err;
     }
   }
   if (tenant !== undefined) {

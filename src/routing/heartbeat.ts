@@ -3,7 +3,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { Logger } from '../observability/logger.js';
-import { errorFields } from '../runtime/errors.js';
+import { errorFields } from '../errors.js';
 import { AGENT_LABEL, AGENT_LEASE_SECONDS, ENDPOINT_ANNOTATION, POOL_LABEL } from './protocol.js';
 
 export interface HeartbeatOptions {

@@ -2,8 +2,8 @@
 // for each key, with metrics, a child logger per reconcile, backoff on error and requeueAfter.
 import type { Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
+import { fromUnknown } from '../errors.js';
 import type { Clock } from './clock.js';
-import { fromUnknown } from './errors.js';
 import type { Informer } from './informer.js';
 import type { RateLimiterOptions } from './ratelimit.js';
 import type { Reconciler } from './reconciler.js';
@@ -19,6 +19,8 @@ export interface ControllerOptions<T extends KubeObject> {
   workers?: number;
   rateLimiter?: RateLimiterOptions;
   clock?: Clock;
+  /** When a reconcile blocked by a condition of the world (code `condition`) is retried, if the error names no time. */
+  conditionRecheckMs?: number;
 }
 
 type Result = 'success' | 'requeue' | 'error' | 'terminal';
@@ -118,6 +120,13 @@ export class Controller<T extends KubeObject = KubeObject> {
         result = 'terminal';
         this.queue.forget(key);
         log.error('Reconcile failed and will not be retried until the object changes', e.toLogFields());
+      } else if (e.code === 'condition') {
+        // A condition of the world (already on the object's status): checked again on the slow resync.
+        result = 'requeue';
+        this.queue.forget(key);
+        const retryInMs = e.retryAfterMs ?? this.opts.conditionRecheckMs ?? 60_000;
+        this.queue.addAfter(key, retryInMs);
+        log.warn('Reconcile blocked by a condition; checking again later', { ...e.toLogFields(), retryInMs });
       } else {
         result = 'error';
         const retryInMs = this.queue.addRateLimited(key);

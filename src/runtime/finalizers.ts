@@ -1,7 +1,7 @@
 // Finalizers for objects that own things outside the cluster: add before creating them, remove once
 // they are gone. Merge patches on metadata.finalizers, guarded by resourceVersion, with a conflict budget.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { fromUnknown } from './errors.js';
+import { fromUnknown } from '../errors.js';
 import type { KubeObject, ResourceType } from './resources.js';
 import { FIELD_MANAGER } from './statusWriter.js';
 

@@ -3,7 +3,7 @@
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { jitter, sleep } from './clock.js';
-import { OperatorError, codeForHttpStatus, errorFields } from './errors.js';
+import { OperatorError, codeForHttpStatus, errorFields } from '../errors.js';
 import { getJson } from './kubeRequest.js';
 import { KeyedBackoff } from './ratelimit.js';
 import { apiVersionOf, collectionPath, describeResource, objectKey, type KubeObject, type ResourceType } from './resources.js';

@@ -3,7 +3,7 @@
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
-import { OperatorError } from './errors.js';
+import { OperatorError } from '../errors.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 

@@ -3,7 +3,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { jitter, sleep } from './clock.js';
-import { OperatorError, errorFields, fromUnknown } from './errors.js';
+import { OperatorError, errorFields, fromUnknown } from '../errors.js';
 
 export interface LeaderElectionOptions {
   kc: KubeConfig;

@@ -1,7 +1,7 @@
 // Writes an object's status: a JSON merge patch on /status, only when the desired status differs from
 // the object's current one, guarded by resourceVersion and retried on conflict within a budget.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { fromUnknown } from './errors.js';
+import { fromUnknown } from '../errors.js';
 import type { KubeObject, ResourceType } from './resources.js';
 import { mergePatch } from './status.js';
 

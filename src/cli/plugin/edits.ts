@@ -2,7 +2,7 @@
 // application, which on an Argo CD managed object prints the change to commit instead of patching.
 import { API_VERSION } from '../../api/common.js';
 import type { TenantCutover } from '../../api/index.js';
-import { fromUnknown } from '../../runtime/errors.js';
+import { fromUnknown } from '../../errors.js';
 import { argoManagement, changeToCommit } from './argocd.js';
 import type { PluginObjects } from './objects.js';
 

@@ -5,7 +5,7 @@ import { GROUP, VERSION } from '../../api/common.js';
 import type { SchemaReplication, TenantCutover } from '../../api/index.js';
 import { SchemaReplicationNames } from '../../api/schemareplication.js';
 import { TenantCutoverNames } from '../../api/tenantcutover.js';
-import { fromUnknown } from '../../runtime/errors.js';
+import { fromUnknown } from '../../errors.js';
 
 /** A cutover and the SchemaReplication it moves (absent when that does not exist). */
 export interface TenantView {

@@ -3,7 +3,7 @@
 import type { LandingZone } from '../../api/index.js';
 import type { LandingZoneAws } from '../../aws/index.js';
 import { identityTags, type Part } from '../../aws/tags.js';
-import { OperatorError, TerminalError } from '../../runtime/errors.js';
+import { OperatorError, TerminalError } from '../../errors.js';
 import type { Normalized } from './desired.js';
 import type { LandingZoneNames } from './names.js';
 import { APPLIED_TO_ANNOTATION, generatePassword, ownedLabels, type SecretStore } from './secrets.js';

@@ -4,7 +4,7 @@
 import { ConditionStatuses, ConditionTypes, findCondition, Reasons, type LandingZone, type LandingZoneStatus } from '../../api/index.js';
 import type { LandingZoneAws } from '../../aws/index.js';
 import { isAwsError } from '../../aws/errors.js';
-import { fromUnknown, type OperatorError } from '../../runtime/errors.js';
+import { fromUnknown, type OperatorError } from '../../errors.js';
 import { applyAction, type Applied } from './apply.js';
 import { planDeletion } from './delete.js';
 import { normalize, type Normalized } from './desired.js';

@@ -10,7 +10,7 @@ import {
   type LandingZone,
   type LandingZoneStatus,
 } from '../../api/index.js';
-import type { OperatorError } from '../../runtime/errors.js';
+import type { OperatorError } from '../../errors.js';
 import { GONE_ATTACHMENT_STATES } from '../../aws/transitgateway.js';
 import type { Plan } from './plan.js';
 import { LzReasons, subnetIdsInSpecOrder, type PlanInput } from './steps.js';

@@ -5,7 +5,9 @@ import type { SchemaReplication } from '../../api/index.js';
 import { ConditionTypes, setCondition } from '../../api/index.js';
 import { replicationNames } from '../../postgres/names.js';
 import { dropPublication, dropSlots, dropSubscription, readSubscription } from '../../postgres/replication.js';
-import { openConnection, ObservationError, resolveEndpoints } from './observe.js';
+import { isCondition } from '../../errors.js';
+import { openSession } from '../../postgres/errors.js';
+import { resolveEndpoints } from '../shared/endpoints.js';
 import type { Outcome, ReconcileContext } from './index.js';
 
 export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: ReconcileContext): Promise<Outcome> {
@@ -33,7 +35,7 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
   try {
     endpoints = await resolveEndpoints(obj, ctx.kube);
   } catch (err) {
-    if (err instanceof ObservationError) return waiting(err.reason, `cannot clean up: ${err.message}`, err.retryAfterMs);
+    if (isCondition(err)) return waiting(err.reason, `cannot clean up: ${err.message}`, err.retryAfterMs);
     throw err;
   }
 
@@ -41,7 +43,7 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
   let subscriptionOid = obj.status?.subscriptionOid;
   let target: pg.Client | undefined;
   try {
-    target = await openConnection(endpoints.target, 'target');
+    target = await openSession(endpoints.target, 'target');
     subscriptionOid = (await readSubscription(target, names.subscription))?.oid ?? subscriptionOid;
     await dropSubscription(target, names.subscription);
     if (obj.spec.deletionPolicy === 'Delete') {
@@ -49,7 +51,7 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
       ctx.events.normal('TargetDataDeleted', `Dropped ${obj.spec.schemas.join(', ')} on the target (deletionPolicy Delete)`);
     }
   } catch (err) {
-    if (!(err instanceof ObservationError)) throw err;
+    if (!isCondition(err)) throw err;
     // Source artifacts always go, even when the target is gone for good.
     ctx.events.warning(
       'TargetUnreachable',
@@ -61,12 +63,12 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
 
   let source: pg.Client | undefined;
   try {
-    source = await openConnection(endpoints.source, 'source');
+    source = await openSession(endpoints.source, 'source');
     const remaining = await dropSlots(source, names.slot, subscriptionOid);
     if (remaining.length > 0) return waiting('Deleting', `waiting for slot(s) ${remaining.join(', ')} on the source to be released`, 1_000);
     await dropPublication(source, names.publication);
   } catch (err) {
-    if (err instanceof ObservationError)
+    if (isCondition(err))
       return waiting(err.reason, `cannot drop the slot ${names.slot} from the source yet: ${err.message}`, err.retryAfterMs);
     throw err;
   } finally {

@@ -7,7 +7,10 @@ import { replicationNames } from '../../postgres/names.js';
 import { evaluatePreflight } from '../../postgres/preflight.js';
 import { ensureSentinel, SENTINEL_SCHEMA, SENTINEL_TABLE, sentinelPublicationEntry } from '../../postgres/sentinel.js';
 import { alignPublication, copiedBytes, readSlot, readSubscription, tableProgress } from '../../postgres/replication.js';
-import { observe, openConnection, ObservationError, resolveEndpoints, type KubeReader, type Observed } from './observe.js';
+import { isCondition } from '../../errors.js';
+import { openSession } from '../../postgres/errors.js';
+import { resolveEndpoints, type KubeReader } from '../shared/endpoints.js';
+import { observe, type Observed } from './observe.js';
 import {
   detectDrift,
   schemasReadyForPostData,
@@ -117,18 +120,18 @@ export async function reconcileSchemaReplication(obj: SchemaReplication, ctx: Re
   try {
     endpoints = await resolveEndpoints(obj, ctx.kube);
   } catch (err) {
-    if (err instanceof ObservationError)
+    if (isCondition(err))
       return blocked(obj, base, ctx, { phase: 'Blocked', ready: false, reason: err.reason, message: err.message }, err.retryAfterMs);
     throw err;
   }
   let source: pg.Client | undefined;
   let target: pg.Client | undefined;
   try {
-    source = await openConnection(endpoints.source, 'source');
-    target = await openConnection(endpoints.target, 'target');
+    source = await openSession(endpoints.source, 'source');
+    target = await openSession(endpoints.target, 'target');
     return await converge(obj, ctx, { source, target, sourceInfo: endpoints.source, names, base });
   } catch (err) {
-    if (err instanceof ObservationError)
+    if (isCondition(err))
       return blocked(obj, base, ctx, { phase: 'Blocked', ready: false, reason: err.reason, message: err.message }, err.retryAfterMs);
     throw err;
   } finally {

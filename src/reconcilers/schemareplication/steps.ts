@@ -7,6 +7,7 @@ import { ensureRoles, rolesOfSchemas, type RoleSync } from '../../postgres/roles
 import { applyScript, dumpSchemas, keyDefinitions, sectionSql } from '../../postgres/schemacopy.js';
 import { createSubscription, refreshSubscription, setSubscriptionEnabled } from '../../postgres/replication.js';
 import type { SubscriptionAction } from './plan.js';
+import { hasSqlState } from '../../postgres/errors.js';
 
 const id = pg.escapeIdentifier;
 
@@ -68,8 +69,7 @@ export async function copyPostData(opts: {
     } catch (err) {
       // The script is one transaction: an object that exists means an earlier run committed all of it
       // and crashed before its status was written.
-      const code = (err as { code?: string }).code;
-      if (code !== '42P07' && code !== '42710') throw err;
+      if (!hasSqlState(err, 'duplicateTable', 'duplicateObject')) throw err;
     }
   } finally {
     await dump.dispose();

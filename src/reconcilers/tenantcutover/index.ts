@@ -22,7 +22,9 @@ import { dropPath, pathState, preparePath, type ReplicationPath } from '../../po
 import { sentinelPublicationEntry } from '../../postgres/sentinel.js';
 import type { AgentRef, RoutingPort } from '../../routing/client.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
-import { openConnection, ObservationError, resolveEndpoints, type Endpoints, type KubeReader } from '../schemareplication/observe.js';
+import { isCondition } from '../../errors.js';
+import { openSession } from '../../postgres/errors.js';
+import { resolveEndpoints, type Endpoints, type KubeReader } from '../shared/endpoints.js';
 import { backoffAfter, budgetMs, desiredSide, otherSide, recoveryFor, rehearsalDue, retryGate } from './plan.js';
 import { finishMove, moveTenant } from './switch.js';
 
@@ -78,7 +80,7 @@ export async function reconcileTenantCutover(obj: TenantCutover, ctx: CutoverCon
   try {
     endpoints = await resolveEndpoints(replication, ctx.kube);
   } catch (err) {
-    if (err instanceof ObservationError) return done(false, err.reason, err.message, err.retryAfterMs, 'Pending');
+    if (isCondition(err)) return done(false, err.reason, err.message, err.retryAfterMs, 'Pending');
     throw err;
   }
   const active: Side = status.activeSide ?? 'source';
@@ -99,8 +101,8 @@ export async function reconcileTenantCutover(obj: TenantCutover, ctx: CutoverCon
   let source: pg.Client | undefined;
   let target: pg.Client | undefined;
   try {
-    source = await openConnection(endpoints.source, 'source');
-    target = await openConnection(endpoints.target, 'target');
+    source = await openSession(endpoints.source, 'source');
+    target = await openSession(endpoints.target, 'target');
     const names = replicationNames(ns, replication.metadata.name as string);
     const forward: ReplicationPath = { publication: names.publication, slot: names.slot, subscription: names.subscription };
     const reverse: ReplicationPath = {
@@ -381,7 +383,7 @@ export async function reconcileTenantCutover(obj: TenantCutover, ctx: CutoverCon
       'Serving',
     );
   } catch (err) {
-    if (err instanceof ObservationError) return done(false, err.reason, err.message, err.retryAfterMs);
+    if (isCondition(err)) return done(false, err.reason, err.message, err.retryAfterMs);
     throw err;
   } finally {
     await source?.end().catch(() => undefined);

@@ -13,7 +13,7 @@ import { LandingZoneReconciler } from '../../../src/controllers/landingzone.js';
 import { LANDING_ZONES } from '../../../src/controllers/kinds.js';
 import { EventRecorder } from '../../../src/observability/events.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { fromUnknown } from '../../../src/runtime/errors.js';
+import { fromUnknown } from '../../../src/errors.js';
 import { Finalizers } from '../../../src/runtime/finalizers.js';
 import { StatusWriter } from '../../../src/runtime/statusWriter.js';
 import { testCluster, type TestCluster } from '../../support/cluster.js';

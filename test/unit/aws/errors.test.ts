@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { DBInstanceNotFoundFault } from '@aws-sdk/client-rds';
 import { awsCall, classifyAwsError, codeForAwsHttpStatus, codeForAwsName, isAwsError } from '../../../src/aws/errors.js';
-import { OperatorError } from '../../../src/runtime/errors.js';
+import { OperatorError } from '../../../src/errors.js';
 
 function awsError(name: string, status?: number, extra: Record<string, unknown> = {}): Error {
   const e = new Error(`message of ${name}`);

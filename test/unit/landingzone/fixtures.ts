@@ -9,7 +9,7 @@ import type { PlanInput } from '../../../src/reconcilers/landingzone/steps.js';
 import { DEFAULT_TIMINGS, type Observed } from '../../../src/reconcilers/landingzone/types.js';
 import { identityTags, tagMap } from '../../../src/aws/tags.js';
 import type { DbInstanceInfo } from '../../../src/aws/rds-instance.js';
-import { OperatorError } from '../../../src/runtime/errors.js';
+import { OperatorError } from '../../../src/errors.js';
 
 export const TGW = 'tgw-0123456789abcdef0';
 

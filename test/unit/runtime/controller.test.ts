@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createMetrics, type OperatorMetrics } from '../../../src/observability/metrics.js';
 import { Controller } from '../../../src/runtime/controller.js';
-import { OperatorError, TerminalError } from '../../../src/runtime/errors.js';
+import { OperatorError, TerminalError } from '../../../src/errors.js';
 import type { ChangeHandler, Informer } from '../../../src/runtime/informer.js';
 import type { ReconcileContext, Reconciler } from '../../../src/runtime/reconciler.js';
 import type { KubeObject } from '../../../src/runtime/resources.js';

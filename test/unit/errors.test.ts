@@ -1,7 +1,7 @@
 // Error classification: codes from API statuses and network failures, causes kept, no headers in messages.
 import assert from 'node:assert/strict';
 import { ApiException } from '@kubernetes/client-node';
-import { OperatorError, TerminalError, fromUnknown, isTerminal } from '../../../src/runtime/errors.js';
+import { OperatorError, TerminalError, fromUnknown, isTerminal } from '../../src/errors.js';
 
 function apiError(code: number, reason: string, message: string): ApiException<string> {
   return new ApiException(code, 'failed', JSON.stringify({ kind: 'Status', reason, message, code }), { authorization: 'Bearer s3cr3t' });

@@ -1,8 +1,17 @@
-// The one error type of the operator: a code from a closed set that decides retry behaviour, and
-// fromUnknown(), which classifies anything thrown (Kubernetes ApiException, network errors) and keeps the cause.
+// The one error type of the operator, at the bottom of the import graph (every layer may use it): a
+// code from a closed set that decides retry behaviour, and fromUnknown(), which classifies anything
+// thrown (Kubernetes ApiException, network errors) and keeps the cause. The adapters classify their
+// own failures into it: src/aws/errors.ts (AWS error names), src/postgres/errors.ts (SQLSTATEs).
 import { ApiException } from '@kubernetes/client-node';
 
-export const ERROR_CODES = ['transient', 'throttled', 'conflict', 'not-found', 'terminal'] as const;
+/**
+ * - transient, throttled, conflict, not-found: the same request may succeed soon; retried with backoff.
+ * - condition: a condition of the world (a wrong password, a missing privilege, a server down, a Secret
+ *   that is not there yet): reported with its reason and re-checked on the slow resync; it clears by
+ *   itself once fixed.
+ * - terminal: caused by the spec; reported, then left until a new generation.
+ */
+export const ERROR_CODES = ['transient', 'throttled', 'conflict', 'not-found', 'condition', 'terminal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** HTTP statuses that mean "the same request may succeed later". Everything else 4xx is terminal. */
@@ -34,14 +43,17 @@ export interface OperatorErrorOptions {
   cause?: unknown;
   /** HTTP status of the failed API call, when there was one. */
   httpStatus?: number;
-  /** Kubernetes Status reason (AlreadyExists, Conflict, ...), when there was one. */
+  /** The CamelCase reason a condition reports (for Kubernetes API errors, the Status reason: AlreadyExists, ...). */
   reason?: string;
+  /** When a condition of the world is worth checking again (code `condition`). */
+  retryAfterMs?: number;
 }
 
 export class OperatorError extends Error {
   readonly code: ErrorCode;
   readonly httpStatus?: number;
   readonly reason?: string;
+  readonly retryAfterMs?: number;
 
   constructor(code: ErrorCode, message: string, opts: OperatorErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -49,6 +61,7 @@ export class OperatorError extends Error {
     this.code = code;
     if (opts.httpStatus !== undefined) this.httpStatus = opts.httpStatus;
     if (opts.reason !== undefined) this.reason = opts.reason;
+    if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
   }
 
   /** Only terminal errors wait for a new generation; the rest go back to the queue with backoff. */
@@ -69,6 +82,16 @@ export class OperatorError extends Error {
   static fromUnknown(e: unknown): OperatorError {
     return fromUnknown(e);
   }
+}
+
+/** A condition of the world with the reason its condition reports: re-checked after `retryAfterMs`, never fast-retried. */
+export function conditionError(reason: string, message: string, retryAfterMs: number, cause?: unknown): OperatorError {
+  return new OperatorError('condition', message, { reason, retryAfterMs, ...(cause !== undefined ? { cause } : {}) });
+}
+
+/** True for a condition of the world (conditionError): the reconcilers report it as a condition. */
+export function isCondition(e: unknown): e is OperatorError & { reason: string; retryAfterMs: number } {
+  return e instanceof OperatorError && e.code === 'condition' && e.reason !== undefined;
 }
 
 /** A failure that retrying cannot fix (an invalid spec, a refused request): reported, then left until the spec changes. */

@@ -22,15 +22,23 @@ export function setPublicationTablesSql(publication: string, tables: TableInfo[]
   return `ALTER PUBLICATION ${id(publication)} SET TABLE ${[tableList(tables), ...extra].filter(Boolean).join(', ')}`;
 }
 
-export function createSubscriptionSql(opts: {
+export interface SubscriptionSqlOptions {
   subscription: string;
   conninfo: string;
   publication: string;
   slot: string;
   enabled: boolean;
-}): string {
+  /**
+   * A path the move prepares (the way back) neither copies nor creates its slot: the publisher's slot
+   * exists already and its origin is positioned at the switch. The forward path does both (default).
+   */
+  prepared?: boolean;
+}
+
+export function createSubscriptionSql(opts: SubscriptionSqlOptions): string {
+  const fresh = !opts.prepared;
   return `CREATE SUBSCRIPTION ${id(opts.subscription)} CONNECTION ${pg.escapeLiteral(opts.conninfo)} PUBLICATION ${id(opts.publication)}
-    WITH (copy_data = true, create_slot = true, slot_name = ${pg.escapeLiteral(opts.slot)}, streaming = on, enabled = ${opts.enabled})`;
+    WITH (copy_data = ${fresh}, create_slot = ${fresh}, slot_name = ${pg.escapeLiteral(opts.slot)}, streaming = on, enabled = ${opts.enabled})`;
 }
 
 /**
@@ -114,10 +122,7 @@ export async function copiedBytes(target: pg.Client, subscriptionOid: number): P
   return Number(res.rows[0]?.bytes ?? 0);
 }
 
-export async function createSubscription(
-  target: pg.Client,
-  opts: { subscription: string; conninfo: string; publication: string; slot: string; enabled: boolean },
-): Promise<void> {
+export async function createSubscription(target: pg.Client, opts: SubscriptionSqlOptions): Promise<void> {
   // CREATE SUBSCRIPTION with create_slot cannot run inside a transaction block: one statement alone.
   await target.query(createSubscriptionSql(opts));
 }

@@ -4,9 +4,14 @@
 // moved to the publisher's position at the switch, so only later writes flow.
 import pg from 'pg';
 import type { TableInfo } from './catalog.js';
-import { tableList } from './replication.js';
-
-const id = pg.escapeIdentifier;
+import {
+  createPublicationSql,
+  createSubscriptionSql,
+  dropPublication,
+  dropSlots,
+  dropSubscription,
+  setSubscriptionEnabled,
+} from './replication.js';
 
 export interface ReplicationPath {
   publication: string;
@@ -28,18 +33,13 @@ export async function preparePath(opts: {
 }): Promise<void> {
   const { publisher, subscriber, path } = opts;
   const pub = await publisher.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [path.publication]);
-  if (pub.rowCount === 0) {
-    const entries = [tableList(opts.tables), ...(opts.extra ?? [])].filter(Boolean).join(', ');
-    await publisher.query(`CREATE PUBLICATION ${id(path.publication)} FOR TABLE ${entries} WITH (publish_via_partition_root = true)`);
-  }
+  if (pub.rowCount === 0) await publisher.query(createPublicationSql(path.publication, opts.tables, opts.extra ?? []));
   const slot = await publisher.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [path.slot]);
   if (slot.rowCount === 0) await publisher.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [path.slot]);
   const sub = await subscriber.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [path.subscription]);
   if (sub.rowCount === 0) {
-    await subscriber.query(
-      `CREATE SUBSCRIPTION ${id(path.subscription)} CONNECTION ${pg.escapeLiteral(opts.publisherConninfo)} PUBLICATION ${id(path.publication)}
-         WITH (create_slot = false, slot_name = ${pg.escapeLiteral(path.slot)}, copy_data = false, enabled = false, streaming = on)`,
-    );
+    const spec = { subscription: path.subscription, conninfo: opts.publisherConninfo, publication: path.publication, slot: path.slot };
+    await subscriber.query(createSubscriptionSql({ ...spec, enabled: false, prepared: true }));
   }
 }
 
@@ -68,25 +68,14 @@ export async function positionPath(subscriber: pg.Client, publisher: pg.Client, 
 }
 
 export async function enablePath(subscriber: pg.Client, path: ReplicationPath): Promise<void> {
-  await subscriber.query(`ALTER SUBSCRIPTION ${id(path.subscription)} ENABLE`);
+  await setSubscriptionEnabled(subscriber, path.subscription, true);
 }
 
 /** Removes a path: the subscription (disabled, slot detached), then, given the publisher, its slot and publication. */
 export async function dropPath(subscriber: pg.Client, publisher: pg.Client | undefined, path: ReplicationPath): Promise<void> {
-  const state = await pathState(subscriber, path);
-  if (state.exists) {
-    await subscriber.query(`ALTER SUBSCRIPTION ${id(path.subscription)} DISABLE`);
-    await subscriber.query(`ALTER SUBSCRIPTION ${id(path.subscription)} SET (slot_name = NONE)`);
-    await subscriber.query(`DROP SUBSCRIPTION ${id(path.subscription)}`);
-  }
+  await dropSubscription(subscriber, path.subscription);
   if (publisher) {
-    await publisher.query(
-      'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL',
-      [path.slot],
-    );
-    await publisher.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [
-      path.slot,
-    ]);
-    await publisher.query(`DROP PUBLICATION IF EXISTS ${id(path.publication)}`);
+    await dropSlots(publisher, path.slot);
+    await dropPublication(publisher, path.publication);
   }
 }

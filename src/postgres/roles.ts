@@ -85,3 +85,9 @@ export async function ensureRoles(target: pg.Client, roles: SourceRole[], copyVe
   }
   return result;
 }
+
+/** Whether the session's role is a superuser (PostgreSQL 15 creates subscriptions only as one). */
+export async function isSuperuser(client: pg.Client): Promise<boolean> {
+  const res = await client.query<{ su: boolean }>('SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user');
+  return res.rows[0]?.su ?? false;
+}

@@ -24,6 +24,7 @@ export const ConditionTypes = {
   ReverseReplicating: 'ReverseReplicating',
   ApprovalWithdrawn: 'ApprovalWithdrawn',
   RetriesExhausted: 'RetriesExhausted',
+  WritesFenced: 'WritesFenced',
   // LandingZone
   NetworkReady: 'NetworkReady',
   TransitGatewayAttached: 'TransitGatewayAttached',
@@ -77,6 +78,18 @@ export const Reasons = {
   SourceServing: 'SourceServing',
   TargetServing: 'TargetServing',
   RouteConflict: 'RouteConflict',
+  RouteAgentsNotReady: 'RouteAgentsNotReady',
+  ApprovalWithdrawn: 'ApprovalWithdrawn',
+  RetriesExhausted: 'RetriesExhausted',
+  ValidationRequired: 'ValidationRequired',
+  SchemaDrift: 'SchemaDrift',
+  SessionPooling: 'SessionPooling',
+  ReverseReplicationNotReady: 'ReverseReplicationNotReady',
+  ReverseReplicationNeedsSuperuser: 'ReverseReplicationNeedsSuperuser',
+  Switched: 'Switched',
+  RolledBack: 'RolledBack',
+  Migrated: 'Migrated',
+  RevokeFailed: 'RevokeFailed',
   // landing zone
   Creating: 'Creating',
   Modifying: 'Modifying',
@@ -86,6 +99,13 @@ export const Reasons = {
   DriftCorrected: 'DriftCorrected',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+const KNOWN_REASONS: ReadonlySet<string> = new Set(Object.values(Reasons));
+
+/** A reason carried by an error (OperatorError.reason) as a table reason; one outside the table becomes `fallback`. */
+export function knownReason(reason: string | undefined, fallback: Reason): Reason {
+  return reason !== undefined && KNOWN_REASONS.has(reason) ? (reason as Reason) : fallback;
+}
 
 /** What a reconciler states; lastTransitionTime is the helper's business. New types and reasons go in the tables. */
 export interface ConditionInput {

@@ -61,3 +61,19 @@ export function otherSide(side: Side): Side {
 export function budgetMs(obj: TenantCutover): number {
   return parseDurationMs(obj.spec.maxWritePause ?? '2s');
 }
+
+/** spec.complete retires the way back once the target serves and nothing asks to move; a completed cutover stays so. */
+export function completionDue(obj: TenantCutover, active: Side): boolean {
+  return (
+    Boolean(obj.status?.completed) || (Boolean(obj.spec.complete) && active === 'target' && desiredSide(obj.spec, active) === 'target')
+  );
+}
+
+export type Intent = { kind: 'stay' } | { kind: 'move'; to: Side; rehearse: boolean };
+
+/** Where the tenant should go now: the side the spec asks for, or the other side for a due rehearsal. */
+export function intentFor(obj: TenantCutover, active: Side): Intent {
+  const rehearse = rehearsalDue(obj, active);
+  const to = rehearse ? otherSide(active) : desiredSide(obj.spec, active);
+  return to === active ? { kind: 'stay' } : { kind: 'move', to, rehearse };
+}

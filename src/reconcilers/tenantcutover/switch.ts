@@ -66,7 +66,13 @@ export type MoveResult =
       steps: Step[];
       startedAt: number;
     }
-  | { ok: false; reason: string; writePauseMs: number; steps: Step[]; startedAt: number };
+  | { ok: false; reason: string; writePauseMs: number; steps: Step[]; startedAt: number; cleanupFailures: CleanupFailure[] };
+
+/** A step of an abort that did not succeed: the reconciler reports each (a failed revoke leaves a side writable). */
+export interface CleanupFailure {
+  step: 'resume' | 'release' | 'revoke';
+  message: string;
+}
 
 export interface Step {
   name: string;
@@ -147,13 +153,28 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
       await fence?.release();
       throw err;
     }
-    await input.routing.resume(input.agents, input.database, input.moveId).catch(() => undefined);
-    await (fence ? fence.release() : fenceClient.end().catch(() => undefined));
-    // The side that did not take over stays fenced as it was.
-    if (grantsRestored) await revokeWrites(input.onto.client, input.tables).catch(() => undefined);
+    const release = (): Promise<void> => (fence ? fence.release() : fenceClient.end());
+    const cleanupFailures = await undoAttempt(input, release, grantsRestored);
     mark('Aborted');
-    return { ok: false, reason, writePauseMs: input.now() - t0, steps, startedAt: t0 };
+    return { ok: false, reason, writePauseMs: input.now() - t0, steps, startedAt: t0, cleanupFailures };
   }
+}
+
+/** An abort before the flip: every step runs, and each that fails is returned, never swallowed. */
+async function undoAttempt(input: MoveInput, releaseFence: () => Promise<void>, grantsRestored: boolean): Promise<CleanupFailure[]> {
+  const failures: CleanupFailure[] = [];
+  const attempt = async (step: CleanupFailure['step'], what: string, work: () => Promise<unknown>): Promise<void> => {
+    await work().catch((e: unknown) => failures.push({ step, message: `${what} failed: ${(e as Error).message ?? String(e)}` }));
+  };
+  await attempt('resume', `resuming the route agents of ${input.database} (they resume by the deadline)`, () =>
+    input.routing.resume(input.agents, input.database, input.moveId),
+  );
+  await attempt('release', 'releasing the fence session (the server ends it by its timeout)', releaseFence);
+  // The side that did not take over stays fenced as it was.
+  if (grantsRestored) {
+    await attempt('revoke', `revoking the tenant's writes on the ${input.to} again`, () => revokeWrites(input.onto.client, input.tables));
+  }
+  return failures;
 }
 
 /**

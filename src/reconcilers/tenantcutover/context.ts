@@ -1,0 +1,28 @@
+// What the TenantCutover reconciler is given (ports to Kubernetes, the route agents, Events, crash-safe
+// status writes, the clock) and what it returns.
+import type { SchemaReplication, TenantCutoverStatus } from '../../api/index.js';
+import type { RoutingPort } from '../../routing/client.js';
+import type { KubeReader } from '../shared/endpoints.js';
+
+export interface CutoverEvents {
+  normal(reason: string, message: string): void;
+  warning(reason: string, message: string): void;
+}
+
+export interface CutoverContext {
+  kube: KubeReader & { getReplication(namespace: string, name: string): Promise<SchemaReplication | undefined> };
+  routing: RoutingPort;
+  events: CutoverEvents;
+  /** Merges into status on the API now (crash-safe progress); the reconcile's object sees it too. */
+  persist(patch: Partial<TenantCutoverStatus>): Promise<void>;
+  now(): number;
+}
+
+export interface CutoverOutcome {
+  status: TenantCutoverStatus;
+  requeueAfterMs: number;
+}
+
+/** Requeue periods: a steady tenant is looked at again on the slow beat, a blocked one sooner. */
+export const STEADY_MS = 30_000;
+export const WAIT_MS = 5_000;

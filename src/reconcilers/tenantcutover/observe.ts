@@ -1,0 +1,125 @@
+// What a TenantCutover reconcile reads before it decides anything: the SchemaReplication whose tenant
+// moves and both servers, the route agents of the pool and the route they serve, the tenant's
+// tables, and the facts the preconditions judge. Reads only.
+import type pg from 'pg';
+import type { SchemaReplication, Side, TenantCutover, TenantCutoverStatus } from '../../api/index.js';
+import { conditionError } from '../../errors.js';
+import { inventory, publishedTables, type TableInfo } from '../../postgres/catalog.js';
+import type { SavedGrant } from '../../postgres/fence.js';
+import { replicationNames } from '../../postgres/names.js';
+import { pathState, type ReplicationPath } from '../../postgres/reverse.js';
+import { isSuperuser } from '../../postgres/roles.js';
+import type { AgentRef } from '../../routing/client.js';
+import type { AgentStatus, RoutedRoute } from '../../routing/protocol.js';
+import { resolveEndpoints, type Endpoints, type Sessions } from '../shared/endpoints.js';
+import type { CutoverContext } from './context.js';
+import { WAIT_MS } from './context.js';
+import type { PreconditionFacts } from './preconditions.js';
+import { routeOwnership, type Ownership } from './routes.js';
+
+export interface Located {
+  replication: SchemaReplication;
+  endpoints: Endpoints;
+}
+
+export interface Endpoint {
+  client: pg.Client;
+  info: Endpoints['source'];
+}
+
+/** Everything the steps of one reconcile share once both servers are open. */
+export interface World {
+  obj: TenantCutover;
+  replication: SchemaReplication;
+  endpoints: Endpoints;
+  database: string;
+  agents: AgentRef[];
+  agentStatuses: AgentStatus[] | Error;
+  ownership: Ownership;
+  tables: TableInfo[];
+  forward: ReplicationPath;
+  reverse: ReplicationPath;
+  sides: Record<Side, Endpoint>;
+}
+
+/** The SchemaReplication named by spec.replicationRef and its servers' connection settings. */
+export async function locateTenant(obj: TenantCutover, ctx: Pick<CutoverContext, 'kube'>): Promise<Located> {
+  const ns = obj.metadata.namespace as string;
+  const name = obj.spec.replicationRef.name;
+  const replication = await ctx.kube.getReplication(ns, name);
+  if (!replication) throw conditionError('ReferenceNotFound', `SchemaReplication ${name} (spec.replicationRef) does not exist`, WAIT_MS);
+  return { replication, endpoints: await resolveEndpoints(replication, ctx.kube) };
+}
+
+/** The route a side is served by, at a revision. */
+export function routeFor(endpoints: Endpoints, side: Side, revision: number): RoutedRoute {
+  const info = side === 'source' ? endpoints.source : endpoints.target;
+  return { side, host: info.host, port: info.port, dbname: info.dbname, revision };
+}
+
+/** The pool's live route agents, what they serve, and whether they all serve this object's route. */
+export async function observeAgents(
+  obj: TenantCutover,
+  ctx: Pick<CutoverContext, 'routing'>,
+  route: RoutedRoute,
+): Promise<Pick<World, 'agents' | 'agentStatuses' | 'ownership'>> {
+  const agents = await ctx.routing.agents(obj.spec.routing.pgbouncer.pool);
+  const agentStatuses = agents.length === 0 ? [] : await ctx.routing.status(agents).catch((err: Error) => err);
+  return { agents, agentStatuses, ownership: routeOwnership(agents, agentStatuses, obj.spec.routing.pgbouncer.database, route) };
+}
+
+/** The tenant's tables, its two replication paths and both sides' sessions. */
+export async function observeWorld(
+  obj: TenantCutover,
+  located: Located,
+  agents: Pick<World, 'agents' | 'agentStatuses' | 'ownership'>,
+  sessions: Sessions,
+): Promise<World> {
+  const { replication, endpoints } = located;
+  const names = replicationNames(obj.metadata.namespace as string, replication.metadata.name as string);
+  return {
+    obj,
+    replication,
+    endpoints,
+    database: obj.spec.routing.pgbouncer.database,
+    ...agents,
+    tables: publishedTables(await inventory(sessions.source, replication.spec.schemas)),
+    forward: { publication: names.publication, slot: names.slot, subscription: names.subscription },
+    reverse: { publication: names.reversePublication, slot: names.reverseSlot, subscription: names.reverseSubscription },
+    sides: { source: { client: sessions.source, info: endpoints.source }, target: { client: sessions.target, info: endpoints.target } },
+  };
+}
+
+/** Moving to the target, the forward path is active and the reverse one is the way back; and vice versa. */
+export function pathsFor(world: Pick<World, 'forward' | 'reverse'>, to: Side): { active: ReplicationPath; back: ReplicationPath } {
+  return to === 'target' ? { active: world.forward, back: world.reverse } : { active: world.reverse, back: world.forward };
+}
+
+/** The grants saved when the tenant last left `side`: given back once it serves there again. */
+export function savedGrantsOf(status: TenantCutoverStatus, side: Side): SavedGrant[] {
+  const saved = (side === 'source' ? status.savedGrants : status.savedTargetGrants) ?? [];
+  return saved.map((g) => ({ table: g.table, acl: g.acl ?? null }));
+}
+
+/** The facts the preconditions of a move to `to` are judged on (the server is asked only what that direction needs). */
+export async function observePreconditions(world: World, to: Side, now: number): Promise<PreconditionFacts> {
+  const statuses = world.agentStatuses instanceof Error ? [] : world.agentStatuses;
+  const sessionPooled = statuses
+    .map((s) => ({ identity: s.identity, mode: s.poolModes[world.database] ?? 'session' }))
+    .filter((m) => m.mode !== 'transaction');
+  const facts: PreconditionFacts = {
+    to,
+    now,
+    spec: world.obj.spec,
+    replicationName: world.replication.metadata.name as string,
+    replication: world.replication.status ?? {},
+    database: world.database,
+    ownership: world.ownership,
+    sessionPooled,
+  };
+  if (to === 'source') {
+    const rev = await pathState(world.sides.source.client, world.reverse);
+    return { ...facts, reversePath: { subscription: world.reverse.subscription, exists: rev.exists, enabled: rev.enabled } };
+  }
+  return { ...facts, sourceIsSuperuser: await isSuperuser(world.sides.source.client) };
+}

@@ -1,0 +1,92 @@
+// A move a dead operator left half-done (status.step is set): finished when the route was already
+// written for the new side, undone before. Also the retry of a revoke an abort could not do.
+import { ConditionTypes, type TenantCutover } from '../../api/index.js';
+import { fromUnknown } from '../../errors.js';
+import { revokeWrites } from '../../postgres/fence.js';
+import type { RoutedRoute } from '../../routing/protocol.js';
+import type { CutoverContext } from './context.js';
+import { abortPatch, countedAttempts } from './finish.js';
+import { pathsFor, savedGrantsOf, type World } from './observe.js';
+import { otherSide, recoveryFor } from './plan.js';
+import type { CutoverStatus } from './status.js';
+import { finishMove } from './switch.js';
+
+export async function recoverInterruptedMove(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<void> {
+  const recovery = recoveryFor(st.status);
+  if (recovery.kind === 'finishMove') {
+    const from = otherSide(recovery.to);
+    // The agents converge on the recorded route by themselves; the flip only makes it immediate.
+    await ctx.routing
+      .flip(world.agents, world.database, st.status.moveId ?? 'recovered', st.status.route as RoutedRoute)
+      .catch((err: unknown) => ctx.events.warning('FlipDeferred', `Route agents did not take the flip now: ${fromUnknown(err).message}`));
+    const paths = pathsFor(world, recovery.to);
+    const ontoGrants = savedGrantsOf(st.status, recovery.to);
+    await finishMove({
+      from: world.sides[from],
+      onto: world.sides[recovery.to],
+      tables: world.tables,
+      activePath: paths.active,
+      backPath: paths.back,
+      ontoGrants,
+    });
+    await st.persist({ activeSide: recovery.to, step: undefined, movingTo: undefined, lastSwitchTime: new Date(ctx.now()).toISOString() });
+    ctx.events.normal('MoveFinished', `Finished a move interrupted after the route changed: the ${recovery.to} serves`);
+  } else if (recovery.kind === 'abortInterrupted') {
+    await ctx.routing
+      .resume(world.agents, world.database, st.status.moveId ?? '')
+      .catch((err: unknown) =>
+        ctx.events.warning(
+          'ResumeDeferred',
+          `Route agents did not take the resume; they resume by the deadline: ${fromUnknown(err).message}`,
+        ),
+      );
+    await (st.status.step === 'Rehearsing' ? abandonRehearsal(st, ctx) : undoFreeze(world, st, ctx));
+  }
+}
+
+async function abandonRehearsal(st: CutoverStatus, ctx: CutoverContext): Promise<void> {
+  const lastRehearsal = { writePauseMilliseconds: 0, at: new Date(ctx.now()).toISOString(), result: 'Aborted' };
+  await st.persist({
+    step: undefined,
+    movingTo: undefined,
+    rehearsedGeneration: st.generation,
+    lastRehearsal,
+    lastAbortReason: 'the operator stopped during the rehearsal',
+  });
+}
+
+async function undoFreeze(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<void> {
+  // Grants the move may have given back to the side that did not take over are taken away again.
+  const movingTo = st.status.movingTo as NonNullable<typeof st.status.movingTo>;
+  if (savedGrantsOf(st.status, movingTo).length > 0) await revokeWrites(world.sides[movingTo].client, world.tables);
+  const attempts = countedAttempts(world.obj) + 1;
+  const reason = `the operator stopped during the freeze; the route agents resumed the ${st.activeSide}`;
+  await st.persist(abortPatch(world.obj, attempts, reason, ctx.now()));
+  ctx.events.warning('MoveAborted', 'A move was interrupted by an operator restart during the freeze; the serving side kept serving');
+}
+
+/** A side an abort could not fence again (WritesFenced=False) is revoked again until it holds. */
+export async function refenceIdleSide(world: World, st: CutoverStatus, obj: TenantCutover, ctx: CutoverContext): Promise<void> {
+  const fenced = st.status.conditions?.find((c) => c.type === ConditionTypes.WritesFenced);
+  if (fenced?.status !== 'False' || st.status.step) return;
+  const idle = otherSide(st.activeSide);
+  try {
+    await revokeWrites(world.sides[idle].client, world.tables);
+    st.condition(
+      ConditionTypes.WritesFenced,
+      true,
+      'Succeeded',
+      `the ${idle} is fenced again: only the ${st.activeSide} takes the tenant's writes`,
+    );
+    ctx.events.normal('Refenced', `Revoked the tenant's writes on the ${idle} again after a failed abort (${obj.metadata.name})`);
+  } catch (err) {
+    st.condition(ConditionTypes.WritesFenced, false, 'RevokeFailed', revokeFailedMessage(idle, fromUnknown(err).message));
+  }
+}
+
+export function revokeFailedMessage(side: string, error: string): string {
+  return (
+    `the tenant's write privileges on the ${side} could not be revoked after an abort (${error}): the ${side} is writable ` +
+    'while it does not serve; the operator retries, or revoke them by hand'
+  );
+}

@@ -229,13 +229,11 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
   });
 
   it('reports static parameters pending a reboot and reboots only when spec.database.allowReboot', async () => {
-    rds
-      .on(DescribeDBInstancesCommand)
-      .resolves({
-        DBInstances: [
-          dbInstance({ DBParameterGroups: [{ DBParameterGroupName: 'wallets-eu-postgres15', ParameterApplyStatus: 'pending-reboot' }] }),
-        ],
-      });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        dbInstance({ DBParameterGroups: [{ DBParameterGroupName: 'wallets-eu-postgres15', ParameterApplyStatus: 'pending-reboot' }] }),
+      ],
+    });
     const held = await pass();
     assert.equal(condition(held, 'ParametersApplied')?.reason, 'RebootRequired');
     assert.equal(condition(held, 'ParametersApplied')?.status, 'False');
@@ -247,16 +245,14 @@ describe('LandingZone reconcile with mocked AWS (state transitions)', () => {
     assert.equal(rds.commandCalls(RebootDBInstanceCommand).length, 1);
     assert.ok(events.events.some((e) => e.reason === 'Rebooted'));
 
-    rds
-      .on(DescribeDBInstancesCommand)
-      .resolves({
-        DBInstances: [
-          dbInstance({
-            DBInstanceStatus: 'rebooting',
-            DBParameterGroups: [{ DBParameterGroupName: 'wallets-eu-postgres15', ParameterApplyStatus: 'pending-reboot' }],
-          }),
-        ],
-      });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        dbInstance({
+          DBInstanceStatus: 'rebooting',
+          DBParameterGroups: [{ DBParameterGroupName: 'wallets-eu-postgres15', ParameterApplyStatus: 'pending-reboot' }],
+        }),
+      ],
+    });
     const rebooting = await pass();
     assert.equal(condition(rebooting, 'ParametersApplied')?.reason, 'RebootRequired');
     assert.equal(rds.commandCalls(RebootDBInstanceCommand).length, 1, 'never a second reboot while rebooting');

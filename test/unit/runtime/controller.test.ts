@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createMetrics, type OperatorMetrics } from '../../../src/observability/metrics.js';
 import { Controller } from '../../../src/runtime/controller.js';
-import { OperatorError, TerminalError } from '../../../src/errors.js';
+import { conditionError, OperatorError, TerminalError } from '../../../src/errors.js';
 import type { ChangeHandler, Informer } from '../../../src/runtime/informer.js';
 import type { ReconcileContext, Reconciler } from '../../../src/runtime/reconciler.js';
 import type { KubeObject } from '../../../src/runtime/resources.js';
@@ -101,6 +101,20 @@ describe('runtime: controller', () => {
     assert.equal(await metricValue(metrics, 'tenantshift_reconcile_total', { controller: 'test', result: 'terminal' }), 1);
     informer.set('ns', 'b', 2);
     await until(() => calls === 2);
+  });
+
+  it('checks a condition of the world again after its own delay, without the fast backoff', async () => {
+    let calls = 0;
+    const c = start(async () => {
+      calls++;
+      if (calls === 1) throw conditionError('PermissionDenied', 'password authentication failed for user "op"', 50);
+    });
+    informer.set('ns', 'w');
+    await until(() => calls === 2);
+    await until(() => c.queue.inFlight === 0);
+    assert.equal(c.queue.numRequeues('ns/w'), 0, 'not a rate-limited retry');
+    assert.equal(await metricValue(metrics, 'tenantshift_workqueue_retries_total', { controller: 'test' }), 0);
+    assert.equal(await metricValue(metrics, 'tenantshift_reconcile_total', { controller: 'test', result: 'requeue' }), 1);
   });
 
   it('requeues after the requested delay', async () => {

@@ -3,6 +3,7 @@
 // decide the intent, gate retries, check preconditions, prepare the way back, move, record.
 import { ConditionTypes, type TenantCutover } from '../../api/index.js';
 import { isCondition } from '../../errors.js';
+import { classifyPgError } from '../../postgres/errors.js';
 import { withBothSides } from '../shared/endpoints.js';
 import { STEADY_MS, type CutoverContext, type CutoverOutcome } from './context.js';
 import { completeMigration } from './finish.js';
@@ -40,7 +41,9 @@ export async function reconcileTenantCutover(obj: TenantCutover, ctx: CutoverCon
       converge(await observeWorld(obj, located, agents, sessions), st, ctx),
     );
   } catch (err) {
-    if (isCondition(err)) return st.blocked(err);
+    // A missing privilege on either server is a condition of the world: reported, checked again later.
+    const classified = classifyPgError(err, 'the cutover could not proceed');
+    if (isCondition(classified)) return st.blocked(classified);
     throw err;
   }
 }

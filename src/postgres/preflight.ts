@@ -100,8 +100,10 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
 
 export async function observeTarget(target: pg.Client, subscription: string): Promise<TargetFacts> {
   const res = await target.query<{ can_subscribe: boolean; free_workers: number; sub_exists: boolean }>(
-    `SELECT (r.rolsuper OR EXISTS (SELECT 1 FROM pg_roles s WHERE s.rolname = 'rds_superuser' AND pg_has_role(current_user, s.oid, 'MEMBER'))) AS can_subscribe,
-            current_setting('max_logical_replication_workers')::int - (SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL)::int AS free_workers,
+    `SELECT (r.rolsuper OR EXISTS (SELECT 1 FROM pg_roles s
+                                  WHERE s.rolname = 'rds_superuser' AND pg_has_role(current_user, s.oid, 'MEMBER'))) AS can_subscribe,
+            current_setting('max_logical_replication_workers')::int
+              - (SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL)::int AS free_workers,
             EXISTS (SELECT 1 FROM pg_subscription WHERE subname = $1) AS sub_exists
        FROM pg_roles r WHERE r.rolname = current_user`,
     [subscription],
@@ -123,95 +125,144 @@ export interface PreflightInput {
   maxXactAgeSeconds?: number;
 }
 
-export function evaluatePreflight(input: PreflightInput): Finding[] {
-  const { source, target, inventory } = input;
-  const findings: Finding[] = [];
-  const block = (reason: string, message: string): void => {
-    findings.push({ reason, message, blocking: true });
-  };
-  if (inventory.missingSchemas.length > 0) {
-    block(
-      'SchemaNotFound',
-      `schema(s) ${inventory.missingSchemas.map((s) => JSON.stringify(s)).join(', ')} of spec.schemas do not exist on the source`,
-    );
-  }
-  if (source.walLevel !== 'logical') {
-    block(
-      'WalLevelNotLogical',
-      `the source runs with wal_level=${source.walLevel}; set wal_level=logical (RDS: rds.logical_replication=1) and restart it`,
-    );
-  }
-  if (!source.canReplicate) {
-    block('SourceRoleCannotReplicate', 'the source role has neither REPLICATION nor membership in rds_replication; grant one of them');
-  }
-  if (!source.slotExists && source.freeSlots < SLOTS_PER_SUBSCRIPTION) {
-    block(
-      'NoFreeReplicationSlot',
-      `the source has ${source.freeSlots} free replication slot(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_replication_slots)`,
-    );
-  }
-  if (!source.slotExists && source.freeWalSenders < SLOTS_PER_SUBSCRIPTION) {
-    block(
-      'NoFreeWalSender',
-      `the source has ${source.freeWalSenders} free WAL sender(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_wal_senders)`,
-    );
-  }
-  if (source.unreadable.length > 0) {
-    block('SourceTablesNotReadable', `the source role cannot SELECT ${listNames(source.unreadable)}`);
-  }
-  if (source.notOwned.length > 0 && !source.isSuperuser) {
-    block(
-      'SourceTablesNotOwned',
-      `a publication needs ownership of every table; the source role does not own ${listNames(source.notOwned)}`,
-    );
-  }
-  const maxAge = input.maxXactAgeSeconds ?? 300;
-  if (!source.slotExists && source.oldestXactAgeSeconds !== null && source.oldestXactAgeSeconds > maxAge) {
-    block(
-      'LongTransactionOnSource',
-      `a transaction has been open on the source for ${Math.round(source.oldestXactAgeSeconds)} s; creating the slot waits for it to end`,
-    );
-  }
-  const optedIn = new Set(input.replicaIdentityFull);
+type Check = (input: PreflightInput) => Finding | undefined;
+
+const block = (reason: string, message: string): Finding => ({ reason, message, blocking: true });
+const warn = (reason: string, message: string): Finding => ({ reason, message, blocking: false });
+
+const schemasExist: Check = ({ inventory }) =>
+  inventory.missingSchemas.length > 0
+    ? block(
+        'SchemaNotFound',
+        `schema(s) ${inventory.missingSchemas.map((s) => JSON.stringify(s)).join(', ')} of spec.schemas do not exist on the source`,
+      )
+    : undefined;
+
+const walLevelLogical: Check = ({ source }) =>
+  source.walLevel !== 'logical'
+    ? block(
+        'WalLevelNotLogical',
+        `the source runs with wal_level=${source.walLevel}; set wal_level=logical (RDS: rds.logical_replication=1) and restart it`,
+      )
+    : undefined;
+
+const sourceCanReplicate: Check = ({ source }) =>
+  !source.canReplicate
+    ? block('SourceRoleCannotReplicate', 'the source role has neither REPLICATION nor membership in rds_replication; grant one of them')
+    : undefined;
+
+const freeSlots: Check = ({ source }) =>
+  !source.slotExists && source.freeSlots < SLOTS_PER_SUBSCRIPTION
+    ? block(
+        'NoFreeReplicationSlot',
+        `the source has ${source.freeSlots} free replication slot(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_replication_slots)`,
+      )
+    : undefined;
+
+const freeWalSenders: Check = ({ source }) =>
+  !source.slotExists && source.freeWalSenders < SLOTS_PER_SUBSCRIPTION
+    ? block(
+        'NoFreeWalSender',
+        `the source has ${source.freeWalSenders} free WAL sender(s), ${SLOTS_PER_SUBSCRIPTION} are needed (raise max_wal_senders)`,
+      )
+    : undefined;
+
+const tablesReadable: Check = ({ source }) =>
+  source.unreadable.length > 0
+    ? block('SourceTablesNotReadable', `the source role cannot SELECT ${listNames(source.unreadable)}`)
+    : undefined;
+
+const tablesOwned: Check = ({ source }) =>
+  source.notOwned.length > 0 && !source.isSuperuser
+    ? block(
+        'SourceTablesNotOwned',
+        `a publication needs ownership of every table; the source role does not own ${listNames(source.notOwned)}`,
+      )
+    : undefined;
+
+const noLongTransaction: Check = ({ source, maxXactAgeSeconds }) => {
+  const maxAge = maxXactAgeSeconds ?? 300;
+  const tooOld = !source.slotExists && source.oldestXactAgeSeconds !== null && source.oldestXactAgeSeconds > maxAge;
+  if (!tooOld || source.oldestXactAgeSeconds === null) return undefined;
+  return block(
+    'LongTransactionOnSource',
+    `a transaction has been open on the source for ${Math.round(source.oldestXactAgeSeconds)} s; creating the slot waits for it to end`,
+  );
+};
+
+const tablesHaveIdentity: Check = ({ inventory, replicaIdentityFull }) => {
+  const optedIn = new Set(replicaIdentityFull);
   const noIdentity = inventory.tables
     .filter((t) => !t.partitionOf && !t.hasPrimaryKey && (t.replicaIdentity === 'd' || t.replicaIdentity === 'n'))
     .map(displayName)
     .filter((n) => !optedIn.has(n));
-  if (noIdentity.length > 0) {
-    block(
-      'TableWithoutPrimaryKey',
-      `table(s) ${listNames(noIdentity)} have no primary key or replica identity; publishing them would make UPDATE and DELETE fail on the source. Add a primary key or list them in spec.replicaIdentityFull`,
-    );
-  }
+  if (noIdentity.length === 0) return undefined;
+  return block(
+    'TableWithoutPrimaryKey',
+    `table(s) ${listNames(noIdentity)} have no primary key or replica identity; ` +
+      'publishing them would make UPDATE and DELETE fail on the source. Add a primary key or list them in spec.replicaIdentityFull',
+  );
+};
+
+const tablesLogged: Check = ({ inventory }) => {
   const unlogged = inventory.tables.filter((t) => t.unlogged).map(displayName);
-  if (unlogged.length > 0) {
-    block('UnloggedTable', `unlogged table(s) ${listNames(unlogged)} cannot be replicated; make them logged (ALTER TABLE ... SET LOGGED)`);
-  }
-  if (source.largeObjectColumns.length > 0) {
-    findings.push({
-      reason: 'LargeObjectsNotReplicated',
-      message: `column(s) ${listNames(source.largeObjectColumns)} reference large objects, which logical replication does not carry`,
-      blocking: false,
-    });
-  }
-  if (!target.canSubscribe) {
-    block(
-      'TargetRoleCannotSubscribe',
-      'the target role is neither superuser nor a member of rds_superuser; CREATE SUBSCRIPTION needs one of them',
-    );
-  }
-  if (!target.subscriptionExists && target.freeWorkers < 1) {
-    block('NoFreeLogicalReplicationWorker', 'the target has no free logical replication worker (raise max_logical_replication_workers)');
-  }
-  if (!source.isSuperuser) {
-    findings.push({
-      reason: 'ReverseReplicationNeedsSuperuser',
-      message:
-        'rollback through reverse replication needs a source role that can CREATE SUBSCRIPTION (superuser on PostgreSQL 15); a cutover of this tenant will be refused',
-      blocking: false,
-    });
-  }
-  return findings;
+  if (unlogged.length === 0) return undefined;
+  return block(
+    'UnloggedTable',
+    `unlogged table(s) ${listNames(unlogged)} cannot be replicated; make them logged (ALTER TABLE ... SET LOGGED)`,
+  );
+};
+
+const noLargeObjects: Check = ({ source }) =>
+  source.largeObjectColumns.length > 0
+    ? warn(
+        'LargeObjectsNotReplicated',
+        `column(s) ${listNames(source.largeObjectColumns)} reference large objects, which logical replication does not carry`,
+      )
+    : undefined;
+
+const targetCanSubscribe: Check = ({ target }) =>
+  !target.canSubscribe
+    ? block(
+        'TargetRoleCannotSubscribe',
+        'the target role is neither superuser nor a member of rds_superuser; CREATE SUBSCRIPTION needs one of them',
+      )
+    : undefined;
+
+const freeWorker: Check = ({ target }) =>
+  !target.subscriptionExists && target.freeWorkers < 1
+    ? block('NoFreeLogicalReplicationWorker', 'the target has no free logical replication worker (raise max_logical_replication_workers)')
+    : undefined;
+
+const reverseNeedsSuperuser: Check = ({ source }) =>
+  !source.isSuperuser
+    ? warn(
+        'ReverseReplicationNeedsSuperuser',
+        'rollback through reverse replication needs a source role that can CREATE SUBSCRIPTION (superuser on PostgreSQL 15); ' +
+          'a cutover of this tenant will be refused',
+      )
+    : undefined;
+
+/** Every check, in the order its finding is reported (the first blocking one names the condition). */
+const CHECKS: Check[] = [
+  schemasExist,
+  walLevelLogical,
+  sourceCanReplicate,
+  freeSlots,
+  freeWalSenders,
+  tablesReadable,
+  tablesOwned,
+  noLongTransaction,
+  tablesHaveIdentity,
+  tablesLogged,
+  noLargeObjects,
+  targetCanSubscribe,
+  freeWorker,
+  reverseNeedsSuperuser,
+];
+
+export function evaluatePreflight(input: PreflightInput): Finding[] {
+  return CHECKS.map((check) => check(input)).filter((f): f is Finding => f !== undefined);
 }
 
 function listNames(names: string[], limit = 10): string {

@@ -226,3 +226,38 @@ export function notReadyTables(state: SubscriptionState | undefined, limit = 5):
   const waiting = (state?.tables ?? []).filter((t) => t.state !== 'r').map((t) => `${displayName(t)} (${t.state})`);
   return waiting.length > limit ? `${waiting.slice(0, limit).join(', ')} and ${waiting.length - limit} more` : waiting.join(', ');
 }
+
+export async function publicationExists(source: pg.Client, publication: string): Promise<boolean> {
+  const pub = await source.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);
+  return (pub.rowCount ?? 0) > 0;
+}
+
+/** REPLICA IDENTITY FULL on the source for tables without a key the spec opted in. */
+export async function setReplicaIdentityFull(source: pg.Client, tables: Array<Pick<TableInfo, 'schema' | 'name'>>): Promise<void> {
+  for (const t of tables) {
+    await source.query(`ALTER TABLE ${id(t.schema)}.${id(t.name)} REPLICA IDENTITY FULL`);
+  }
+}
+
+/** Drops the given schemas and everything in them (the target's copy under deletionPolicy Delete). */
+export async function dropSchemas(target: pg.Client, schemas: string[]): Promise<void> {
+  for (const schema of schemas) await target.query(`DROP SCHEMA IF EXISTS ${id(schema)} CASCADE`);
+}
+
+/** A column the source gained, added to the target; the type comes from format_type() on the source. */
+export function addColumnSql(c: { schema: string; table: string; column: string; type: string }): string {
+  return `ALTER TABLE ${id(c.schema)}.${id(c.table)} ADD COLUMN IF NOT EXISTS ${id(c.column)} ${c.type};`;
+}
+
+/** CREATE TABLE IF NOT EXISTS for a source table's columns (no keys), read from the source's catalog. */
+export async function createTableSql(source: pg.Client, tableOid: number): Promise<string | undefined> {
+  const ddl = await source.query<{ sql: string }>(
+    `SELECT format('CREATE TABLE IF NOT EXISTS %I.%I (%s)', n.nspname, c.relname,
+                   string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) ||
+                              CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY a.attnum)) AS sql
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+      WHERE c.oid = $1 AND a.attnum > 0 AND NOT a.attisdropped GROUP BY n.nspname, c.relname`,
+    [tableOid],
+  );
+  return ddl.rows[0] ? `${ddl.rows[0].sql};` : undefined;
+}

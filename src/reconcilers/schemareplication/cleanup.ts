@@ -1,20 +1,48 @@
 // Deletion of a SchemaReplication: nothing of it may stay on the source (a forgotten slot fills the
 // source's disk). The target's copy stays unless deletionPolicy is Delete.
-import pg from 'pg';
+import type pg from 'pg';
 import type { SchemaReplication } from '../../api/index.js';
 import { ConditionTypes, setCondition } from '../../api/index.js';
-import { replicationNames } from '../../postgres/names.js';
-import { dropPublication, dropSlots, dropSubscription, readSubscription } from '../../postgres/replication.js';
+import type { ConnectionInfo } from '../../postgres/connection.js';
+import { replicationNames, type ReplicationNames } from '../../postgres/names.js';
+import { dropPublication, dropSchemas, dropSlots, dropSubscription, readSubscription } from '../../postgres/replication.js';
 import { isCondition } from '../../errors.js';
 import { openSession } from '../../postgres/errors.js';
-import { resolveEndpoints } from '../shared/endpoints.js';
+import { resolveEndpoints, type Endpoints } from '../shared/endpoints.js';
 import type { Outcome, ReconcileContext } from './index.js';
 
 export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: ReconcileContext): Promise<Outcome> {
   const ns = obj.metadata.namespace as string;
   const name = obj.metadata.name as string;
   const names = replicationNames(ns, name);
-  const waiting = (reason: string, message: string, requeueAfterMs: number): Outcome => ({
+  const cutover = await ctx.kube.referencingCutover(ns, name);
+  if (cutover) {
+    return waiting(
+      obj,
+      ctx,
+      'DeletionBlocked',
+      `TenantCutover ${cutover} still references this SchemaReplication; delete it first`,
+      15_000,
+    );
+  }
+  let endpoints: Endpoints;
+  try {
+    endpoints = await resolveEndpoints(obj, ctx.kube);
+  } catch (err) {
+    if (isCondition(err)) return waiting(obj, ctx, err.reason, `cannot clean up: ${err.message}`, err.retryAfterMs);
+    throw err;
+  }
+  // The target first: a subscription left enabled would re-create its sync slots on the source.
+  const subscriptionOid = await cleanupTarget(obj, ctx, endpoints.target, names);
+  const pending = await cleanupSource(obj, ctx, endpoints.source, names, subscriptionOid);
+  if (pending) return pending;
+  ctx.metrics.forget({ namespace: ns, name });
+  ctx.events.normal('CleanedUp', `Dropped subscription ${names.subscription}, slot ${names.slot} and publication ${names.publication}`);
+  return { status: obj.status ?? {}, requeueAfterMs: 0, finalizerDone: true };
+}
+
+function waiting(obj: SchemaReplication, ctx: ReconcileContext, reason: string, message: string, requeueAfterMs: number): Outcome {
+  return {
     status: {
       ...(obj.status ?? {}),
       phase: 'Deleting',
@@ -25,31 +53,40 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
       ),
     },
     requeueAfterMs,
-  });
+  };
+}
 
-  const cutover = await ctx.kube.referencingCutover(ns, name);
-  if (cutover) {
-    return waiting('DeletionBlocked', `TenantCutover ${cutover} still references this SchemaReplication; delete it first`, 15_000);
-  }
-  let endpoints;
+/**
+ * One side at a time: the target may be gone for good while the source must still be cleaned up,
+ * so the two sessions are independent (withBothSides would fail both when one is unreachable).
+ */
+async function withSide<T>(info: ConnectionInfo, side: 'source' | 'target', work: (client: pg.Client) => Promise<T>): Promise<T> {
+  let client: pg.Client | undefined;
   try {
-    endpoints = await resolveEndpoints(obj, ctx.kube);
-  } catch (err) {
-    if (isCondition(err)) return waiting(err.reason, `cannot clean up: ${err.message}`, err.retryAfterMs);
-    throw err;
+    client = await openSession(info, side);
+    return await work(client);
+  } finally {
+    await client?.end().catch(() => undefined);
   }
+}
 
-  // The target first: a subscription left enabled would re-create its sync slots on the source.
+/** Drops the subscription (and under deletionPolicy Delete the schemas); returns the subscription's oid. */
+async function cleanupTarget(
+  obj: SchemaReplication,
+  ctx: ReconcileContext,
+  info: ConnectionInfo,
+  names: ReplicationNames,
+): Promise<number | undefined> {
   let subscriptionOid = obj.status?.subscriptionOid;
-  let target: pg.Client | undefined;
   try {
-    target = await openSession(endpoints.target, 'target');
-    subscriptionOid = (await readSubscription(target, names.subscription))?.oid ?? subscriptionOid;
-    await dropSubscription(target, names.subscription);
-    if (obj.spec.deletionPolicy === 'Delete') {
-      for (const schema of obj.spec.schemas) await target.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-      ctx.events.normal('TargetDataDeleted', `Dropped ${obj.spec.schemas.join(', ')} on the target (deletionPolicy Delete)`);
-    }
+    await withSide(info, 'target', async (target) => {
+      subscriptionOid = (await readSubscription(target, names.subscription))?.oid ?? subscriptionOid;
+      await dropSubscription(target, names.subscription);
+      if (obj.spec.deletionPolicy === 'Delete') {
+        await dropSchemas(target, obj.spec.schemas);
+        ctx.events.normal('TargetDataDeleted', `Dropped ${obj.spec.schemas.join(', ')} on the target (deletionPolicy Delete)`);
+      }
+    });
   } catch (err) {
     if (!isCondition(err)) throw err;
     // Source artifacts always go, even when the target is gone for good.
@@ -57,24 +94,30 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
       'TargetUnreachable',
       `Could not reach the target to drop subscription ${names.subscription}: ${err.message}; cleaning up the source anyway`,
     );
-  } finally {
-    await target?.end().catch(() => undefined);
   }
+  return subscriptionOid;
+}
 
-  let source: pg.Client | undefined;
+/** Drops the slots and the publication; an outcome while something still has to wait. */
+async function cleanupSource(
+  obj: SchemaReplication,
+  ctx: ReconcileContext,
+  info: ConnectionInfo,
+  names: ReplicationNames,
+  subscriptionOid: number | undefined,
+): Promise<Outcome | undefined> {
   try {
-    source = await openSession(endpoints.source, 'source');
-    const remaining = await dropSlots(source, names.slot, subscriptionOid);
-    if (remaining.length > 0) return waiting('Deleting', `waiting for slot(s) ${remaining.join(', ')} on the source to be released`, 1_000);
-    await dropPublication(source, names.publication);
+    return await withSide(info, 'source', async (source) => {
+      const remaining = await dropSlots(source, names.slot, subscriptionOid);
+      if (remaining.length > 0) {
+        return waiting(obj, ctx, 'Deleting', `waiting for slot(s) ${remaining.join(', ')} on the source to be released`, 1_000);
+      }
+      await dropPublication(source, names.publication);
+      return undefined;
+    });
   } catch (err) {
     if (isCondition(err))
-      return waiting(err.reason, `cannot drop the slot ${names.slot} from the source yet: ${err.message}`, err.retryAfterMs);
+      return waiting(obj, ctx, err.reason, `cannot drop the slot ${names.slot} from the source yet: ${err.message}`, err.retryAfterMs);
     throw err;
-  } finally {
-    await source?.end().catch(() => undefined);
   }
-  ctx.metrics.forget({ namespace: ns, name });
-  ctx.events.normal('CleanedUp', `Dropped subscription ${names.subscription}, slot ${names.slot} and publication ${names.publication}`);
-  return { status: obj.status ?? {}, requeueAfterMs: 0, finalizerDone: true };
 }

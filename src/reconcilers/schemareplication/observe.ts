@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { inventory, type SchemaInventory } from '../../postgres/catalog.js';
 import type { ReplicationNames } from '../../postgres/names.js';
 import { observeSource, observeTarget, type SourceFacts, type TargetFacts } from '../../postgres/preflight.js';
-import { readSlot, readSubscription, type SlotState, type SubscriptionState } from '../../postgres/replication.js';
+import { publicationExists, readSlot, readSubscription, type SlotState, type SubscriptionState } from '../../postgres/replication.js';
 
 export interface Observed {
   sourceInventory: SchemaInventory;
@@ -19,7 +19,7 @@ export interface Observed {
 export async function observe(source: pg.Client, target: pg.Client, schemas: string[], names: ReplicationNames): Promise<Observed> {
   const sourceInventory = await inventory(source, schemas);
   const targetInventory = await inventory(target, schemas);
-  const pub = await source.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.publication]);
+  const publication = await publicationExists(source, names.publication);
   const subscription = await readSubscription(target, names.subscription);
   return {
     sourceInventory,
@@ -28,6 +28,6 @@ export async function observe(source: pg.Client, target: pg.Client, schemas: str
     targetFacts: await observeTarget(target, names.subscription),
     ...(subscription ? { subscription } : {}),
     slot: await readSlot(source, names.slot),
-    publicationExists: (pub.rowCount ?? 0) > 0,
+    publicationExists: publication,
   };
 }

@@ -3,6 +3,7 @@
 import { describeDrift, displayName, publishedTables, type SchemaInventory, type TableInfo } from '../../postgres/catalog.js';
 import type { Finding } from '../../postgres/preflight.js';
 import type { SubscriptionState, SlotState } from '../../postgres/replication.js';
+import { ConditionTypes, type ConditionInput, type SchemaReplicationSpec } from '../../api/index.js';
 
 /** Tables to publish: on the source, not partitions, and already created on the target. */
 export function tablesToPublish(source: SchemaInventory, target: SchemaInventory): TableInfo[] {
@@ -130,7 +131,8 @@ export function summarize(input: {
       ready: false,
       reason: 'SlotLost',
       message:
-        'the replication slot vanished from the source (e.g. after a failover); changes may be missing on the target: a resync is needed (delete and re-create this SchemaReplication with deletionPolicy Delete)',
+        'the replication slot vanished from the source (e.g. after a failover); changes may be missing on the target: ' +
+        'a resync is needed (delete and re-create this SchemaReplication with deletionPolicy Delete)',
     };
   }
   if (first) return { phase: 'Blocked', ready: false, reason: first.reason, message: first.message };
@@ -173,8 +175,115 @@ export function summarize(input: {
       phase: 'Streaming',
       ready: false,
       reason: 'LagAboveThreshold',
-      message: `lag ${input.lag.bytes} bytes / ${input.lag.seconds} s is above the threshold (${input.threshold.bytes} bytes / ${input.threshold.seconds} s)`,
+      message:
+        `lag ${input.lag.bytes} bytes / ${input.lag.seconds} s is above the threshold ` +
+        `(${input.threshold.bytes} bytes / ${input.threshold.seconds} s)`,
     };
   }
   return { phase: 'Streaming', ready: true, reason: 'Succeeded', message: `all ${input.published} tables streaming` };
+}
+
+/** How soon a pass looks again. */
+export const RECHECK_BLOCKED_MS = 30_000;
+export const WHILE_SYNCING_MS = 3_000;
+export const WHILE_STREAMING_MS = 15_000;
+export const DEFAULT_SLOT_RETENTION_BUDGET_BYTES = 10 * 1024 ** 3;
+
+/** After a switch (or during a move) the forward path belongs to the TenantCutover. */
+export function cutoverHandoff(
+  cutover: { name: string; activeSide: string; moving: boolean } | undefined,
+): { serving: boolean; summary: Summary } | undefined {
+  if (!cutover || (!cutover.moving && cutover.activeSide !== 'target')) return undefined;
+  const serving = cutover.activeSide === 'target' && !cutover.moving;
+  const summary: Summary = serving
+    ? {
+        phase: 'TargetServing',
+        ready: true,
+        reason: 'TargetServing',
+        message: `TenantCutover ${cutover.name} switched the tenant: the target serves and the forward path is retired`,
+      }
+    : { phase: 'TargetServing', ready: false, reason: 'CutoverInProgress', message: `TenantCutover ${cutover.name} is moving the tenant` };
+  return { serving, summary };
+}
+
+/** Preflight findings split into the warnings for status and, when any blocks, the Blocked summary. */
+export function preflightVerdict(findings: Finding[]): { warnings: string[]; blocked?: Summary } {
+  const warnings = findings.filter((f) => !f.blocking).map((f) => f.message);
+  const blocking = findings.filter((f) => f.blocking);
+  if (blocking.length === 0) return { warnings };
+  const blocked: Summary = {
+    phase: 'Blocked',
+    ready: false,
+    reason: blocking[0]?.reason as string,
+    message: blocking.map((f) => f.message).join('; '),
+  };
+  return { warnings, blocked };
+}
+
+/** Spec schemas that exist on both sides (the ones whose drift counts). */
+export function schemasOnBothSides(schemas: string[], source: SchemaInventory, target: SchemaInventory): string[] {
+  return schemas.filter((x) => !source.missingSchemas.includes(x) && !target.missingSchemas.includes(x));
+}
+
+/** What to do about drift: apply it (additive and allowed), warn once, or nothing. */
+export function driftResponse(drift: Drift, applyAdditiveDDL: boolean, alreadyReported: boolean): 'apply' | 'warn' | 'none' {
+  if (drift.differences.length === 0) return 'none';
+  if (drift.additive && applyAdditiveDDL) return 'apply';
+  return alreadyReported ? 'none' : 'warn';
+}
+
+/** A new initial copy waits while `limit` of them already run against the source server. */
+export function copySlotWait(
+  action: SubscriptionAction,
+  sourceServer: string,
+  initialCopies: { running(sourceServer: string): number; limit: number } | undefined,
+): Summary | undefined {
+  if (action.kind !== 'create' || !initialCopies || initialCopies.running(sourceServer) < initialCopies.limit) return undefined;
+  return {
+    phase: 'Pending',
+    ready: false,
+    reason: 'WaitingForCopySlot',
+    message: `${initialCopies.limit} initial copies already run against ${sourceServer}; this one starts when one finishes`,
+  };
+}
+
+/** Progress speaks of the tenant's tables: the sentinel schema's are left out. */
+export function withoutSchema(sub: SubscriptionState | undefined, schema: string): SubscriptionState | undefined {
+  return sub ? { ...sub, tables: sub.tables.filter((t) => t.schema !== schema) } : undefined;
+}
+
+export function lagOf(slot: SlotState): { bytes: number; seconds: number } {
+  return { bytes: slot.lagBytes, seconds: Math.round(slot.lagSeconds ?? 0) };
+}
+
+export function lagThreshold(spec: Pick<SchemaReplicationSpec, 'lagThreshold'>): LagThreshold {
+  return { bytes: spec.lagThreshold?.bytes ?? 64 * 1024 * 1024, seconds: spec.lagThreshold?.seconds ?? 30 };
+}
+
+/** A slot we had and that is now gone means lost changes: never paper over it by re-creating one. */
+export function isSlotLost(sub: SubscriptionState | undefined, slot: SlotState, knownSubscriptionOid: number | undefined): boolean {
+  return !!sub && !slot.exists && (knownSubscriptionOid ?? 0) === sub.oid;
+}
+
+export function slotRetentionCondition(retainedBytes: number, budget: number): Omit<ConditionInput, 'observedGeneration'> {
+  return {
+    type: ConditionTypes.SlotRetention,
+    status: retainedBytes > budget ? 'False' : 'True',
+    reason: retainedBytes > budget ? 'SlotRetentionOverBudget' : 'Succeeded',
+    message: `the slot retains ${retainedBytes} bytes of WAL on the source (budget ${budget})`,
+  };
+}
+
+export function schemaDriftCondition(drift: Drift): Omit<ConditionInput, 'observedGeneration'> {
+  const drifted = drift.differences.length > 0;
+  return {
+    type: ConditionTypes.SchemaDrift,
+    status: drifted ? 'True' : 'False',
+    reason: drifted ? 'DriftDetected' : 'Succeeded',
+    message: drifted ? drift.differences.join('; ') : 'the target matches the source schema',
+  };
+}
+
+export function requeueAfter(phase: Phase): number {
+  return phase === 'Syncing' || phase === 'CopyingSchema' ? WHILE_SYNCING_MS : WHILE_STREAMING_MS;
 }

@@ -1,21 +1,19 @@
 // The idempotent actions of the SchemaReplication reconciler, each one named for what it ensures.
-import pg from 'pg';
+import type pg from 'pg';
 import type { SchemaInventory, TableInfo } from '../../postgres/catalog.js';
 import { conninfo, type ConnectionInfo } from '../../postgres/connection.js';
 import type { ReplicationNames } from '../../postgres/names.js';
 import { ensureRoles, rolesOfSchemas, type RoleSync } from '../../postgres/roles.js';
 import { applyScript, dumpSchemas, keyDefinitions, sectionSql } from '../../postgres/schemacopy.js';
-import { createSubscription, refreshSubscription, setSubscriptionEnabled } from '../../postgres/replication.js';
+import {
+  addColumnSql,
+  createSubscription,
+  createTableSql,
+  refreshSubscription,
+  setSubscriptionEnabled,
+} from '../../postgres/replication.js';
 import type { SubscriptionAction } from './plan.js';
 import { hasSqlState } from '../../postgres/errors.js';
-
-const id = pg.escapeIdentifier;
-
-export async function ensureReplicaIdentityFull(source: pg.Client, tables: TableInfo[]): Promise<void> {
-  for (const t of tables) {
-    await source.query(`ALTER TABLE ${id(t.schema)}.${id(t.name)} REPLICA IDENTITY FULL`);
-  }
-}
 
 /**
  * Copies the roles and the pre-data DDL (with primary keys and replica-identity indexes) of the
@@ -84,21 +82,10 @@ export async function applyAdditiveDrift(opts: {
   newTables: TableInfo[];
   newColumns: SchemaInventory['columns'];
 }): Promise<void> {
-  const statements: string[] = [];
-  for (const c of opts.newColumns) {
-    // The type comes from format_type() on the source: already valid SQL for the same type.
-    statements.push(`ALTER TABLE ${id(c.schema)}.${id(c.table)} ADD COLUMN IF NOT EXISTS ${id(c.column)} ${c.type};`);
-  }
+  const statements: string[] = opts.newColumns.map(addColumnSql);
   for (const t of opts.newTables) {
-    const ddl = await opts.source.query<{ sql: string }>(
-      `SELECT format('CREATE TABLE IF NOT EXISTS %I.%I (%s)', n.nspname, c.relname,
-                     string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) ||
-                                CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END, ', ' ORDER BY a.attnum)) AS sql
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
-        WHERE c.oid = $1 AND a.attnum > 0 AND NOT a.attisdropped GROUP BY n.nspname, c.relname`,
-      [t.oid],
-    );
-    if (ddl.rows[0]) statements.push(`${ddl.rows[0].sql};`);
+    const table = await createTableSql(opts.source, t.oid);
+    if (table) statements.push(table);
     const keys = await keyDefinitions(opts.source, [t.schema], [t.oid]);
     statements.push(...keys.map((k) => `${k.sql};`));
   }

@@ -1,5 +1,5 @@
 // `npm test`: starts one local stack for the whole run (no operator: tests start their own),
-// runs every unit and integration suite with mocha, and stops the stack, pass or fail.
+// runs every unit, integration and e2e suite with mocha, and stops the stack, pass or fail.
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';

@@ -26,6 +26,7 @@ import type {
 } from '../reconcilers/landingzone/secrets.js';
 import type { Timings } from '../reconcilers/landingzone/types.js';
 import { LANDING_ZONES } from './kinds.js';
+import { readSecret } from './secrets.js';
 
 export const LANDING_ZONE_FINALIZER = 'tenantshift.io/landingzone-cleanup';
 
@@ -168,12 +169,7 @@ export class KubeSecretStore implements SecretStore {
   }
 
   private async readRaw(name: string): Promise<V1Secret | undefined> {
-    try {
-      return await this.core.readNamespacedSecret({ namespace: this.namespace, name });
-    } catch (err) {
-      if (fromUnknown(err).code === 'not-found') return undefined;
-      throw fromUnknown(err);
-    }
+    return readSecret(this.core, this.namespace, name);
   }
 
   private body(secret: SecretWrite): V1Secret {

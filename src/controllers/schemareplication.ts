@@ -1,9 +1,8 @@
 // Kubernetes wiring of SchemaReplication: finalizer before anything exists outside the cluster,
 // Secrets and referencing TenantCutovers read for the domain reconciler, its status written back.
-import { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import type { LandingZone, SchemaReplication, TenantCutover } from '../api/index.js';
 import type { EventRecorder } from '../observability/events.js';
-import { fromUnknown } from '../errors.js';
 import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finalizers.js';
 import type { Informer } from '../runtime/informer.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
@@ -17,6 +16,7 @@ import {
 } from '../reconcilers/schemareplication/index.js';
 import { resolveEndpoints } from '../reconcilers/shared/endpoints.js';
 import { SCHEMA_REPLICATIONS } from './kinds.js';
+import { readSecretData } from './secrets.js';
 import { validationDue, type ValidationRunner } from './validation.js';
 
 export const REPLICATION_FINALIZER = 'tenantshift.io/replication-cleanup';
@@ -102,14 +102,7 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
       };
     return {
       kube: {
-        readSecretData: async (namespace, name) => {
-          try {
-            return (await this.deps.core.readNamespacedSecret({ namespace, name })).data ?? {};
-          } catch (err) {
-            if (fromUnknown(err).code === 'not-found') return undefined;
-            throw fromUnknown(err);
-          }
-        },
+        readSecretData: async (namespace, name) => readSecretData(this.deps.core, namespace, name),
         landingZoneSecretName: async (namespace, name) => {
           const lz = this.deps.landingZones.get(`${namespace}/${name}`);
           if (!lz) return { notReadyMessage: `LandingZone ${name} (spec.target.landingZoneRef) does not exist in namespace ${namespace}` };

@@ -1,10 +1,9 @@
 // Kubernetes wiring of TenantCutover: the SchemaReplication and Secrets it reads, crash-safe status
 // writes in the middle of a move, and what deletion means (traffic stays where it is).
-import { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import type { SchemaReplication, TenantCutover, TenantCutoverStatus } from '../api/index.js';
 import type { CutoverMetrics } from '../observability/cutover-metrics.js';
 import type { EventRecorder } from '../observability/events.js';
-import { fromUnknown } from '../errors.js';
 import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finalizers.js';
 import type { Informer } from '../runtime/informer.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
@@ -12,6 +11,7 @@ import type { StatusWriter } from '../runtime/statusWriter.js';
 import type { RoutingPort } from '../routing/client.js';
 import { reconcileTenantCutover } from '../reconcilers/tenantcutover/index.js';
 import { TENANT_CUTOVERS } from './kinds.js';
+import { readSecretData } from './secrets.js';
 
 export const CUTOVER_FINALIZER = 'tenantshift.io/cutover';
 
@@ -62,14 +62,7 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
     const outcome = await reconcileTenantCutover(obj, {
       kube: {
         getReplication: async (namespace, name) => this.deps.replications.get(`${namespace}/${name}`),
-        readSecretData: async (namespace, name) => {
-          try {
-            return (await this.deps.core.readNamespacedSecret({ namespace, name })).data ?? {};
-          } catch (err) {
-            if (fromUnknown(err).code === 'not-found') return undefined;
-            throw fromUnknown(err);
-          }
-        },
+        readSecretData: async (namespace, name) => readSecretData(this.deps.core, namespace, name),
         landingZoneSecretName: async () => ({ notReadyMessage: 'LandingZone targets are resolved by the SchemaReplication' }),
       },
       routing: this.deps.routing,

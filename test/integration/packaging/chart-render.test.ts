@@ -12,7 +12,7 @@ import { operatorUsage, loadOperatorConfig } from '../../../src/runtime/config.j
 import { packageRoot } from '../../../src/devstack/paths.js';
 import { ensureSystemPackages, PROMTOOL } from '../../../src/devstack/system.js';
 import { testCluster, type TestCluster } from '../../support/cluster.js';
-import { CHART, helmTool, kubectlTool, ok, plainRbac, render, runCommand, toYamlStream, type Doc, type Tool } from './chart-support.js';
+import { CHART, helmTool, kubectlTool, ok, plainRbac, render, runCommand, toYamlStream, type Doc, type Tool } from '../../support/chart.js';
 
 const MONITORING = 'monitoring.coreos.com/v1';
 

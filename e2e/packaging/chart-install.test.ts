@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, EventsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
-import { testCluster, type TestCluster } from '../../support/cluster.js';
-import { startOperator, stopProcess, until, type OperatorProcess } from '../../support/operator.js';
-import { CHART, allowed, describeAccess, helmTool, ok, serviceAccountKubeconfig, type Access, type Tool } from './chart-support.js';
+import { testCluster, type TestCluster } from '../../test/support/cluster.js';
+import { startOperator, stopProcess, until, type OperatorProcess } from '../../test/support/operator.js';
+import { CHART, helmTool, ok, type Tool } from '../../test/support/chart.js';
+import { allowed, describeAccess, serviceAccountKubeconfig, type Access } from './access.js';
 
 const TS = 'tenantshift.io';
 const saUser = (ns: string, name: string): string => `system:serviceaccount:${ns}:${name}`;

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ApiextensionsV1Api } from '@kubernetes/client-node';
 import pg from 'pg';
-import { isAlive } from '../../src/devstack/process.js';
-import { devEnv, readState } from '../../src/devstack/stack.js';
-import { packageRoot, stackPaths } from '../../src/devstack/paths.js';
-import { isRoot } from '../../src/devstack/system.js';
-import { testCluster, type TestCluster } from '../support/cluster.js';
+import { isAlive } from '../src/devstack/process.js';
+import { devEnv, readState } from '../src/devstack/stack.js';
+import { packageRoot, stackPaths } from '../src/devstack/paths.js';
+import { isRoot } from '../src/devstack/system.js';
+import { testCluster, type TestCluster } from '../test/support/cluster.js';
 
 const REQUIRED = [
   'KUBECONFIG',

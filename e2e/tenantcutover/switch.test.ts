@@ -3,12 +3,12 @@
 // switch, and completion. After every move: nothing lost or duplicated, no client error, both sides equal.
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import type { TenantCutover } from '../../../src/api/index.js';
-import { replicationNames } from '../../../src/postgres/names.js';
-import { checkInvariants, WalletTraffic, type Invariants } from '../../../src/devstack/traffic.js';
-import { withConnection } from '../../support/databases.js';
-import { until } from '../../support/operator.js';
-import { tenantFixture, type TenantFixture } from '../../support/tenant.js';
+import type { TenantCutover } from '../../src/api/index.js';
+import { replicationNames } from '../../src/postgres/names.js';
+import { checkInvariants, WalletTraffic, type Invariants } from '../../src/devstack/traffic.js';
+import { withConnection } from '../../test/support/databases.js';
+import { until } from '../../test/support/operator.js';
+import { tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
 describe('TenantCutover journey under wallet traffic (real PgBouncer, route agent, operator)', function () {
   this.timeout(420_000);

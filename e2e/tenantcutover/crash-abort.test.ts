@@ -3,10 +3,10 @@
 // retries. Wallet invariants hold on both sides every time.
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { checkInvariants, WalletTraffic, type TrafficReport } from '../../../src/devstack/traffic.js';
-import { withConnection } from '../../support/databases.js';
-import { until } from '../../support/operator.js';
-import { tenantFixture, type TenantFixture } from '../../support/tenant.js';
+import { checkInvariants, WalletTraffic, type TrafficReport } from '../../src/devstack/traffic.js';
+import { withConnection } from '../../test/support/databases.js';
+import { until } from '../../test/support/operator.js';
+import { tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
 async function assertNothingLost(t: TenantFixture, report: TrafficReport): Promise<void> {
   assert.deepEqual(report.failures.slice(0, 3), [], `${report.failures.length} client transaction(s) failed`);

@@ -1,13 +1,12 @@
-// What the chart tests share: helm (built once into the cache) with its own empty home, rendering
-// to parsed documents, kubectl of the stack, a ServiceAccount's own kubeconfig, and access reviews.
+// What the chart tests (test/integration/packaging, e2e/packaging) share: helm (built once into the
+// cache) with its own empty home, rendering to parsed documents, kubectl of the stack.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { ensureHelm } from '../../../src/devstack/helm.js';
-import { packageRoot } from '../../../src/devstack/paths.js';
+import { ensureHelm } from '../../src/devstack/helm.js';
+import { packageRoot } from '../../src/devstack/paths.js';
 
 export const CHART = join(packageRoot(), 'charts', 'tenantshift');
 
@@ -80,64 +79,6 @@ export function render(helm: Tool, release: string, namespace: string, sets: str
 
 export function toYamlStream(docs: Doc[]): string {
   return docs.map((d) => JSON.stringify(d)).join('\n---\n');
-}
-
-/** A kubeconfig that authenticates as the ServiceAccount with a token from the TokenRequest API. */
-export async function serviceAccountKubeconfig(kc: KubeConfig, namespace: string, name: string): Promise<{ kc: KubeConfig; file: string }> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const tr = await core.createNamespacedServiceAccountToken({
-    namespace,
-    name,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the test kubeconfig has no current cluster');
-  const sa = new KubeConfig();
-  sa.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name, token: tr.status?.token }],
-    contexts: [{ name, cluster: cluster.name, user: name, namespace }],
-    currentContext: name,
-  });
-  const file = join(mkdtempSync(join(tmpdir(), 'tenantshift-sa-')), 'kubeconfig');
-  writeFileSync(file, sa.exportConfig(), { mode: 0o600 });
-  return { kc: sa, file };
-}
-
-export interface Access {
-  verb: string;
-  resource: string;
-  group?: string;
-  subresource?: string;
-  /** Absent: across all namespaces. */
-  namespace?: string;
-  name?: string;
-}
-
-export function describeAccess(a: Access): string {
-  const what = `${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}${a.name ? ` ${a.name}` : ''}`;
-  return `${a.verb} ${what} ${a.namespace ? `in ${a.namespace}` : 'in all namespaces'}`;
-}
-
-/** SubjectAccessReview: may `user` do `a`? Asked of the real RBAC authorizer. */
-export async function allowed(kc: KubeConfig, user: string, a: Access): Promise<boolean> {
-  const sar = await kc.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
-    body: {
-      spec: {
-        user,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${user.split(':')[2]}`, 'system:authenticated'],
-        resourceAttributes: {
-          verb: a.verb,
-          resource: a.resource,
-          group: a.group ?? '',
-          subresource: a.subresource,
-          namespace: a.namespace,
-          name: a.name,
-        },
-      },
-    },
-  });
-  return sar.status?.allowed === true;
 }
 
 /** Labels only Helm means: plain manifests applied with kubectl carry the rest. */

@@ -1,6 +1,6 @@
 // bench/initial-copy, ours: SchemaReplication objects driven through the reconciler until Ready with post-data applied.
 import type { SchemaReplication } from '../../src/api/index.js';
-import { directReplication } from '../../src/devstack/direct.js';
+import { directReplication } from '../../test/support/direct.js';
 import { cleanupSchemaReplication } from '../../src/reconcilers/schemareplication/cleanup.js';
 import { reconcileSchemaReplication, type Outcome, type ReconcileContext } from '../../src/reconcilers/schemareplication/index.js';
 
@@ -18,7 +18,7 @@ export interface ObjectTimes {
   errors: string[];
 }
 
-export { directContext as context } from '../../src/devstack/direct.js';
+export { directContext as context } from '../../test/support/direct.js';
 
 export function object(namespace: string, name: string, schemas: string[]): SchemaReplication {
   return directReplication(namespace, name, schemas);

@@ -1,9 +1,9 @@
 // Reads RDS-managed master passwords (ManageMasterUserPassword) from Secrets Manager, so that a
 // LandingZone with masterPassword: aws can still publish its connection Secret.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ManagedPasswordReader } from '../reconcilers/landingzone/secrets.js';
 
-export class SecretsManagerPasswords implements ManagedPasswordReader {
+/** The LandingZone reconciler's ManagedPasswordReader port, over Secrets Manager (structurally typed: adapters import no reconciler). */
+export class SecretsManagerPasswords {
   // One client per region for the life of the reader: they keep connection pools.
   private readonly clients = new Map<string, SecretsManagerClient>();
 

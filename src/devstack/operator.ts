@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { OPERATOR_NAMESPACE } from './controlplane.js';
 import { packageRoot } from './paths.js';
 import { startDaemon, waitUntil } from './process.js';
-import type { StackState } from './stack.js';
+import type { StackState } from './state.js';
 
 export function startOperatorDaemon(state: StackState, env: Record<string, string>, logFile: string): number {
   return startDaemon({

@@ -1,7 +1,7 @@
 // `tenantshift dev up|down|env`: the whole local stack under one state directory. The integration
 // tests start their stack through the same functions.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { scramVerifier } from '../postgres/scram.js';
 import { ensureBinaries } from './build.js';
@@ -18,7 +18,7 @@ import {
   type ControlPlaneSetup,
 } from './controlplane.js';
 import { MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY, startMoto, waitForMoto } from './moto.js';
-import { DEFAULT_STATE_DIR, stackPaths, type StackPaths } from './paths.js';
+import { DEFAULT_STATE_DIR, stackPaths } from './paths.js';
 import { PGBOUNCER_ADMIN_USER, startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from './pgbouncer.js';
 import {
   APP_USER,
@@ -36,35 +36,9 @@ import { freePort, isAlive, startDaemon, stopDaemon, type DaemonOptions } from '
 import { say } from './progress.js';
 import { startOperatorDaemon, startRouteAgent, waitForOperator, waitForRouteAgent } from './operator.js';
 import { ensureSystemPackages, isRoot, serverIdentity } from './system.js';
+import { readState, writeState, type StackState } from './state.js';
 
-/** What a running stack is: ports, pids and credentials, written to the state dir (mode 0600). */
-export interface StackState {
-  stateDir: string;
-  runtimeDir: string;
-  kubeconfig: string;
-  kubectl: string;
-  ports: {
-    etcd: number;
-    etcdPeer: number;
-    apiserver: number;
-    source: number;
-    target: number;
-    pgbouncer: number;
-    moto: number;
-    routeAgent: number;
-    operatorHealth?: number;
-  };
-  /** Start order; `down` stops in reverse. `launch` lets `restartDaemon` start one the same way. */
-  pids: Array<{ name: string; pid: number; launch?: DaemonOptions }>;
-  credentials: {
-    adminToken: string;
-    superPassword: { source: string; target: string };
-    replicatorPassword: { source: string; target: string };
-    appPassword: string;
-    pgbouncerAdminPassword: string;
-    routeAgentToken: string;
-  };
-}
+export { readState, type StackState };
 
 export interface UpOptions {
   stateDir?: string;
@@ -309,15 +283,6 @@ export function shellExports(vars: Record<string, string>): string {
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
     .join('\n');
-}
-
-export function readState(paths: StackPaths): StackState | undefined {
-  if (!existsSync(paths.stateFile)) return undefined;
-  return JSON.parse(readFileSync(paths.stateFile, 'utf8')) as StackState;
-}
-
-function writeState(paths: StackPaths, state: StackState): void {
-  writeFileSync(paths.stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
 }
 
 function secret(): string {

@@ -2,7 +2,11 @@
 // stuck or aborted move leaves behind, read from the informer cache at scrape time; aborts counted.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TenantCutover } from '../api/index.js';
-import type { Informer } from '../runtime/informer.js';
+
+/** What the metrics read at scrape time: the objects in a cache (an informer, passed in by the wiring). */
+export interface ObjectLister<T> {
+  list(): T[];
+}
 
 export interface CutoverMetrics {
   /** Makes the object's counters exist at 0, so a first abort shows as an increase. */
@@ -10,7 +14,7 @@ export interface CutoverMetrics {
   aborted(namespace: string, name: string, count: number): void;
 }
 
-export function createCutoverMetrics(registry: Registry, cutovers: Informer<TenantCutover>): CutoverMetrics {
+export function createCutoverMetrics(registry: Registry, cutovers: ObjectLister<TenantCutover>): CutoverMetrics {
   const registers = [registry];
   const aborts = new Counter({
     name: 'tenantshift_cutover_aborts_total',

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventsV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import { errorFields } from '../errors.js';
-import type { KubeObject } from '../runtime/resources.js';
+import type { KubernetesObject as KubeObject } from '@kubernetes/client-node';
 import type { Logger } from './logger.js';
 
 export const REPORTING_CONTROLLER = 'tenantshift.io/operator';

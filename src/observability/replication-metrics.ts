@@ -1,7 +1,23 @@
 // Replication metrics per SchemaReplication (labels namespace and name: bounded by the objects, never
 // by tables): lag in bytes and seconds, WAL retained by the slot, tables ready, Ready.
 import { Gauge, type Registry } from 'prom-client';
-import type { ReplicationMetrics } from '../reconcilers/schemareplication/index.js';
+
+/** What the SchemaReplication reconciler records per object (its port; this module is the Prometheus side). */
+export interface ReplicationMetrics {
+  record(
+    obj: { namespace: string; name: string },
+    m: {
+      lagBytes: number;
+      lagSeconds: number;
+      retainedBytes: number;
+      retentionBudgetBytes: number;
+      tablesReady: number;
+      tablesTotal: number;
+      ready: boolean;
+    },
+  ): void;
+  forget(obj: { namespace: string; name: string }): void;
+}
 
 export function createReplicationMetrics(registry: Registry): ReplicationMetrics {
   const registers = [registry];

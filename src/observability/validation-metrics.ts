@@ -2,9 +2,9 @@
 // differences, when it finished, and whether it found the two sides identical.
 import { Gauge, type Registry } from 'prom-client';
 import type { SchemaReplication } from '../api/index.js';
-import type { Informer } from '../runtime/informer.js';
+import type { ObjectLister } from './cutover-metrics.js';
 
-export function registerValidationMetrics(registry: Registry, replications: Informer<SchemaReplication>): void {
+export function registerValidationMetrics(registry: Registry, replications: ObjectLister<SchemaReplication>): void {
   const registers = [registry];
   const labelNames = ['namespace', 'name'] as const;
   const each = (

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from '../observability/logger.js';
+import type { RoutingLog } from './heartbeat.js';
 import { errorFields } from '../errors.js';
 import { AgentHeartbeat } from './heartbeat.js';
 import { PgBouncerAdmin, renderRoutes, writeRoutesFile, type Route } from './pgbouncer.js';
@@ -12,7 +12,7 @@ import type { AgentStatus, FlipRequest, PauseRequest, ResumeRequest, RoutedRoute
 
 export interface RouteAgentOptions {
   kc: KubeConfig;
-  log: Logger;
+  log: RoutingLog;
   pool: string;
   identity: string;
   adminUrl: string;

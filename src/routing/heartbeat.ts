@@ -2,13 +2,19 @@
 // its endpoint, renewed while it runs and deleted on a clean stop, so the operator knows every live replica.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
-import type { Logger } from '../observability/logger.js';
 import { errorFields } from '../errors.js';
 import { AGENT_LABEL, AGENT_LEASE_SECONDS, ENDPOINT_ANNOTATION, POOL_LABEL } from './protocol.js';
 
+/** The log lines routing writes, as a port (the process passes its logger in). */
+export interface RoutingLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
 export interface HeartbeatOptions {
   kc: KubeConfig;
-  log: Logger;
+  log: RoutingLog;
   namespace: string;
   pool: string;
   identity: string;

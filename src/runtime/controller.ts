@@ -3,7 +3,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
 import { fromUnknown } from '../errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { Informer } from './informer.js';
 import type { RateLimiterOptions } from './ratelimit.js';
 import type { Reconciler } from './reconciler.js';

@@ -2,7 +2,7 @@
 // any failure, relisted on 410 or when the watch goes silent, and resynced periodically with jitter.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
-import { jitter, sleep } from './clock.js';
+import { jitter, sleep } from '../clock.js';
 import { OperatorError, codeForHttpStatus, errorFields } from '../errors.js';
 import { getJson } from './kubeRequest.js';
 import { KeyedBackoff } from './ratelimit.js';

@@ -2,7 +2,7 @@
 // when renewal fails past the renew deadline, release on shutdown so a standby takes over at once.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
-import { jitter, sleep } from './clock.js';
+import { jitter, sleep } from '../clock.js';
 import { OperatorError, errorFields, fromUnknown } from '../errors.js';
 
 export interface LeaderElectionOptions {

@@ -5,7 +5,7 @@ import { EventRecorder } from '../observability/events.js';
 import { startHealthServer, type HealthServer } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
-import { sleep } from './clock.js';
+import { sleep } from '../clock.js';
 import type { OperatorConfig } from './config.js';
 import { Controller } from './controller.js';
 import { Finalizers } from './finalizers.js';

@@ -1,7 +1,7 @@
 // How long a failed key waits before its next try: per-key exponential backoff (5 ms doubling to a
 // cap), combined with one token bucket shared by every key so that a mass failure cannot stampede.
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 
 export interface BackoffOptions {
   baseMs?: number;

@@ -1,6 +1,6 @@
 // The keyed work queue: a set of "namespace/name" keys waiting for a reconcile. Repeated adds of one
 // key coalesce, one key never runs twice at once, failures come back with per-key backoff.
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { RetryRateLimiter, type RateLimiterOptions } from './ratelimit.js';
 
 export interface WorkQueueHooks {

@@ -23,7 +23,7 @@ export function infoFromUrl(url: string, dbname?: string): ConnectionInfo {
   };
 }
 
-export { secretData } from '../../src/devstack/direct.js';
+export { secretData } from './direct.js';
 
 async function admin(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });

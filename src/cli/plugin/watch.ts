@@ -1,7 +1,7 @@
 // Watch mode: the status view redrawn as the move goes. On a terminal it redraws in place every
 // interval (the freeze bar moves); piped, it prints the view only when the objects changed.
 import type { TenantCutover } from '../../api/index.js';
-import { sleep } from '../../runtime/clock.js';
+import { sleep } from '../../clock.js';
 import type { PluginObjects, TenantView } from './objects.js';
 import { renderTenant } from './render.js';
 

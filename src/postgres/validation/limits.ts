@@ -1,6 +1,6 @@
 // Bounded load: a limiter of ranges and rows per second (shareable by every run against one source)
 // and a pool that runs comparison jobs on a fixed set of connections.
-import { sleep, systemClock, type Clock } from '../../runtime/clock.js';
+import { sleep, systemClock, type Clock } from '../../clock.js';
 
 export interface LoadLimits {
   rowsPerSecond?: number;

@@ -1,7 +1,7 @@
 // Live replication during a comparison: which slot feeds each table (given, or found in the
 // catalogs), and waiting — bounded — until the subscriber has confirmed a publisher position.
 import type pg from 'pg';
-import { sleep } from '../../runtime/clock.js';
+import { sleep } from '../../clock.js';
 import { SLOT_FLUSH_SQL } from './sql.js';
 import { ValidationError, type LiveReplication } from './types.js';
 

@@ -3,6 +3,7 @@
 // drift, publication, subscription, post-data, status); the first step that stops ends the pass.
 // Deletion is in cleanup.ts.
 import { ConditionTypes, setCondition, type SchemaReplication, type SchemaReplicationStatus } from '../../api/index.js';
+import type { ReplicationMetrics } from '../../observability/replication-metrics.js';
 import { replicationNames } from '../../postgres/names.js';
 import { resolveEndpoints, withBothSides, type KubeReader, type Sessions } from '../shared/endpoints.js';
 import type { ConnectionInfo } from '../../postgres/connection.js';
@@ -22,22 +23,6 @@ import { subscriptionStep } from './subscription.js';
 export interface ReplicationEvents {
   normal(reason: string, message: string): void;
   warning(reason: string, message: string): void;
-}
-
-export interface ReplicationMetrics {
-  record(
-    obj: { namespace: string; name: string },
-    m: {
-      lagBytes: number;
-      lagSeconds: number;
-      retainedBytes: number;
-      retentionBudgetBytes: number;
-      tablesReady: number;
-      tablesTotal: number;
-      ready: boolean;
-    },
-  ): void;
-  forget(obj: { namespace: string; name: string }): void;
 }
 
 export interface ReconcileContext {
@@ -62,6 +47,7 @@ export interface Outcome {
 }
 
 export { DEFAULT_SLOT_RETENTION_BUDGET_BYTES } from './plan.js';
+export type { ReplicationMetrics };
 
 /** The steps of a pass, in order; the last (status) always stops. */
 export const STEPS: ReadonlyArray<{ name: string; run: Step }> = [

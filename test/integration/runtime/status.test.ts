@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { SCHEMA_REPLICATIONS } from '../../../src/controllers/kinds.js';
-import { ObservingReconciler } from '../../../src/controllers/observe.js';
+import { ObservingReconciler } from '../../support/observing-reconciler.js';
 import { EventRecorder, REPORTING_CONTROLLER } from '../../../src/observability/events.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';

@@ -9,7 +9,7 @@ import { replicationNames } from '../../../src/postgres/names.js';
 import { cleanupSchemaReplication } from '../../../src/reconcilers/schemareplication/cleanup.js';
 import { reconcileSchemaReplication, type Outcome, type ReconcileContext } from '../../../src/reconcilers/schemareplication/index.js';
 import { testCluster } from '../../support/cluster.js';
-import { directContext, directReplication } from '../../../src/devstack/direct.js';
+import { directContext, directReplication } from '../../support/direct.js';
 import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 
 interface Recorded {

@@ -3,7 +3,7 @@
 import { replicationNames } from '../../../src/postgres/names.js';
 import { cleanupSchemaReplication } from '../../../src/reconcilers/schemareplication/cleanup.js';
 import { reconcileSchemaReplication } from '../../../src/reconcilers/schemareplication/index.js';
-import { directContext, directReplication } from '../../../src/devstack/direct.js';
+import { directContext, directReplication } from '../../support/direct.js';
 import type { DatabasePair } from '../../support/databases.js';
 
 export interface Replication {

@@ -1,5 +1,5 @@
 // A manual clock for unit tests: time moves only when the test calls advance(), firing due timers in order.
-import type { Clock, TimerHandle } from '../../../src/runtime/clock.js';
+import type { Clock, TimerHandle } from '../../../src/clock.js';
 
 interface Timer {
   id: number;

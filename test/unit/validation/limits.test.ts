@@ -1,7 +1,7 @@
 // The load limiter (on a hand-moved clock) and the work pool.
 import assert from 'node:assert/strict';
 import { LoadLimiter, WorkPool } from '../../../src/postgres/validation/limits.js';
-import type { Clock } from '../../../src/runtime/clock.js';
+import type { Clock } from '../../../src/clock.js';
 
 function manualClock(): Clock & { advance(ms: number): void } {
   let t = 1_000_000;

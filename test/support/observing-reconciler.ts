@@ -1,11 +1,11 @@
 // Placeholder reconciler for a kind whose real reconciler has not landed: it logs the object and states
 // on Ready (Unknown, Reconciling) that the generation was observed. It exercises the runtime end to end.
-import type { Condition } from '../api/common.js';
-import { ConditionTypes, Reasons, findCondition, setCondition } from '../api/conditions.js';
-import type { EventRecorder } from '../observability/events.js';
-import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
-import type { KubeObject, ResourceType } from '../runtime/resources.js';
-import type { StatusWriter } from '../runtime/statusWriter.js';
+import type { Condition } from '../../src/api/common.js';
+import { ConditionTypes, Reasons, findCondition, setCondition } from '../../src/api/conditions.js';
+import type { EventRecorder } from '../../src/observability/events.js';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../../src/runtime/reconciler.js';
+import type { KubeObject, ResourceType } from '../../src/runtime/resources.js';
+import type { StatusWriter } from '../../src/runtime/statusWriter.js';
 
 export interface ObservingReconcilerDeps {
   resource: ResourceType;

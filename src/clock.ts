@@ -1,5 +1,5 @@
-// Time as the runtime sees it: wall-clock milliseconds and timers, injectable so that the queue,
-// backoff and rate limiter can be unit-tested with a fake clock instead of real waiting.
+// Time as every layer sees it (a leaf, beside errors.ts): wall-clock milliseconds and timers, injectable so
+// that the queue, backoff, rate limiter and validation limits can be unit-tested with a fake clock.
 
 /** Opaque: whatever the clock's setTimeout returns. */
 export type TimerHandle = unknown;

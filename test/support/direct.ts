@@ -1,8 +1,8 @@
 // Drives the SchemaReplication reconciler without Kubernetes, for tests and benchmarks: fixed answers
 // for the two connection Secrets ("src", "tgt"), no LandingZone, no TenantCutover, silent events.
-import type { SchemaReplication } from '../api/index.js';
-import type { ConnectionInfo } from '../postgres/connection.js';
-import type { ReconcileContext } from '../reconcilers/schemareplication/index.js';
+import type { SchemaReplication } from '../../src/api/index.js';
+import type { ConnectionInfo } from '../../src/postgres/connection.js';
+import type { ReconcileContext } from '../../src/reconcilers/schemareplication/index.js';
 
 /** A Secret's data (base64 values, as the API returns them) for these connection settings. */
 export function secretData(info: ConnectionInfo): Record<string, string> {

@@ -60,7 +60,8 @@ async function main(): Promise<void> {
   for (const t of tenants) {
     await createTenant(src, { schemas: [wallet(t)], accounts: ACCOUNTS });
     await src.query(
-      `GRANT USAGE ON SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app`,
+      `GRANT USAGE ON SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ` +
+        `${pg.escapeIdentifier(wallet(t))} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${pg.escapeIdentifier(wallet(t))} TO app`,
     );
   }
   await core.createNamespace({ body: { metadata: { name: NS } } });
@@ -165,7 +166,8 @@ async function main(): Promise<void> {
     await sleep(500);
     const r = await load.stop();
     console.log(
-      `  scripted cutover ${t}: ${baseline[baseline.length - 1]?.toFixed(0)} ms write pause, ${r.acknowledged.length} transfers, ${r.failures.length} failed`,
+      `  scripted cutover ${t}: ${baseline[baseline.length - 1]?.toFixed(0)} ms write pause, ${r.acknowledged.length} transfers, ` +
+        `${r.failures.length} failed`,
     );
   }
   await admin.end();
@@ -217,7 +219,8 @@ async function main(): Promise<void> {
   const row = (name: string, v: number[]): string =>
     `| ${name} | ${v.length} | ${percentile(v, 50).toFixed(0)} | ${percentile(v, 99).toFixed(0)} | ${Math.max(...v).toFixed(0)} |`;
   console.log(
-    `\n| method | moves | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|\n${row('tenantshift (switch + rollback)', ours)}\n${row('plain scripted cutover', baseline)}`,
+    `\n| method | moves | p50 ms | p99 ms | max ms ` +
+      `|\n|---|---|---|---|---|\n${row('tenantshift (switch + rollback)', ours)}\n${row('plain scripted cutover', baseline)}`,
   );
   console.log(
     `\nour moves: ${r.acknowledged.length} transfers acknowledged, ${r.failures.length} failed, longest client wait ${r.maxLatencyMs} ms`,

@@ -86,10 +86,12 @@ async function main(): Promise<number> {
       ...mismatches(sourceCounts, await rowCounts(on(tgtServer, db.ours), schemas)).map((m) => `tenantshift: ${m}`),
     ];
     console.log(
-      `\nInitial copy: ${fmt(rows)} rows in ${sourceCounts.size} tables of ${schemas.length} schemas (${TENANTS} tenants), ${mb.toFixed(0)} MB on the source, PostgreSQL ${version}`,
+      `\nInitial copy: ${fmt(rows)} rows in ${sourceCounts.size} tables of ${schemas.length} schemas (${TENANTS} tenants), ` +
+        `${mb.toFixed(0)} MB on the source, PostgreSQL ${version}`,
     );
     console.log(
-      `target: max_sync_workers_per_subscription = ${syncWorkers}, max_logical_replication_workers = ${applyWorkers}; baseline -j ${JOBS}\n`,
+      `target: max_sync_workers_per_subscription = ${syncWorkers}, max_logical_replication_workers = ${applyWorkers}; baseline -j ` +
+        `${JOBS}\n`,
     );
     console.log(
       table([
@@ -114,7 +116,8 @@ async function main(): Promise<number> {
     );
     for (const o of ours.objects) {
       console.log(
-        `${o.name}: DDL + subscription by ${s2(o.subscribed)} s, tables ready by ${s2(o.tablesReady)} s, post-data pass ${s2(o.postData)} s, Ready at ${s2(o.ready)} s (${o.passes} passes)`,
+        `${o.name}: DDL + subscription by ${s2(o.subscribed)} s, tables ready by ${s2(o.tablesReady)} s, post-data pass ` +
+          `${s2(o.postData)} s, Ready at ${s2(o.ready)} s (${o.passes} passes)`,
       );
       for (const err of o.errors) console.log(`  reconcile failed and was retried at ${err}`);
     }

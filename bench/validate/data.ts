@@ -53,7 +53,8 @@ export async function generate(c: pg.Client, rows: number): Promise<void> {
     `CREATE TABLE ${s}.sessions (id uuid PRIMARY KEY, player text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)`,
   );
   await c.query(
-    `INSERT INTO ${s}.sessions SELECT md5('s' || g)::uuid, 'player-' || (g % 5000), timestamptz '2025-03-01 00:00:00+00' + g * interval '3 seconds',
+    `INSERT INTO ${s}.sessions SELECT md5('s' || g)::uuid, 'player-' || (g % 5000),
+      timestamptz '2025-03-01 00:00:00+00' + g * interval '3 seconds',
        CASE WHEN g % 9 = 0 THEN NULL ELSE timestamptz '2025-03-01 00:10:00+00' + g * interval '3 seconds' END
        FROM generate_series(1, $1::int) g`,
     [sessions],

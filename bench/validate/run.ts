@@ -106,7 +106,8 @@ async function main(): Promise<number> {
       for (const [name, method] of methods) results.push(await measure(link, name, method, source, target));
     }
     console.log(
-      `\nValidation: ${total.toLocaleString('en-US')} rows per side in ${tables.length} tables, 3 planted differences, PostgreSQL ${version}\n`,
+      `\nValidation: ${total.toLocaleString('en-US')} rows per side in ${tables.length} tables, 3 planted differences, PostgreSQL ` +
+        `${version}\n`,
     );
     console.log(table(results));
     const wrong = results.filter((r) => r.differences !== 3);

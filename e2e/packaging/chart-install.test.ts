@@ -78,118 +78,121 @@ describe('packaging: Helm chart installed', function () {
     assert.ok(deployment);
   });
 
-  it("lets the operator do its job as the chart's ServiceAccount: lead, finalize, write status, read Secrets by name, record Events", async function () {
-    this.timeout(180_000);
-    const sa = `${release}-tenantshift`;
-    const { file } = await serviceAccountKubeconfig(cluster.kc, rel, sa);
-    const api = cluster.kc.makeApiClient(CustomObjectsApi);
-    await api.createNamespacedCustomObject({
-      group: TS,
-      version: 'v1alpha1',
-      namespace: w1,
-      plural: 'tenantcutovers',
-      body: {
-        apiVersion: `${TS}/v1alpha1`,
-        kind: 'TenantCutover',
-        metadata: { name: 'tenant-a' },
-        spec: { replicationRef: { name: 'missing' }, routing: { pgbouncer: { pool: 'main', database: 'tenant_a' } } },
-      },
-    });
-    await api.createNamespacedCustomObject({
-      group: TS,
-      version: 'v1alpha1',
-      namespace: w2,
-      plural: 'schemareplications',
-      body: {
-        apiVersion: `${TS}/v1alpha1`,
-        kind: 'SchemaReplication',
-        metadata: { name: 'tenant-b' },
-        spec: {
-          tenant: 'tenant-b',
-          source: { secretRef: { name: 'legacy-db' } },
-          target: { secretRef: { name: 'rds-db' } },
-          schemas: ['tenant_b'],
+  it(
+    "lets the operator do its job as the chart's ServiceAccount: lead, finalize, write status, read Secrets by name, record " + 'Events',
+    async function () {
+      this.timeout(180_000);
+      const sa = `${release}-tenantshift`;
+      const { file } = await serviceAccountKubeconfig(cluster.kc, rel, sa);
+      const api = cluster.kc.makeApiClient(CustomObjectsApi);
+      await api.createNamespacedCustomObject({
+        group: TS,
+        version: 'v1alpha1',
+        namespace: w1,
+        plural: 'tenantcutovers',
+        body: {
+          apiVersion: `${TS}/v1alpha1`,
+          kind: 'TenantCutover',
+          metadata: { name: 'tenant-a' },
+          spec: { replicationRef: { name: 'missing' }, routing: { pgbouncer: { pool: 'main', database: 'tenant_a' } } },
         },
-      },
-    });
-    // A missing permission shows as a wait that never ends: the operator's own log then says which.
-    const withLog = async <T>(work: Promise<T>): Promise<T> => {
-      try {
-        return await work;
-      } catch (err) {
-        throw new Error(`${(err as Error).message}\noperator log (tail):\n${operator?.output().slice(-3000) ?? ''}`);
-      }
-    };
-    operator = await startOperator({
-      env: { KUBECONFIG: file },
-      identity: `${release}-0`,
-      namespace: rel,
-      extraEnv: {
-        TENANTSHIFT_WATCH_NAMESPACES: `${w1},${w2}`,
-        TENANTSHIFT_ROUTE_AGENT_NAMESPACE: rel,
-        TENANTSHIFT_ROUTE_AGENT_TOKEN: 'test-token',
-        TENANTSHIFT_LOG_LEVEL: 'info',
-      },
-    });
-    const lease = await withLog(
-      until(
-        'the operator holds the leader Lease',
-        async () => {
-          const l = await cluster.kc
-            .makeApiClient(CoordinationV1Api)
-            .readNamespacedLease({ namespace: rel, name: 'tenantshift-operator' })
-            .catch(() => undefined);
-          return l?.spec?.holderIdentity === `${release}-0` ? l : undefined;
+      });
+      await api.createNamespacedCustomObject({
+        group: TS,
+        version: 'v1alpha1',
+        namespace: w2,
+        plural: 'schemareplications',
+        body: {
+          apiVersion: `${TS}/v1alpha1`,
+          kind: 'SchemaReplication',
+          metadata: { name: 'tenant-b' },
+          spec: {
+            tenant: 'tenant-b',
+            source: { secretRef: { name: 'legacy-db' } },
+            target: { secretRef: { name: 'rds-db' } },
+            schemas: ['tenant_b'],
+          },
         },
-        60_000,
-      ),
-    );
-    assert.ok(lease);
-    type Obj = { metadata: { finalizers?: string[] }; status?: { conditions?: Array<{ type: string; reason: string }> } };
-    const readyReason = (o: Obj): string | undefined => o.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
-    const cutover = await withLog(
-      until(
-        'the cutover has a finalizer and a status',
-        async () => {
-          const o = (await api.getNamespacedCustomObject({
-            group: TS,
-            version: 'v1alpha1',
-            namespace: w1,
-            plural: 'tenantcutovers',
-            name: 'tenant-a',
-          })) as Obj;
-          return o.metadata.finalizers?.length && readyReason(o) ? o : undefined;
+      });
+      // A missing permission shows as a wait that never ends: the operator's own log then says which.
+      const withLog = async <T>(work: Promise<T>): Promise<T> => {
+        try {
+          return await work;
+        } catch (err) {
+          throw new Error(`${(err as Error).message}\noperator log (tail):\n${operator?.output().slice(-3000) ?? ''}`);
+        }
+      };
+      operator = await startOperator({
+        env: { KUBECONFIG: file },
+        identity: `${release}-0`,
+        namespace: rel,
+        extraEnv: {
+          TENANTSHIFT_WATCH_NAMESPACES: `${w1},${w2}`,
+          TENANTSHIFT_ROUTE_AGENT_NAMESPACE: rel,
+          TENANTSHIFT_ROUTE_AGENT_TOKEN: 'test-token',
+          TENANTSHIFT_LOG_LEVEL: 'info',
         },
-        60_000,
-      ),
-    );
-    assert.equal(readyReason(cutover), 'ReferenceNotFound');
-    // SecretNotFound (a 404) proves the Secret was looked up; without `get` it would be a 403.
-    const replication = await withLog(
-      until(
-        'the replication reports its missing Secret',
-        async () => {
-          const o = (await api.getNamespacedCustomObject({
-            group: TS,
-            version: 'v1alpha1',
-            namespace: w2,
-            plural: 'schemareplications',
-            name: 'tenant-b',
-          })) as Obj;
-          return readyReason(o) ? o : undefined;
-        },
-        60_000,
-      ),
-    );
-    assert.equal(readyReason(replication), 'SecretNotFound', JSON.stringify(replication.status));
-    assert.ok(replication.metadata.finalizers?.includes('tenantshift.io/replication-cleanup'));
-    const events = await until('the leader election Event', async () => {
-      const list = await cluster.kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: rel });
-      return list.items.find((e) => e.reason === 'LeaderElected') ?? undefined;
-    });
-    assert.equal(events.reportingInstance, `${release}-0`);
-    assert.doesNotMatch(operator.output(), /forbidden|\b403\b/i, 'the operator hit a permission it lacks');
-  });
+      });
+      const lease = await withLog(
+        until(
+          'the operator holds the leader Lease',
+          async () => {
+            const l = await cluster.kc
+              .makeApiClient(CoordinationV1Api)
+              .readNamespacedLease({ namespace: rel, name: 'tenantshift-operator' })
+              .catch(() => undefined);
+            return l?.spec?.holderIdentity === `${release}-0` ? l : undefined;
+          },
+          60_000,
+        ),
+      );
+      assert.ok(lease);
+      type Obj = { metadata: { finalizers?: string[] }; status?: { conditions?: Array<{ type: string; reason: string }> } };
+      const readyReason = (o: Obj): string | undefined => o.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+      const cutover = await withLog(
+        until(
+          'the cutover has a finalizer and a status',
+          async () => {
+            const o = (await api.getNamespacedCustomObject({
+              group: TS,
+              version: 'v1alpha1',
+              namespace: w1,
+              plural: 'tenantcutovers',
+              name: 'tenant-a',
+            })) as Obj;
+            return o.metadata.finalizers?.length && readyReason(o) ? o : undefined;
+          },
+          60_000,
+        ),
+      );
+      assert.equal(readyReason(cutover), 'ReferenceNotFound');
+      // SecretNotFound (a 404) proves the Secret was looked up; without `get` it would be a 403.
+      const replication = await withLog(
+        until(
+          'the replication reports its missing Secret',
+          async () => {
+            const o = (await api.getNamespacedCustomObject({
+              group: TS,
+              version: 'v1alpha1',
+              namespace: w2,
+              plural: 'schemareplications',
+              name: 'tenant-b',
+            })) as Obj;
+            return readyReason(o) ? o : undefined;
+          },
+          60_000,
+        ),
+      );
+      assert.equal(readyReason(replication), 'SecretNotFound', JSON.stringify(replication.status));
+      assert.ok(replication.metadata.finalizers?.includes('tenantshift.io/replication-cleanup'));
+      const events = await until('the leader election Event', async () => {
+        const list = await cluster.kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: rel });
+        return list.items.find((e) => e.reason === 'LeaderElected') ?? undefined;
+      });
+      assert.equal(events.reportingInstance, `${release}-0`);
+      assert.doesNotMatch(operator.output(), /forbidden|\b403\b/i, 'the operator hit a permission it lacks');
+    },
+  );
 
   it('grants the operator nothing more: no Secret listing, no writes outside its namespaces, no CRD changes', async () => {
     const user = saUser(rel, `${release}-tenantshift`);
@@ -271,44 +274,48 @@ describe('packaging: Helm chart installed', function () {
     );
   });
 
-  it('watching all namespaces, grants cluster-wide reads but still no Secret listing and no Secret writes outside the LandingZone namespaces', async function () {
-    this.timeout(180_000);
-    const ns = await cluster.newNamespace('chart-cw');
-    const name = `tsc-${randomBytes(3).toString('hex')}`;
-    ok(
-      helm([
-        'install',
-        name,
-        CHART,
-        '--namespace',
-        ns,
-        '--set',
-        'crds.install=false',
-        '--set',
-        'routeAgent.rbac.create=false',
-        '--set',
-        `routeAgent.token.secretName=${name}-token`,
-      ]),
-      'helm install (all namespaces)',
-    );
-    releases.push({ name, namespace: ns });
-    await expectAccess(
-      cluster,
-      saUser(ns, `${name}-tenantshift`),
-      [
-        { verb: 'list', resource: 'tenantcutovers', group: TS },
-        { verb: 'watch', resource: 'landingzones', group: TS },
-        { verb: 'patch', resource: 'schemareplications', group: TS, namespace: other, subresource: 'status' },
-        { verb: 'get', resource: 'secrets', namespace: other, name: 'legacy-db' },
-        { verb: 'create', resource: 'secrets', namespace: ns },
-      ],
-      [
-        { verb: 'list', resource: 'secrets' },
-        { verb: 'watch', resource: 'secrets' },
-        { verb: 'create', resource: 'secrets', namespace: other },
-        { verb: 'update', resource: 'secrets', namespace: other, name: 'legacy-db' },
-        { verb: 'delete', resource: 'customresourcedefinitions', group: 'apiextensions.k8s.io', name: 'tenantcutovers.tenantshift.io' },
-      ],
-    );
-  });
+  it(
+    'watching all namespaces, grants cluster-wide reads but still no Secret listing and no Secret writes outside the LandingZone ' +
+      'namespaces',
+    async function () {
+      this.timeout(180_000);
+      const ns = await cluster.newNamespace('chart-cw');
+      const name = `tsc-${randomBytes(3).toString('hex')}`;
+      ok(
+        helm([
+          'install',
+          name,
+          CHART,
+          '--namespace',
+          ns,
+          '--set',
+          'crds.install=false',
+          '--set',
+          'routeAgent.rbac.create=false',
+          '--set',
+          `routeAgent.token.secretName=${name}-token`,
+        ]),
+        'helm install (all namespaces)',
+      );
+      releases.push({ name, namespace: ns });
+      await expectAccess(
+        cluster,
+        saUser(ns, `${name}-tenantshift`),
+        [
+          { verb: 'list', resource: 'tenantcutovers', group: TS },
+          { verb: 'watch', resource: 'landingzones', group: TS },
+          { verb: 'patch', resource: 'schemareplications', group: TS, namespace: other, subresource: 'status' },
+          { verb: 'get', resource: 'secrets', namespace: other, name: 'legacy-db' },
+          { verb: 'create', resource: 'secrets', namespace: ns },
+        ],
+        [
+          { verb: 'list', resource: 'secrets' },
+          { verb: 'watch', resource: 'secrets' },
+          { verb: 'create', resource: 'secrets', namespace: other },
+          { verb: 'update', resource: 'secrets', namespace: other, name: 'legacy-db' },
+          { verb: 'delete', resource: 'customresourcedefinitions', group: 'apiextensions.k8s.io', name: 'tenantcutovers.tenantshift.io' },
+        ],
+      );
+    },
+  );
 });

@@ -71,7 +71,8 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
         await until('traffic on the target', () => traffic.count > at + 100, 60_000);
         const report = await traffic.stop();
         console.log(
-          `      killed at ${point}: max client wait ${report.maxLatencyMs} ms, write pause ${done.status?.writePause?.milliseconds ?? '-'} ms, attempts ${done.status?.history?.length}`,
+          `      killed at ${point}: max client wait ${report.maxLatencyMs} ms, write pause ` +
+            `${done.status?.writePause?.milliseconds ?? '-'} ms, attempts ${done.status?.history?.length}`,
         );
         assert.ok(report.maxLatencyMs < CLIENT_WAIT_BOUND_MS, `a client waited ${report.maxLatencyMs} ms`);
         await assertNothingLost(t, report);

@@ -43,7 +43,9 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
         type: 'Normal',
         reason: 'RouteLeftInPlace',
         action: 'Delete',
-        note: `TenantCutover deleted: traffic for ${obj.spec.routing.pgbouncer.database} stays on the ${side}; the route agents keep serving the last route`,
+        note:
+          `TenantCutover deleted: traffic for ${obj.spec.routing.pgbouncer.database} stays on the ${side}; the route agents keep ` +
+          `serving the last route`,
       });
       ctx.log.info('Deleted; the route stays where it is', { activeSide: side });
       await this.deps.finalizers.remove(TENANT_CUTOVERS, obj, CUTOVER_FINALIZER);

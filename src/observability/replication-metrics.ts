@@ -54,7 +54,9 @@ export function createReplicationMetrics(registry: Registry): ReplicationMetrics
   });
   const budget = new Gauge({
     name: 'tenantshift_replication_slot_retention_budget_bytes',
-    help: 'WAL the tenant replication slot may retain on the source before SlotRetention turns False (spec.slotRetentionBudgetBytes), in bytes.',
+    help:
+      'WAL the tenant replication slot may retain on the source before SlotRetention turns False (spec.slotRetentionBudgetBytes), in ' +
+      'bytes.',
     labelNames,
     registers,
   });

@@ -15,7 +15,10 @@ export function tableList(tables: Array<Pick<TableInfo, 'schema' | 'name'>>): st
 /** `extra` entries are published as given (e.g. the sentinel table with its row filter). */
 export function createPublicationSql(publication: string, tables: TableInfo[], extra: string[] = []): string {
   // FOR TABLE needs table ownership only; FOR TABLES IN SCHEMA would need superuser (PG15).
-  return `CREATE PUBLICATION ${id(publication)} FOR TABLE ${[tableList(tables), ...extra].filter(Boolean).join(', ')} WITH (publish_via_partition_root = true)`;
+  return (
+    `CREATE PUBLICATION ${id(publication)} FOR TABLE ${[tableList(tables), ...extra].filter(Boolean).join(', ')} WITH ` +
+    `(publish_via_partition_root = true)`
+  );
 }
 
 export function setPublicationTablesSql(publication: string, tables: TableInfo[], extra: string[] = []): string {
@@ -38,7 +41,8 @@ export interface SubscriptionSqlOptions {
 export function createSubscriptionSql(opts: SubscriptionSqlOptions): string {
   const fresh = !opts.prepared;
   return `CREATE SUBSCRIPTION ${id(opts.subscription)} CONNECTION ${pg.escapeLiteral(opts.conninfo)} PUBLICATION ${id(opts.publication)}
-    WITH (copy_data = ${fresh}, create_slot = ${fresh}, slot_name = ${pg.escapeLiteral(opts.slot)}, streaming = on, enabled = ${opts.enabled})`;
+    WITH (copy_data = ${fresh}, create_slot = ${fresh}, slot_name = ${pg.escapeLiteral(opts.slot)},
+      streaming = on, enabled = ${opts.enabled})`;
 }
 
 /**
@@ -83,7 +87,8 @@ export interface SubscriptionState {
 
 export async function readSubscription(target: pg.Client, subscription: string): Promise<SubscriptionState | undefined> {
   const sub = await target.query<{ oid: number; subenabled: boolean; subslotname: string | null }>(
-    'SELECT oid::int AS oid, subenabled, subslotname FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+    'SELECT oid::int AS oid, subenabled, subslotname FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database ' +
+      'WHERE datname = current_database())',
     [subscription],
   );
   const row = sub.rows[0];
@@ -114,9 +119,11 @@ export async function readSubscription(target: pg.Client, subscription: string):
  */
 export async function copiedBytes(target: pg.Client, subscriptionOid: number): Promise<number> {
   const res = await target.query<{ bytes: string }>(
-    `SELECT (COALESCE((SELECT sum(pg_total_relation_size(srrelid)) FROM pg_subscription_rel WHERE srsubid = $1 AND srsubstate IN ('f', 's', 'r')), 0)
+    `SELECT (COALESCE((SELECT sum(pg_total_relation_size(srrelid)) FROM pg_subscription_rel
+      WHERE srsubid = $1 AND srsubstate IN ('f', 's', 'r')), 0)
            + COALESCE((SELECT sum(p.bytes_processed) FROM pg_stat_progress_copy p
-                        WHERE p.relid IN (SELECT srrelid FROM pg_subscription_rel WHERE srsubid = $1 AND srsubstate IN ('i', 'd'))), 0))::text AS bytes`,
+                        WHERE p.relid IN
+                          (SELECT srrelid FROM pg_subscription_rel WHERE srsubid = $1 AND srsubstate IN ('i', 'd'))), 0))::text AS bytes`,
     [subscriptionOid],
   );
   return Number(res.rows[0]?.bytes ?? 0);

@@ -44,7 +44,8 @@ export async function applySequences(
   if (used.length === 0) return [];
   const res = await client.query<{ name: string; value: string }>(
     `SELECT v.name, setval(v.name::regclass, greatest(v.val + $3::bigint,
-              (SELECT last_value FROM pg_sequences ps WHERE format('%I.%I', ps.schemaname, ps.sequencename) = v.name AND ps.last_value IS NOT NULL)), true)::text AS value
+              (SELECT last_value FROM pg_sequences ps WHERE format('%I.%I', ps.schemaname, ps.sequencename) = v.name
+                AND ps.last_value IS NOT NULL)), true)::text AS value
        FROM unnest($1::text[], $2::bigint[]) AS v(name, val)`,
     [used.map((v) => v.name), used.map((v) => v.lastValue), gap],
   );

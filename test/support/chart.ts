@@ -100,7 +100,8 @@ export function plainRbac(helm: Tool): Record<string, string> {
   };
   const header: Record<string, string> = {
     'operator.yaml':
-      "# The operator's ServiceAccount and RBAC for namespace tenantshift-system, watching all namespaces,\n# writing LandingZone connection Secrets in tenantshift-system only.",
+      "# The operator's ServiceAccount and RBAC for namespace tenantshift-system, watching all namespaces,\n# writing LandingZone " +
+      'connection Secrets in tenantshift-system only.',
     'route-agent.yaml':
       "# The route agent sidecar's ServiceAccount and RBAC, with PgBouncer and the heartbeat Leases in tenantshift-system.",
   };
@@ -117,7 +118,8 @@ export function plainRbac(helm: Tool): Record<string, string> {
         .join('\n');
       return [
         file,
-        `${header[file]}\n# Generated from charts/tenantshift (see test/integration/packaging/chart-render.test.ts); do not edit by hand.\n${kept.replace(/^---\n/, '').trimEnd()}\n`,
+        `${header[file]}\n# Generated from charts/tenantshift (see test/integration/packaging/chart-render.test.ts); do not edit by ` +
+          `hand.\n${kept.replace(/^---\n/, '').trimEnd()}\n`,
       ];
     }),
   );

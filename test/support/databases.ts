@@ -61,7 +61,8 @@ export async function newDatabasePair(env: Record<string, string>, prefix: strin
       }).catch(() => undefined);
       await admin(
         sourceUrl,
-        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = ${pg.escapeLiteral(name)} AND active_pid IS NOT NULL`,
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = ${pg.escapeLiteral(name)} AND active_pid IS ` +
+          `NOT NULL`,
       ).catch(() => undefined);
       await admin(
         sourceUrl,

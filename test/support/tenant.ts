@@ -49,7 +49,8 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
     for (const s of [wallet, games]) {
       const q = pg.escapeIdentifier(s);
       await c.query(
-        `GRANT USAGE ON SCHEMA ${q} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO app; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${q} TO app`,
+        `GRANT USAGE ON SCHEMA ${q} TO app; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO app; GRANT USAGE, ` +
+          `SELECT ON ALL SEQUENCES IN SCHEMA ${q} TO app`,
       );
     }
   });
@@ -148,7 +149,8 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
       } catch (err) {
         const ready = last?.status?.conditions?.find((c) => c.type === 'Ready');
         throw new Error(
-          `${(err as Error).message}; last Ready=${ready?.status} ${ready?.reason}: ${ready?.message}; step ${last?.status?.step ?? '-'}, active ${last?.status?.activeSide}`,
+          `${(err as Error).message}; last Ready=${ready?.status} ${ready?.reason}: ${ready?.message}; step ` +
+            `${last?.status?.step ?? '-'}, active ${last?.status?.activeSide}`,
         );
       }
     },

@@ -151,7 +151,8 @@ describe('packaging: kubectl plugin against the API', function () {
     assert.match(
       r.text,
       new RegExp(
-        `kind: TenantCutover\\n  metadata:\\n    name: tenant-argo\\n    namespace: ${ns}\\n  spec:\\n-   approved: false\\n\\+   approved: true`,
+        `kind: TenantCutover\\n  metadata:\\n    name: tenant-argo\\n    namespace: ${ns}\\n  spec:\\n-   approved: false\\n\\+   ` +
+          `approved: true`,
       ),
     );
     assert.match(r.text, /Nothing was changed in the cluster/);

@@ -126,7 +126,9 @@ describe('validation CLI (real PostgreSQL)', function () {
   });
 
   it('gives the same exit codes and lines as a separate process', async () => {
-    const script = `import { runValidate } from ${JSON.stringify(join(packageRoot(), 'dist/src/cli/validate.js'))}; process.exitCode = await runValidate(process.argv.slice(1));`;
+    const script =
+      `import { runValidate } from ${JSON.stringify(join(packageRoot(), 'dist/src/cli/validate.js'))}; process.exitCode = ` +
+      `await runValidate(process.argv.slice(1));`;
     const identical = await run(['--input-type=module', '-e', script, '--', ...base, '--schema', 'same']);
     assert.equal(identical.code, 0, identical.err);
     const different = await run(['--input-type=module', '-e', script, '--', ...base, '--schema', 'drift_a', '--schema', 'drift b']);

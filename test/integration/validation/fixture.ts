@@ -43,6 +43,7 @@ export async function createFixture(c: pg.Client, schema: string, opts: FixtureO
   await c.query(`INSERT INTO ${s}.codes
     SELECT (ARRAY['a', 'B', 'b', 'A', '_', 'Z', 'ä', 'ß', ' '])[1 + g % 9] || g, 'label ' || g FROM generate_series(1, 300) g`);
   await c.query(
-    `INSERT INTO ${s}.audit_log SELECT timestamptz '2024-01-01 00:00:00+00' + g * interval '1 day', 'event ' || g FROM generate_series(1, 5) g`,
+    `INSERT INTO ${s}.audit_log SELECT timestamptz '2024-01-01 00:00:00+00' + g * interval '1 day', 'event ' || g FROM ` +
+      `generate_series(1, 5) g`,
   );
 }

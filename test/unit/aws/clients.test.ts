@@ -20,7 +20,8 @@ describe('AWS client factory', () => {
         if (throttle) {
           res.writeHead(503, { 'content-type': 'text/xml' });
           res.end(
-            '<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>',
+            '<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit ' +
+              'exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>',
           );
           return;
         }

@@ -95,7 +95,8 @@ describe('packaging: kubectl plugin decisions and views', () => {
     });
     assert.equal(
       text,
-      '  apiVersion: tenantshift.io/v1alpha1\n  kind: TenantCutover\n  metadata:\n    name: tenant-a\n    namespace: shop\n  spec:\n-   approved: false\n+   approved: true\n',
+      '  apiVersion: tenantshift.io/v1alpha1\n  kind: TenantCutover\n  metadata:\n    name: tenant-a\n    namespace: shop\n  spec:\n-   ' +
+        'approved: false\n+   approved: true\n',
     );
   });
 

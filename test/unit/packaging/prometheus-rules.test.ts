@@ -89,7 +89,8 @@ describe('packaging: Prometheus rules', function () {
     assert.equal(
       readFileSync(repoPath('charts', 'tenantshift', 'files', 'prometheus', 'tenantshift.rules.yaml'), 'utf8'),
       readFileSync(RULES, 'utf8'),
-      'charts/tenantshift/files/prometheus/tenantshift.rules.yaml differs from config/prometheus/tenantshift.rules.yaml: cp config/prometheus/tenantshift.rules.yaml charts/tenantshift/files/prometheus/',
+      'charts/tenantshift/files/prometheus/tenantshift.rules.yaml differs from config/prometheus/tenantshift.rules.yaml: cp ' +
+        'config/prometheus/tenantshift.rules.yaml charts/tenantshift/files/prometheus/',
     );
   });
 });

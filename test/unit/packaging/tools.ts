@@ -52,7 +52,8 @@ export function toLua(value: unknown): string {
 
 /** Runs an Argo CD health script on `obj` the way Argo CD does: `obj` global, the chunk returns hs. */
 export function luaHealth(script: string, obj: unknown): { status: string; message: string } {
-  const program = `obj = ${toLua(obj)}\nlocal hs = (function()\n${script}\nend)()\nio.write(tostring(hs.status), "\\n", tostring(hs.message))\n`;
+  const program =
+    `obj = ${toLua(obj)}\nlocal hs = (function()\n${script}\nend)()\nio.write(tostring(hs.status), "\\n", ` + `tostring(hs.message))\n`;
   const r = run('lua5.4', ['-'], { input: program });
   if (r.status !== 0) throw new Error(`lua5.4 failed: ${r.stderr}`);
   const [status, ...message] = r.stdout.split('\n');

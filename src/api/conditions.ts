@@ -67,6 +67,22 @@ export const Reasons = {
   SlotRetentionOverBudget: 'SlotRetentionOverBudget',
   SlotLost: 'SlotLost',
   DeletionBlocked: 'DeletionBlocked',
+  A: 'A',
+  B: 'B',
+  LargeObjectsNotReplicated: 'LargeObjectsNotReplicated',
+  LongTransactionOnSource: 'LongTransactionOnSource',
+  NoFreeReplicationSlot: 'NoFreeReplicationSlot',
+  NoFreeWalSender: 'NoFreeWalSender',
+  SourceTablesNotOwned: 'SourceTablesNotOwned',
+  TargetRoleCannotSubscribe: 'TargetRoleCannotSubscribe',
+  UnloggedTable: 'UnloggedTable',
+  W: 'W',
+  WalLevelNotLogical: 'WalLevelNotLogical',
+  CutoverInProgress: 'CutoverInProgress',
+  WaitingForCopySlot: 'WaitingForCopySlot',
+  NoFreeLogicalReplicationWorker: 'NoFreeLogicalReplicationWorker',
+  SourceRoleCannotReplicate: 'SourceRoleCannotReplicate',
+  SourceTablesNotReadable: 'SourceTablesNotReadable',
   // cutover
   AwaitingApproval: 'AwaitingApproval',
   ReplicationNotReady: 'ReplicationNotReady',
@@ -111,8 +127,8 @@ export function knownReason(reason: string | undefined, fallback: Reason): Reaso
 export interface ConditionInput {
   type: ConditionType;
   status: ConditionStatus;
-  // Open so a reconciler can pass a reason computed elsewhere; the table lists the known ones.
-  reason: Reason | (string & {});
+  /** Closed: every reason is in the Reasons table (knownReason maps one an error carries). */
+  reason: Reason;
   message: string;
   observedGeneration?: number;
 }

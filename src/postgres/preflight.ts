@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { displayName, type SchemaInventory } from './catalog.js';
 import { hasSqlState } from './errors.js';
+import type { Reason } from '../api/index.js';
 
 export interface SourceFacts {
   walLevel: string;
@@ -27,7 +28,7 @@ export interface TargetFacts {
 
 export interface Finding {
   /** CamelCase reason for the condition. */
-  reason: string;
+  reason: Reason;
   message: string;
   blocking: boolean;
 }
@@ -127,8 +128,8 @@ export interface PreflightInput {
 
 type Check = (input: PreflightInput) => Finding | undefined;
 
-const block = (reason: string, message: string): Finding => ({ reason, message, blocking: true });
-const warn = (reason: string, message: string): Finding => ({ reason, message, blocking: false });
+const block = (reason: Reason, message: string): Finding => ({ reason, message, blocking: true });
+const warn = (reason: Reason, message: string): Finding => ({ reason, message, blocking: false });
 
 const schemasExist: Check = ({ inventory }) =>
   inventory.missingSchemas.length > 0

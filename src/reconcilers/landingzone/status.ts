@@ -1,6 +1,7 @@
 // LandingZone status from an observation and a plan: the ids of everything found, the database as RDS
 // reports it, one condition per part and the Ready summary. Never a credential.
 import {
+  type Reason,
   ConditionStatuses,
   ConditionTypes,
   Reasons,
@@ -72,7 +73,7 @@ function doneMessage(part: PartName, i: PlanInput): string {
   }
 }
 
-function conditionOf(part: PartName, s: StepOutcome, i: PlanInput): { status: 'True' | 'False'; reason: string; message: string } {
+function conditionOf(part: PartName, s: StepOutcome, i: PlanInput): { status: 'True' | 'False'; reason: Reason; message: string } {
   switch (s.state) {
     case 'done': {
       const reason =
@@ -111,7 +112,7 @@ export function buildStatus(s: StatusInput): LandingZoneStatus {
   const status = observedFields(s.plan, s.lz.status);
   if (s.created?.vpcId && !status.vpcId) status.vpcId = s.created.vpcId;
   let conditions: Condition[] | undefined = status.conditions;
-  let firstProblem: { part: PartName; reason: string; message: string } | undefined;
+  let firstProblem: { part: PartName; reason: Reason; message: string } | undefined;
   for (const part of PARTS) {
     const outcome = s.result.parts[part];
     const failed = s.error && outcome.state === 'act' && outcome.action === s.result.action;
@@ -139,7 +140,7 @@ export function buildStatus(s: StatusInput): LandingZoneStatus {
   return { ...status, conditions, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
 }
 
-export function errorReason(e: OperatorError): string {
+export function errorReason(e: OperatorError): Reason {
   switch (e.code) {
     case 'throttled':
       return Reasons.Throttled;
@@ -152,7 +153,7 @@ export function errorReason(e: OperatorError): string {
   }
 }
 
-function readyCondition(problem: { part: PartName; reason: string; message: string } | undefined, error: OperatorError | undefined) {
+function readyCondition(problem: { part: PartName; reason: Reason; message: string } | undefined, error: OperatorError | undefined) {
   if (error) return { status: ConditionStatuses.False, reason: errorReason(error), message: error.message };
   if (!problem)
     return {
@@ -164,7 +165,7 @@ function readyCondition(problem: { part: PartName; reason: string; message: stri
 }
 
 /** The status as it was, with only Ready replaced: for refusals, failed observations and deletion. */
-export function readyOnlyStatus(lz: LandingZone, reason: string, message: string, now: Date): LandingZoneStatus {
+export function readyOnlyStatus(lz: LandingZone, reason: Reason, message: string, now: Date): LandingZoneStatus {
   const generation = lz.metadata.generation;
   const conditions = setCondition(
     lz.status?.conditions,

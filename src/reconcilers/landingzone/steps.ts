@@ -1,5 +1,5 @@
 // Shared vocabulary of the pure plan: the input every step reads and small constructors for outcomes.
-import { Reasons } from '../../api/index.js';
+import { Reasons, type Reason } from '../../api/index.js';
 import type { Normalized } from './desired.js';
 import type { LandingZoneNames } from './names.js';
 import type { Action, Observed, RefusedAction, StepOutcome, Timings } from './types.js';
@@ -32,7 +32,7 @@ export const LzReasons = {
 
 export const DONE: StepOutcome = { state: 'done' };
 
-export function act(action: Action, reason: string = Reasons.Reconciling): StepOutcome {
+export function act(action: Action, reason: Reason = Reasons.Reconciling): StepOutcome {
   return { state: 'act', action, reason };
 }
 
@@ -41,7 +41,7 @@ export function correct(input: PlanInput, action: Action, drift: string): StepOu
   return input.convergedAtGeneration ? act({ ...action, drift }, Reasons.DriftDetected) : act(action, Reasons.Reconciling);
 }
 
-export function wait(input: PlanInput, reason: string, message: string, requeueAfterMs = input.timings.whileBusyMs): StepOutcome {
+export function wait(input: PlanInput, reason: Reason, message: string, requeueAfterMs = input.timings.whileBusyMs): StepOutcome {
   return { state: 'wait', reason, message, requeueAfterMs };
 }
 
@@ -53,7 +53,7 @@ export function waitFor(input: PlanInput, what: string): StepOutcome {
   return { state: 'wait', reason: Reasons.Creating, message: `Waiting for ${what}`, requeueAfterMs: input.timings.whileBusyMs };
 }
 
-export function blocked(reason: string, message: string): StepOutcome {
+export function blocked(reason: Reason, message: string): StepOutcome {
   return { state: 'blocked', reason, message };
 }
 

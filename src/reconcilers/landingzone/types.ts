@@ -1,3 +1,4 @@
+import type { Reason } from '../../api/index.js';
 // The vocabulary of the LandingZone reconciler: what it observed of AWS and Kubernetes, the one action
 // a plan picks, and how each part (network, Transit Gateway, database, ...) stands.
 import type { Part } from '../../aws/tags.js';
@@ -83,9 +84,9 @@ export type ActionKind = Action['kind'];
 /** How one step stands: nothing to do, one action to take, waiting on AWS, or blocked until someone acts. */
 export type StepOutcome =
   | { state: 'done' }
-  | { state: 'act'; action: Action; reason: string }
-  | { state: 'wait'; reason: string; message: string; requeueAfterMs: number }
-  | { state: 'blocked'; reason: string; message: string };
+  | { state: 'act'; action: Action; reason: Reason }
+  | { state: 'wait'; reason: Reason; message: string; requeueAfterMs: number }
+  | { state: 'blocked'; reason: Reason; message: string };
 
 export const PARTS = ['network', 'transitGateway', 'database', 'parameters', 'connectionSecret'] as const;
 export type PartName = (typeof PARTS)[number];
@@ -100,7 +101,7 @@ export interface RefusedAction {
   generation?: number;
   /** Epoch ms. */
   until: number;
-  reason: string;
+  reason: Reason;
   message: string;
 }
 

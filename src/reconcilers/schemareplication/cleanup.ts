@@ -1,8 +1,8 @@
 // Deletion of a SchemaReplication: nothing of it may stay on the source (a forgotten slot fills the
 // source's disk). The target's copy stays unless deletionPolicy is Delete.
 import type pg from 'pg';
-import type { SchemaReplication } from '../../api/index.js';
-import { ConditionTypes, setCondition } from '../../api/index.js';
+import type { Reason, SchemaReplication } from '../../api/index.js';
+import { ConditionTypes, knownReason, setCondition } from '../../api/index.js';
 import type { ConnectionInfo } from '../../postgres/connection.js';
 import { replicationNames, type ReplicationNames } from '../../postgres/names.js';
 import { dropPublication, dropSchemas, dropSlots, dropSubscription, readSubscription } from '../../postgres/replication.js';
@@ -29,7 +29,8 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
   try {
     endpoints = await resolveEndpoints(obj, ctx.kube);
   } catch (err) {
-    if (isCondition(err)) return waiting(obj, ctx, err.reason, `cannot clean up: ${err.message}`, err.retryAfterMs);
+    if (isCondition(err))
+      return waiting(obj, ctx, knownReason(err.reason, 'ConnectionFailed'), `cannot clean up: ${err.message}`, err.retryAfterMs);
     throw err;
   }
   // The target first: a subscription left enabled would re-create its sync slots on the source.
@@ -41,7 +42,7 @@ export async function cleanupSchemaReplication(obj: SchemaReplication, ctx: Reco
   return { status: obj.status ?? {}, requeueAfterMs: 0, finalizerDone: true };
 }
 
-function waiting(obj: SchemaReplication, ctx: ReconcileContext, reason: string, message: string, requeueAfterMs: number): Outcome {
+function waiting(obj: SchemaReplication, ctx: ReconcileContext, reason: Reason, message: string, requeueAfterMs: number): Outcome {
   return {
     status: {
       ...(obj.status ?? {}),
@@ -117,7 +118,13 @@ async function cleanupSource(
     });
   } catch (err) {
     if (isCondition(err))
-      return waiting(obj, ctx, err.reason, `cannot drop the slot ${names.slot} from the source yet: ${err.message}`, err.retryAfterMs);
+      return waiting(
+        obj,
+        ctx,
+        knownReason(err.reason, 'ConnectionFailed'),
+        `cannot drop the slot ${names.slot} from the source yet: ${err.message}`,
+        err.retryAfterMs,
+      );
     throw err;
   }
 }

@@ -1,5 +1,12 @@
 // How a pass ends: the status with its Ready condition, and when to look again.
-import { ConditionTypes, setCondition, type Condition, type SchemaReplication, type SchemaReplicationStatus } from '../../api/index.js';
+import {
+  ConditionTypes,
+  knownReason,
+  setCondition,
+  type Condition,
+  type SchemaReplication,
+  type SchemaReplicationStatus,
+} from '../../api/index.js';
 import { isCondition } from '../../errors.js';
 import type { Outcome, ReconcileContext } from './index.js';
 import type { Summary } from './plan.js';
@@ -43,7 +50,13 @@ export function blocked(
 /** A condition of the world (OperatorError code 'condition') reported as Ready=False with its reason. */
 export function blockedByCondition(obj: SchemaReplication, status: SchemaReplicationStatus, ctx: ReconcileContext, err: unknown): Outcome {
   if (!isCondition(err)) throw err;
-  return blocked(obj, status, ctx, { phase: 'Blocked', ready: false, reason: err.reason, message: err.message }, err.retryAfterMs);
+  return blocked(
+    obj,
+    status,
+    ctx,
+    { phase: 'Blocked', ready: false, reason: knownReason(err.reason, 'ConnectionFailed'), message: err.message },
+    err.retryAfterMs,
+  );
 }
 
 export function hasReason(obj: SchemaReplication, reason: string): boolean {

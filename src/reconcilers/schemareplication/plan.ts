@@ -3,7 +3,7 @@
 import { describeDrift, displayName, publishedTables, type SchemaInventory, type TableInfo } from '../../postgres/catalog.js';
 import type { Finding } from '../../postgres/preflight.js';
 import type { SubscriptionState, SlotState } from '../../postgres/replication.js';
-import { ConditionTypes, type ConditionInput, type SchemaReplicationSpec } from '../../api/index.js';
+import { ConditionTypes, type ConditionInput, type Reason, type SchemaReplicationSpec } from '../../api/index.js';
 
 /** Tables to publish: on the source, not partitions, and already created on the target. */
 export function tablesToPublish(source: SchemaInventory, target: SchemaInventory): TableInfo[] {
@@ -108,7 +108,7 @@ export type Phase = 'Pending' | 'CopyingSchema' | 'Syncing' | 'Streaming' | 'Sus
 export interface Summary {
   phase: Phase;
   ready: boolean;
-  reason: string;
+  reason: Reason;
   message: string;
 }
 
@@ -214,7 +214,7 @@ export function preflightVerdict(findings: Finding[]): { warnings: string[]; blo
   const blocked: Summary = {
     phase: 'Blocked',
     ready: false,
-    reason: blocking[0]?.reason as string,
+    reason: blocking[0]?.reason ?? 'Reconciling',
     message: blocking.map((f) => f.message).join('; '),
   };
   return { warnings, blocked };

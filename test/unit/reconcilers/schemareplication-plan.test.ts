@@ -98,7 +98,7 @@ describe('SchemaReplication plan', () => {
       inventory: inv([table('a', 't', { unlogged: true })], [], ['missing']),
       replicaIdentityFull: [],
     });
-    const reasons = findings.map((f) => f.reason);
+    const reasons: string[] = findings.map((f) => f.reason);
     for (const r of [
       'SchemaNotFound',
       'WalLevelNotLogical',

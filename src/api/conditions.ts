@@ -8,12 +8,6 @@ export const ConditionStatuses = { True: 'True', False: 'False', Unknown: 'Unkno
 export const ConditionTypes = {
   Ready: 'Ready',
   // SchemaReplication
-  SourceConnected: 'SourceConnected',
-  TargetConnected: 'TargetConnected',
-  SchemaCopied: 'SchemaCopied',
-  TablesReplicable: 'TablesReplicable',
-  Streaming: 'Streaming',
-  LagWithinThreshold: 'LagWithinThreshold',
   SchemaDrift: 'SchemaDrift',
   SlotRetention: 'SlotRetention',
   TargetServing: 'TargetServing',
@@ -21,7 +15,6 @@ export const ConditionTypes = {
   RouteOwned: 'RouteOwned',
   PreconditionsMet: 'PreconditionsMet',
   Switched: 'Switched',
-  ReverseReplicating: 'ReverseReplicating',
   ApprovalWithdrawn: 'ApprovalWithdrawn',
   RetriesExhausted: 'RetriesExhausted',
   WritesFenced: 'WritesFenced',

@@ -83,7 +83,7 @@ describe('setCondition', () => {
   it('finds, tests and removes by type', () => {
     assert.equal(isTrue(lagging, ConditionTypes.Ready), false);
     assert.equal(isTrue(undefined, ConditionTypes.Ready), false);
-    assert.equal(findCondition(lagging, ConditionTypes.Streaming), undefined);
+    assert.equal(findCondition(lagging, ConditionTypes.SchemaDrift), undefined);
     assert.deepEqual(removeCondition(lagging, ConditionTypes.Ready), []);
   });
 });

@@ -49,7 +49,7 @@ describe('runtime: condition helper (src/api/conditions)', () => {
 
   it('moves lastTransitionTime when the status flips, and leaves other conditions alone', () => {
     let list = setCondition(undefined, { type: 'Ready', status: 'False', reason: 'Reconciling', message: '' }, t0);
-    list = setCondition(list, { type: 'Streaming', status: 'True', reason: 'Succeeded', message: '' }, t0);
+    list = setCondition(list, { type: 'SlotRetention', status: 'True', reason: 'Succeeded', message: '' }, t0);
     const flipped = setCondition(list, { type: 'Ready', status: 'True', reason: 'Succeeded', message: '' }, t1);
     assert.equal(flipped[0]?.lastTransitionTime, '2025-01-01T00:05:00Z');
     assert.deepEqual(flipped[1], list[1]);

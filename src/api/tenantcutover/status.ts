@@ -1,0 +1,157 @@
+// TenantCutover status: the serving side, the move in progress and its crash-safe progress.
+import { Type } from '@sinclair/typebox';
+import { conditions, observedGeneration, phase, stringEnum } from '../common.js';
+
+export const SIDES = ['source', 'target'] as const;
+export type Side = (typeof SIDES)[number];
+
+const timestamp = (description: string) => Type.String({ description, format: 'date-time' });
+
+/** Table ACLs saved before a fence revoked write privileges. */
+const grantList = (description: string) =>
+  Type.Array(
+    Type.Object(
+      {
+        table: Type.String({ description: 'Qualified, quoted table name.', maxLength: 300 }),
+        acl: Type.Optional(Type.String({ description: 'The table ACL before the fence (absent: owner defaults).', maxLength: 8192 })),
+      },
+      { description: 'One table and its ACL.' },
+    ),
+    { description, maxItems: 5000 },
+  );
+
+export const TenantCutoverStatusSchema = Type.Object(
+  {
+    observedGeneration: Type.Optional(observedGeneration()),
+    conditions: Type.Optional(conditions('Ready=True: the side asked for is serving and stable.')),
+    phase: Type.Optional(phase('Pending, WaitingForApproval, Moving, Serving, Aborted, RolledBack')),
+    activeSide: Type.Optional(stringEnum(SIDES, { description: 'Where the route points now: source or target.' })),
+    movingTo: Type.Optional(
+      stringEnum(SIDES, { description: 'The side the move in progress goes to; absent when no move is in progress.' }),
+    ),
+    step: Type.Optional(
+      Type.String({
+        description:
+          'The step of the move in progress, written before the step is taken so a restarted operator resumes ' +
+          'or undoes it, e.g. Preflight, Fencing, Draining, SyncingSequences, Flipping, Resuming.',
+        maxLength: 64,
+      }),
+    ),
+    attempts: Type.Optional(
+      Type.Integer({ description: 'Attempts made for the current move, including the first.', format: 'int32', minimum: 0 }),
+    ),
+    switchLsn: Type.Optional(
+      Type.String({
+        description: 'Source WAL position (e.g. 0/16B3748) the target was drained to at the last switch.',
+        maxLength: 17,
+      }),
+    ),
+    writePause: Type.Optional(
+      Type.Object(
+        {
+          milliseconds: Type.Optional(Type.Integer({ description: 'Length of the freeze in milliseconds.', format: 'int64', minimum: 0 })),
+        },
+        { description: "The last switch's or rollback's write freeze, first PAUSE to RESUME." },
+      ),
+    ),
+    freezeStartedAt: Type.Optional(timestamp('When the freeze of the move in progress began.')),
+    freezeDeadline: Type.Optional(timestamp('When the route agent resumes the unchanged route on its own if the move has not finished.')),
+    nextAttemptAt: Type.Optional(timestamp('When the next automatic retry after an abort starts.')),
+    lastSwitchTime: Type.Optional(timestamp('When the route last changed sides.')),
+    route: Type.Optional(
+      Type.Object(
+        {
+          side: stringEnum(SIDES, { description: 'The side this route leads to.' }),
+          host: Type.String({ description: 'Server host the PgBouncer database entry points at.', maxLength: 253 }),
+          port: Type.Integer({ description: 'Server port.', format: 'int32', minimum: 1, maximum: 65535 }),
+          dbname: Type.String({ description: 'Database name on that server.', maxLength: 63 }),
+          revision: Type.Integer({
+            description: 'Increases with every change; route agents apply only newer revisions.',
+            format: 'int64',
+            minimum: 0,
+          }),
+        },
+        {
+          description:
+            'The PgBouncer route the pool serves for spec.routing.pgbouncer.database, written before each flip (no credentials).',
+        },
+      ),
+    ),
+    savedTargetGrants: Type.Optional(grantList('Target table ACLs saved when a rollback fenced the target; restored on the next switch.')),
+    rehearsedGeneration: Type.Optional(
+      Type.Integer({ description: 'The generation whose spec.rehearse was carried out.', format: 'int64', minimum: 0 }),
+    ),
+    lastRehearsal: Type.Optional(
+      Type.Object(
+        {
+          writePauseMilliseconds: Type.Integer({
+            description: 'The rehearsed freeze, first PAUSE to RESUME.',
+            format: 'int64',
+            minimum: 0,
+          }),
+          at: timestamp('When the rehearsal ran.'),
+          result: Type.String({ description: 'Rehearsed, or Aborted with the reason in lastAbortReason.', maxLength: 32 }),
+        },
+        { description: 'The last rehearsal: what the write pause of a real move would be.' },
+      ),
+    ),
+    completed: Type.Optional(Type.Boolean({ description: 'True once spec.complete retired the way back: the tenant is migrated.' })),
+    attemptsGeneration: Type.Optional(
+      Type.Integer({
+        description: 'The generation status.attempts counts for; a new generation starts afresh.',
+        format: 'int64',
+        minimum: 0,
+      }),
+    ),
+    moveId: Type.Optional(Type.String({ description: 'Identifier of the move in progress or last made.', maxLength: 64 })),
+    lastAbortReason: Type.Optional(
+      Type.String({ description: 'Why the last move was aborted (the source kept serving).', maxLength: 1024 }),
+    ),
+    savedGrants: Type.Optional(grantList('Source table ACLs saved before write privileges were revoked; restored on rollback.')),
+    sequences: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'Qualified sequence name.', maxLength: 300 }),
+            value: Type.String({ description: 'Value set on the side that took over.', maxLength: 32 }),
+          },
+          { description: 'One sequence and its value.' },
+        ),
+        { description: 'Sequence values set at the last switch (evidence).', maxItems: 5000 },
+      ),
+    ),
+    history: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            moveId: Type.String({ description: 'The move.', maxLength: 64 }),
+            to: stringEnum(SIDES, { description: 'Direction of the move.' }),
+            result: Type.String({ description: 'Switched, Aborted or Rehearsed.', maxLength: 32 }),
+            reason: Type.Optional(Type.String({ description: 'Why it ended so.', maxLength: 1024 })),
+            startedAt: timestamp('When the freeze began.'),
+            finishedAt: timestamp('When the move ended.'),
+            writePauseMilliseconds: Type.Optional(
+              Type.Integer({ description: 'First PAUSE to last RESUME.', format: 'int64', minimum: 0 }),
+            ),
+            switchLsn: Type.Optional(Type.String({ description: 'Source position drained to.', maxLength: 17 })),
+            steps: Type.Optional(
+              Type.Array(
+                Type.Object(
+                  {
+                    name: Type.String({ description: 'Step name.', maxLength: 64 }),
+                    atMilliseconds: Type.Integer({ description: 'Milliseconds after the freeze began.', format: 'int64', minimum: 0 }),
+                  },
+                  { description: 'One step of the freeze.' },
+                ),
+                { description: 'Steps of the freeze with their offsets.', maxItems: 32 },
+              ),
+            ),
+          },
+          { description: 'One move.' },
+        ),
+        { description: 'The last moves, newest first (evidence for auditors).', maxItems: 20 },
+      ),
+    ),
+  },
+  { description: 'Observed state and crash-safe progress, written by the operator.' },
+);

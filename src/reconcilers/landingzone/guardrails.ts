@@ -78,13 +78,15 @@ function checkStorage(n: Normalized, add: (field: string, message: string) => vo
     if (s.iops !== undefined) {
       add(
         'spec.database.storage.iops',
-        `spec.database.storage.iops is ${s.iops} with allocatedGiB ${s.allocatedGiB}: gp3 takes iops only from 400 GiB (below, the baseline is 3000)`,
+        `spec.database.storage.iops is ${s.iops} with allocatedGiB ${s.allocatedGiB}: ` +
+          'gp3 takes iops only from 400 GiB (below, the baseline is 3000)',
       );
     }
     if (s.throughputMiBps !== undefined) {
       add(
         'spec.database.storage.throughputMiBps',
-        `spec.database.storage.throughputMiBps is ${s.throughputMiBps} with allocatedGiB ${s.allocatedGiB}: gp3 takes throughput only from 400 GiB (below, the baseline is 125)`,
+        `spec.database.storage.throughputMiBps is ${s.throughputMiBps} with allocatedGiB ${s.allocatedGiB}: ` +
+          'gp3 takes throughput only from 400 GiB (below, the baseline is 125)',
       );
     }
   }

@@ -16,7 +16,7 @@ export const SchemaReplicationNames = {
 } as const;
 
 export { DEFAULT_LAG_THRESHOLD, DEFAULT_SLOT_RETENTION_BUDGET, SchemaReplicationSpecSchema } from './schemareplication/spec.js';
-export { SchemaReplicationStatusSchema } from './schemareplication/status.js';
+export { REPLICATION_PHASES, SchemaReplicationStatusSchema } from './schemareplication/status.js';
 
 export type SchemaReplicationSpec = Static<typeof SchemaReplicationSpecSchema>;
 export type SchemaReplicationStatus = Static<typeof SchemaReplicationStatusSchema>;

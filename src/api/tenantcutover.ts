@@ -16,7 +16,7 @@ export const TenantCutoverNames = {
 } as const;
 
 export { DEFAULT_MAX_WRITE_PAUSE, DEFAULT_RETRY, TenantCutoverSpecSchema } from './tenantcutover/spec.js';
-export { SIDES, type Side, TenantCutoverStatusSchema } from './tenantcutover/status.js';
+export { CUTOVER_PHASES, CUTOVER_STEPS, SIDES, type Side, TenantCutoverStatusSchema } from './tenantcutover/status.js';
 
 export type TenantCutoverSpec = Static<typeof TenantCutoverSpecSchema>;
 export type TenantCutoverStatus = Static<typeof TenantCutoverStatusSchema>;

@@ -1,6 +1,18 @@
 // SchemaReplication status: tables, lag, slot and validation as observed by the operator.
 import { Type } from '@sinclair/typebox';
-import { conditions, observedGeneration, phase } from '../common.js';
+import { conditions, observedGeneration, stringEnum } from '../common.js';
+
+/** The phases the reconciler writes (a summary; no logic reads them). */
+export const REPLICATION_PHASES = [
+  'Pending',
+  'Blocked',
+  'CopyingSchema',
+  'Syncing',
+  'Streaming',
+  'Suspended',
+  'TargetServing',
+  'Deleting',
+] as const;
 
 const count = (description: string) => Type.Integer({ description, format: 'int32', minimum: 0 });
 const pgName = (description: string) => Type.String({ description, maxLength: 63 });
@@ -9,7 +21,13 @@ export const SchemaReplicationStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(observedGeneration()),
     conditions: Type.Optional(conditions('Ready=True: every table is streaming and lag is within spec.lagThreshold.')),
-    phase: Type.Optional(phase('Pending, CopyingSchema, Syncing, Streaming, Suspended, TargetServing, Deleting')),
+    phase: Type.Optional(
+      stringEnum(REPLICATION_PHASES, {
+        description:
+          'Short summary of progress for humans: Pending, Blocked (a condition of the world, see Ready), CopyingSchema, ' +
+          'Syncing (initial copy), Streaming, Suspended, TargetServing (a TenantCutover switched the tenant), Deleting.',
+      }),
+    ),
     lag: Type.Optional(
       Type.Object(
         {

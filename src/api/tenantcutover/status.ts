@@ -1,9 +1,14 @@
 // TenantCutover status: the serving side, the move in progress and its crash-safe progress.
 import { Type } from '@sinclair/typebox';
-import { conditions, observedGeneration, phase, stringEnum } from '../common.js';
+import { conditions, observedGeneration, stringEnum } from '../common.js';
 
 export const SIDES = ['source', 'target'] as const;
 export type Side = (typeof SIDES)[number];
+
+/** The phases the reconciler writes: a summary for people and printer columns; no logic reads them. */
+export const CUTOVER_PHASES = ['Pending', 'WaitingForApproval', 'Serving', 'Aborted', 'Migrated'] as const;
+/** The steps of a move in progress a restarted operator acts on: undo before Flipping, finish from it. */
+export const CUTOVER_STEPS = ['Freezing', 'Rehearsing', 'Flipping'] as const;
 
 const timestamp = (description: string) => Type.String({ description, format: 'date-time' });
 
@@ -24,17 +29,23 @@ export const TenantCutoverStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(observedGeneration()),
     conditions: Type.Optional(conditions('Ready=True: the side asked for is serving and stable.')),
-    phase: Type.Optional(phase('Pending, WaitingForApproval, Moving, Serving, Aborted, RolledBack')),
+    phase: Type.Optional(
+      stringEnum(CUTOVER_PHASES, {
+        description:
+          'Short summary of progress for humans: Pending (a precondition or reference blocks), WaitingForApproval, ' +
+          'Serving (the side asked for serves), Aborted (retrying or out of retries), Migrated (spec.complete done).',
+      }),
+    ),
     activeSide: Type.Optional(stringEnum(SIDES, { description: 'Where the route points now: source or target.' })),
     movingTo: Type.Optional(
       stringEnum(SIDES, { description: 'The side the move in progress goes to; absent when no move is in progress.' }),
     ),
     step: Type.Optional(
-      Type.String({
+      stringEnum(CUTOVER_STEPS, {
         description:
-          'The step of the move in progress, written before the step is taken so a restarted operator resumes ' +
-          'or undoes it, e.g. Preflight, Fencing, Draining, SyncingSequences, Flipping, Resuming.',
-        maxLength: 64,
+          'The step of the move in progress, written before it is taken so a restarted operator resumes or undoes it: ' +
+          'Freezing (writes paused and fenced; undone on restart), Rehearsing (the same, by design undone), ' +
+          'Flipping (the new route is recorded: the point of no return; finished on restart). Absent when no move runs.',
       }),
     ),
     attempts: Type.Optional(

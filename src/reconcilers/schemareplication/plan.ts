@@ -3,7 +3,7 @@
 import { describeDrift, displayName, publishedTables, type SchemaInventory, type TableInfo } from '../../postgres/catalog.js';
 import type { Finding } from '../../postgres/preflight.js';
 import type { SubscriptionState, SlotState } from '../../postgres/replication.js';
-import { ConditionTypes, type ConditionInput, type Reason, type SchemaReplicationSpec } from '../../api/index.js';
+import { ConditionTypes, REPLICATION_PHASES, type ConditionInput, type Reason, type SchemaReplicationSpec } from '../../api/index.js';
 
 /** Tables to publish: on the source, not partitions, and already created on the target. */
 export function tablesToPublish(source: SchemaInventory, target: SchemaInventory): TableInfo[] {
@@ -103,7 +103,7 @@ export interface LagThreshold {
   seconds: number;
 }
 
-export type Phase = 'Pending' | 'CopyingSchema' | 'Syncing' | 'Streaming' | 'Suspended' | 'TargetServing' | 'Deleting' | 'Blocked';
+export type Phase = (typeof REPLICATION_PHASES)[number];
 
 export interface Summary {
   phase: Phase;

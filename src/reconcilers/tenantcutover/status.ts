@@ -13,9 +13,7 @@ import {
 } from '../../api/index.js';
 import type { CutoverContext, CutoverOutcome } from './context.js';
 
-/** The phases this reconciler writes (a summary for people and printer columns; no logic reads them). */
-export const CUTOVER_PHASES = ['Pending', 'WaitingForApproval', 'Serving', 'Aborted', 'Migrated'] as const;
-export type Phase = (typeof CUTOVER_PHASES)[number];
+export type Phase = NonNullable<TenantCutoverStatus['phase']>;
 
 export class CutoverStatus {
   private current: TenantCutoverStatus;

@@ -107,8 +107,8 @@ describe('packaging: kubectl plugin decisions and views', () => {
         cutover: cutover(
           { approved: true, requireValidationWithin: '1h' },
           {
-            phase: 'Moving',
-            step: 'Draining',
+            phase: 'Serving',
+            step: 'Freezing',
             movingTo: 'target',
             activeSide: 'source',
             freezeStartedAt: '2025-01-01T00:00:09.500Z',
@@ -153,7 +153,7 @@ describe('packaging: kubectl plugin decisions and views', () => {
       now,
     );
     assert.match(view, /Route +pool main, database tenant_a -> source \(legacy:5432\/wallet, revision 1\)/);
-    assert.match(view, /Step +Draining \(moving to the target\)/);
+    assert.match(view, /Step +Freezing \(moving to the target\)/);
     assert.match(view, /Freeze +\[#####\.+\] 500 ms of 2000 ms/);
     assert.match(view, /Write pause +420 ms \(budget 2s\)/);
     assert.match(view, /Replication +tenant-a: Streaming, Ready True, tables 12\/12, lag 3\.0 MiB \/ 1 s/);

@@ -50,6 +50,8 @@ export const Reasons = {
   PermissionDenied: 'PermissionDenied',
   TransientError: 'TransientError',
   TerminalError: 'TerminalError',
+  /** A reconcile failed with an error that names no reason of its own (the controllers' fallback). */
+  ReconcileError: 'ReconcileError',
   // replication
   SchemaNotFound: 'SchemaNotFound',
   TableWithoutPrimaryKey: 'TableWithoutPrimaryKey',

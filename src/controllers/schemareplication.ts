@@ -15,6 +15,7 @@ import {
   type ReplicationMetrics,
 } from '../reconcilers/schemareplication/index.js';
 import { resolveEndpoints } from '../reconcilers/shared/endpoints.js';
+import { reportAndRethrow } from './failure.js';
 import { SCHEMA_REPLICATIONS } from './kinds.js';
 import { readSecretData } from './secrets.js';
 import { validationDue, type ValidationRunner } from './validation.js';
@@ -44,7 +45,11 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
     let outcome: Outcome;
     if (isBeingDeleted(obj)) {
       if (!hasFinalizer(obj, REPLICATION_FINALIZER)) return {};
-      outcome = await cleanupSchemaReplication(obj, domain);
+      try {
+        outcome = await cleanupSchemaReplication(obj, domain);
+      } catch (err) {
+        return reportAndRethrow(this.deps, SCHEMA_REPLICATIONS, obj, err, ctx.log);
+      }
       if (outcome.finalizerDone) {
         await this.deps.finalizers.remove(SCHEMA_REPLICATIONS, obj, REPLICATION_FINALIZER);
         ctx.log.info('Cleaned up and released the finalizer');
@@ -53,7 +58,11 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
     } else {
       // The finalizer lands before the first slot or publication can exist.
       obj = await this.deps.finalizers.add(SCHEMA_REPLICATIONS, obj, REPLICATION_FINALIZER);
-      outcome = await reconcileSchemaReplication(obj, domain);
+      try {
+        outcome = await reconcileSchemaReplication(obj, domain);
+      } catch (err) {
+        return reportAndRethrow(this.deps, SCHEMA_REPLICATIONS, obj, err, ctx.log);
+      }
     }
     const validation = this.deps.validations.current(ctx.key) ?? outcome.status.validation;
     const status = { ...outcome.status, ...(validation ? { validation } : {}) };

@@ -10,6 +10,7 @@ import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/r
 import type { StatusWriter } from '../runtime/statusWriter.js';
 import type { RoutingPort } from '../routing/client.js';
 import { reconcileTenantCutover } from '../reconcilers/tenantcutover/index.js';
+import { reportAndRethrow } from './failure.js';
 import { TENANT_CUTOVERS } from './kinds.js';
 import { readSecretData } from './secrets.js';
 
@@ -61,7 +62,23 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
       });
       current = object;
     };
-    const outcome = await reconcileTenantCutover(obj, {
+    let outcome: Awaited<ReturnType<typeof reconcileTenantCutover>>;
+    try {
+      outcome = await this.reconcileDomain(obj, () => current, write);
+    } catch (err) {
+      // The status as last persisted (a move writes its steps as it goes), with Ready=False on top.
+      return reportAndRethrow(this.deps, TENANT_CUTOVERS, current, err, ctx.log);
+    }
+    await write(outcome.status);
+    const known = new Set((obj.status?.history ?? []).map((h) => h.moveId));
+    const newAborts = (outcome.status.history ?? []).filter((h) => h.result === 'Aborted' && !known.has(h.moveId)).length;
+    this.deps.metrics.seen(ctx.namespace, ctx.name);
+    if (newAborts > 0) this.deps.metrics.aborted(ctx.namespace, ctx.name, newAborts);
+    return { requeueAfterMs: outcome.requeueAfterMs };
+  }
+
+  private reconcileDomain(obj: TenantCutover, current: () => TenantCutover, write: (status: TenantCutoverStatus) => Promise<void>) {
+    return reconcileTenantCutover(obj, {
       kube: {
         getReplication: async (namespace, name) => this.deps.replications.get(`${namespace}/${name}`),
         readSecretData: async (namespace, name) => readSecretData(this.deps.core, namespace, name),
@@ -72,14 +89,8 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
         normal: (reason, note) => void this.deps.events.record(obj, { type: 'Normal', reason, action: 'Move', note }),
         warning: (reason, note) => void this.deps.events.record(obj, { type: 'Warning', reason, action: 'Move', note }),
       },
-      persist: async (patch) => write({ ...(current.status ?? {}), ...patch }),
+      persist: async (patch) => write({ ...(current().status ?? {}), ...patch }),
       now: () => Date.now(),
     });
-    await write(outcome.status);
-    const known = new Set((obj.status?.history ?? []).map((h) => h.moveId));
-    const newAborts = (outcome.status.history ?? []).filter((h) => h.result === 'Aborted' && !known.has(h.moveId)).length;
-    this.deps.metrics.seen(ctx.namespace, ctx.name);
-    if (newAborts > 0) this.deps.metrics.aborted(ctx.namespace, ctx.name, newAborts);
-    return { requeueAfterMs: outcome.requeueAfterMs };
   }
 }

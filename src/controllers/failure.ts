@@ -1,7 +1,7 @@
 // What every controller does when its domain reconciler throws, as LandingZone does: Ready=False with
 // the error's reason (or ReconcileError) and message goes on the status, so no condition is left
 // stale, then the error is rethrown for the runtime's backoff. A failed status write never hides the error.
-import { ConditionStatuses, ConditionTypes, Reasons, setCondition } from '../api/conditions.js';
+import { ConditionStatuses, ConditionTypes, knownReason, Reasons, setCondition, type Reason } from '../api/conditions.js';
 import type { Condition } from '../api/common.js';
 import { fromUnknown, type OperatorError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -9,8 +9,8 @@ import type { KubeObject, ResourceType } from '../runtime/resources.js';
 import type { StatusWriter } from '../runtime/statusWriter.js';
 
 /** The reason a failed reconcile reports: the error's own, else ReconcileError. */
-export function failureReason(e: OperatorError): string {
-  return e.reason ?? Reasons.ReconcileError;
+export function failureReason(e: OperatorError): Reason {
+  return knownReason(e.reason, Reasons.ReconcileError);
 }
 
 /** `status` with Ready=False for `e`, everything else kept. */

@@ -167,7 +167,7 @@ describe('packaging: kubectl plugin against the API', function () {
     await patchStatus('tenantcutovers', 'tenant-watch', {
       observedGeneration: 1,
       activeSide: 'source',
-      phase: 'Moving',
+      phase: 'Serving',
       step: 'Freezing',
       movingTo: 'target',
       freezeStartedAt: new Date().toISOString(),

@@ -161,7 +161,7 @@ export const HEALTH_CASES: HealthCase[] = [
   {
     name: 'in the freeze',
     kind: 'TenantCutover',
-    obj: tc({ phase: 'Moving', step: 'Freezing', movingTo: 'target', conditions: [cond('Ready', 'False', 'Reconciling', 'moving')] }),
+    obj: tc({ phase: 'Serving', step: 'Freezing', movingTo: 'target', conditions: [cond('Ready', 'False', 'Reconciling', 'moving')] }),
     status: 'Progressing',
     message: 'Moving to the target: step Freezing',
   },

@@ -21,36 +21,37 @@ Commands:
   crds generate [--out DIR]                  regenerate crds/ from src/api
 `;
 
+type Subcommand = (rest: string[], command: string) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  dev: async (rest) => (await import('./dev.js')).runDev(rest),
+  operator: async (rest) => (await import('./operator.js')).runOperator(rest),
+  status: runPluginCommand,
+  approve: runPluginCommand,
+  rollback: runPluginCommand,
+  watch: runPluginCommand,
+  validate: async (rest) => (await import('./validate.js')).runValidate(rest),
+  'route-agent': async (rest) => (await import('./route-agent.js')).runRouteAgent(rest),
+  demo: async (rest) => (await import('./demo.js')).runDemo(rest),
+  crds: async (rest) => (await import('./crds.js')).runCrds(rest),
+};
+
+async function runPluginCommand(rest: string[], command: string): Promise<number> {
+  return (await import('./plugin.js')).runPlugin([command, ...rest]);
+}
+
+const HELP = new Set(['help', '--help', '-h']);
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'dev':
-      return (await import('./dev.js')).runDev(rest);
-    case 'operator':
-      return (await import('./operator.js')).runOperator(rest);
-    case 'status':
-    case 'approve':
-    case 'rollback':
-    case 'watch':
-      return (await import('./plugin.js')).runPlugin([command, ...rest]);
-    case 'validate':
-      return (await import('./validate.js')).runValidate(rest);
-    case 'route-agent':
-      return (await import('./route-agent.js')).runRouteAgent(rest);
-    case 'demo':
-      return (await import('./demo.js')).runDemo(rest);
-    case 'crds':
-      return (await import('./crds.js')).runCrds(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`tenantshift: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+  if (command === undefined || HELP.has(command)) {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
   }
+  const run = Object.hasOwn(SUBCOMMANDS, command) ? SUBCOMMANDS[command] : undefined;
+  if (run) return run(rest, command);
+  process.stderr.write(`tenantshift: unknown command "${command}"\n\n${USAGE}`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(

@@ -80,7 +80,8 @@ async function leaseNamespaceExists(kc: KubeConfig, namespace: string, log: Logg
     const e = fromUnknown(err);
     if (e.code === 'not-found') {
       log.error(
-        `Lease namespace "${namespace}" does not exist: create it, or set TENANTSHIFT_OPERATOR_NAMESPACE (--lease-namespace) to one that does`,
+        `Lease namespace "${namespace}" does not exist: create it, ` +
+          'or set TENANTSHIFT_OPERATOR_NAMESPACE (--lease-namespace) to one that does',
         {
           namespace,
         },

@@ -47,9 +47,36 @@ const processIo: PluginIo = {
   tty: Boolean(process.stdout.isTTY),
 };
 
+type Values = ReturnType<typeof parseCli>['values'];
+
+interface Invocation {
+  command: Command;
+  name: string | undefined;
+  values: Values;
+  intervalMs: number;
+}
+
+interface CommandContext extends Invocation {
+  objects: PluginObjects;
+  io: PluginIo;
+  namespace: string;
+  signal: AbortSignal | undefined;
+}
+
 /** Runs one plugin command; `kc` and `signal` are injectable so that tests drive it against a real API. */
 export async function runPlugin(argv: string[], deps: { io?: PluginIo; kc?: KubeConfig; signal?: AbortSignal } = {}): Promise<number> {
   const io = deps.io ?? processIo;
+  const invocation = parseInvocation(argv, io);
+  if (typeof invocation === 'number') return invocation;
+  const { values } = invocation;
+  const kc = deps.kc ?? loadKubeConfig(values.kubeconfig, values.context);
+  const namespace = values.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const objects = new PluginObjects(kc);
+  return RUNNERS[invocation.command]({ ...invocation, objects, io, namespace, signal: deps.signal });
+}
+
+/** The command line checked, or the exit code when it is help or wrong (after saying so). */
+function parseInvocation(argv: string[], io: PluginIo): Invocation | number {
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(argv);
@@ -73,39 +100,44 @@ export async function runPlugin(argv: string[], deps: { io?: PluginIo; kc?: Kube
     io.err(`tenantshift: --interval must be like 500ms, 1s or 5s, got "${values.interval}"\n`);
     return 2;
   }
-  const kc = deps.kc ?? loadKubeConfig(values.kubeconfig, values.context);
-  const namespace = values.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  const objects = new PluginObjects(kc);
-  switch (command) {
-    case 'status':
-      if (name) {
-        const view = await objects.view(namespace, name);
-        if (!view) {
-          io.err(`TenantCutover ${namespace}/${name} not found\n`);
-          return 1;
-        }
-        io.out(renderTenant(view, new Date()));
-        return 0;
-      }
-      io.out(renderTable(await objects.views(values['all-namespaces'] ? undefined : namespace)));
-      return 0;
-    case 'approve':
-      return runEdit(objects, io, namespace, name as string, values.withdraw ? 'withdraw' : 'approve');
-    case 'rollback':
-      return runEdit(objects, io, namespace, name as string, (values.cancel ? 'cancel-rollback' : 'rollback') satisfies Edit);
-    case 'watch':
-      return watchTenant(objects, {
-        namespace,
-        name: name as string,
-        intervalMs,
-        tty: io.tty,
-        untilSettled: values['until-settled'],
-        signal: deps.signal ?? interruptSignal(),
-        out: io.out,
-        err: io.err,
-      });
-  }
+  return { command, name, values, intervalMs };
 }
+
+async function runStatus({ objects, io, namespace, name, values }: CommandContext): Promise<number> {
+  if (name) {
+    const view = await objects.view(namespace, name);
+    if (!view) {
+      io.err(`TenantCutover ${namespace}/${name} not found\n`);
+      return 1;
+    }
+    io.out(renderTenant(view, new Date()));
+    return 0;
+  }
+  io.out(renderTable(await objects.views(values['all-namespaces'] ? undefined : namespace)));
+  return 0;
+}
+
+async function runWatch(ctx: CommandContext): Promise<number> {
+  return watchTenant(ctx.objects, {
+    namespace: ctx.namespace,
+    name: ctx.name as string,
+    intervalMs: ctx.intervalMs,
+    tty: ctx.io.tty,
+    untilSettled: ctx.values['until-settled'],
+    signal: ctx.signal ?? interruptSignal(),
+    out: ctx.io.out,
+    err: ctx.io.err,
+  });
+}
+
+const RUNNERS: Record<Command, (ctx: CommandContext) => Promise<number>> = {
+  status: runStatus,
+  approve: ({ objects, io, namespace, name, values }) =>
+    runEdit(objects, io, namespace, name as string, values.withdraw ? 'withdraw' : 'approve'),
+  rollback: ({ objects, io, namespace, name, values }) =>
+    runEdit(objects, io, namespace, name as string, (values.cancel ? 'cancel-rollback' : 'rollback') satisfies Edit),
+  watch: runWatch,
+};
 
 function argumentProblem(command: string, name: string | undefined, extra: string[]): string | undefined {
   if (!isPluginCommand(command)) return `unknown command "${command}"`;

@@ -45,7 +45,7 @@ export class UsageError extends Error {
 }
 
 /** Connection settings from a URL; messages never repeat the URL, which carries the password. */
-export function connectionFromUrl(url: string, flag: string): ConnectionInfo {
+function parseUrl(url: string, flag: string): URL {
   let u: URL;
   try {
     u = new URL(url);
@@ -54,20 +54,33 @@ export function connectionFromUrl(url: string, flag: string): ConnectionInfo {
   }
   if (u.protocol !== 'postgresql:' && u.protocol !== 'postgres:') throw new UsageError(`${flag} must be a postgresql:// URL`);
   if (!u.hostname) throw new UsageError(`${flag} names no host`);
-  const user = decodeURIComponent(u.username) || process.env.PGUSER || 'postgres';
+  return u;
+}
+
+function sslModeOf(u: URL, flag: string): SslMode {
   const sslmode = (u.searchParams.get('sslmode') ?? process.env.PGSSLMODE ?? 'prefer') as SslMode;
   if (!SSL_MODES.includes(sslmode)) throw new UsageError(`${flag} has sslmode "${sslmode}"; use one of ${SSL_MODES.join(', ')}`);
+  return sslmode;
+}
+
+function rootCertOf(u: URL, flag: string): string | undefined {
   const rootCertPath = u.searchParams.get('sslrootcert');
-  let sslrootcert: string | undefined;
-  if (rootCertPath) {
-    try {
-      sslrootcert = readFileSync(rootCertPath, 'utf8');
-    } catch (err) {
-      throw new UsageError(
-        `${flag} names sslrootcert ${rootCertPath}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-      );
-    }
+  if (!rootCertPath) return undefined;
+  try {
+    return readFileSync(rootCertPath, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `${flag} names sslrootcert ${rootCertPath}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
+}
+
+/** Connection settings from a URL; messages never repeat the URL, which carries the password. */
+export function connectionFromUrl(url: string, flag: string): ConnectionInfo {
+  const u = parseUrl(url, flag);
+  const user = decodeURIComponent(u.username) || process.env.PGUSER || 'postgres';
+  const sslmode = sslModeOf(u, flag);
+  const sslrootcert = rootCertOf(u, flag);
   const port = u.port ? Number(u.port) : 5432;
   return {
     host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -114,21 +127,50 @@ export function parseValidateArgs(argv: string[]): Parsed | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
+  return parsedOf(values);
+}
+
+interface ValidateValues {
+  source?: string;
+  target?: string;
+  schema?: string[];
+  parallelism?: string;
+  rate?: string;
+  slot?: string;
+  'no-live'?: boolean;
+  'catch-up-timeout'?: string;
+  'range-rows'?: string;
+  'max-differences'?: string;
+  output?: string;
+  json?: boolean;
+}
+
+function requiredOf(values: ValidateValues): { source: string; target: string; schemas: string[] } {
   if (!values.source) throw new UsageError('--source is required');
   if (!values.target) throw new UsageError('--target is required');
   const schemas = values.schema ?? [];
   if (schemas.length === 0) throw new UsageError('name at least one --schema');
   if (values.slot && values['no-live']) throw new UsageError('--slot and --no-live exclude each other');
+  return { source: values.source, target: values.target, schemas };
+}
+
+function liveReplicationOf(values: ValidateValues): ValidateOptions['liveReplication'] {
+  if (values['no-live']) return false;
+  return values.slot ? { slotName: values.slot, publisher: 'source' } : 'auto';
+}
+
+function parsedOf(values: ValidateValues): Parsed {
+  const { source, target, schemas } = requiredOf(values);
   const rate = positiveNumber(values.rate, '--rate');
   const timeout = positiveNumber(values['catch-up-timeout'], '--catch-up-timeout');
   const parallelism = positiveNumber(values.parallelism, '--parallelism');
   const rangeRows = positiveNumber(values['range-rows'], '--range-rows');
   const maxDifferences = positiveNumber(values['max-differences'], '--max-differences');
   const options: ValidateOptions = {
-    source: connectionFromUrl(values.source, '--source'),
-    target: connectionFromUrl(values.target, '--target'),
+    source: connectionFromUrl(source, '--source'),
+    target: connectionFromUrl(target, '--target'),
     schemas,
-    liveReplication: values['no-live'] ? false : values.slot ? { slotName: values.slot, publisher: 'source' } : 'auto',
+    liveReplication: liveReplicationOf(values),
     ...(parallelism ? { parallelism: Math.floor(parallelism) } : {}),
     ...(rate ? { rateLimit: { rowsPerSecond: rate } } : {}),
     ...(timeout ? { catchUpTimeoutMs: timeout * 1000 } : {}),

@@ -18,34 +18,55 @@ export const EXIT_COMMIT_INSTEAD = 3;
 
 export function decideEdit(c: TenantCutover, edit: Edit): EditDecision {
   const who = `TenantCutover ${c.metadata.namespace}/${c.metadata.name}`;
-  const active = c.status?.activeSide ?? 'source';
-  switch (edit) {
-    case 'approve':
-      if (c.spec.approved) return { kind: 'unchanged', message: `${who} is already approved (spec.approved: true)` };
-      return { kind: 'change', spec: { approved: true }, note: 'the operator switches to the target once every precondition holds' };
-    case 'withdraw':
-      if (!c.spec.approved) return { kind: 'unchanged', message: `${who} is not approved (spec.approved: false)` };
-      return {
-        kind: 'change',
-        spec: { approved: false },
-        note:
-          active === 'target' ? 'the target already serves: withdrawing moves nothing (use rollback to move back)' : 'no switch will start',
-      };
-    case 'rollback':
-      if (c.spec.complete)
-        return { kind: 'refuse', message: `${who} is complete (spec.complete: true): the source was released and there is no way back` };
-      if (c.spec.rollback) return { kind: 'unchanged', message: `${who} already asks for a rollback (spec.rollback: true)` };
-      if (active !== 'target' && c.status?.movingTo !== 'target')
-        return { kind: 'refuse', message: `${who}: the source serves the tenant; there is nothing to roll back` };
-      return {
-        kind: 'change',
-        spec: { rollback: true },
-        note: 'the operator moves the tenant back to the source through reverse replication, fenced like the switch',
-      };
-    case 'cancel-rollback':
-      if (!c.spec.rollback) return { kind: 'unchanged', message: `${who} does not ask for a rollback (spec.rollback: false)` };
-      return { kind: 'change', spec: { rollback: false }, note: 'once switched back, the tenant moves forward to the target again' };
-  }
+  return DECIDERS[edit](c, who);
+}
+
+type Decider = (c: TenantCutover, who: string) => EditDecision;
+
+const DECIDERS: Record<Edit, Decider> = {
+  approve: decideApprove,
+  withdraw: decideWithdraw,
+  rollback: decideRollback,
+  'cancel-rollback': decideCancelRollback,
+};
+
+function activeSide(c: TenantCutover): string {
+  return c.status?.activeSide ?? 'source';
+}
+
+function decideApprove(c: TenantCutover, who: string): EditDecision {
+  if (c.spec.approved) return { kind: 'unchanged', message: `${who} is already approved (spec.approved: true)` };
+  return { kind: 'change', spec: { approved: true }, note: 'the operator switches to the target once every precondition holds' };
+}
+
+function decideWithdraw(c: TenantCutover, who: string): EditDecision {
+  if (!c.spec.approved) return { kind: 'unchanged', message: `${who} is not approved (spec.approved: false)` };
+  return {
+    kind: 'change',
+    spec: { approved: false },
+    note:
+      activeSide(c) === 'target'
+        ? 'the target already serves: withdrawing moves nothing (use rollback to move back)'
+        : 'no switch will start',
+  };
+}
+
+function decideRollback(c: TenantCutover, who: string): EditDecision {
+  if (c.spec.complete)
+    return { kind: 'refuse', message: `${who} is complete (spec.complete: true): the source was released and there is no way back` };
+  if (c.spec.rollback) return { kind: 'unchanged', message: `${who} already asks for a rollback (spec.rollback: true)` };
+  if (activeSide(c) !== 'target' && c.status?.movingTo !== 'target')
+    return { kind: 'refuse', message: `${who}: the source serves the tenant; there is nothing to roll back` };
+  return {
+    kind: 'change',
+    spec: { rollback: true },
+    note: 'the operator moves the tenant back to the source through reverse replication, fenced like the switch',
+  };
+}
+
+function decideCancelRollback(c: TenantCutover, who: string): EditDecision {
+  if (!c.spec.rollback) return { kind: 'unchanged', message: `${who} does not ask for a rollback (spec.rollback: false)` };
+  return { kind: 'change', spec: { rollback: false }, note: 'once switched back, the tenant moves forward to the target again' };
 }
 
 export interface EditOutput {
@@ -79,7 +100,8 @@ export async function runEdit(objects: PluginObjects, io: EditOutput, namespace:
       desired: decision.spec,
     });
     io.out(
-      `TenantCutover ${namespace}/${name} is managed by Argo CD${argo.application ? ` (application ${argo.application})` : ''}, by its ${argo.evidence}: ` +
+      `TenantCutover ${namespace}/${name} is managed by Argo CD${argo.application ? ` (application ${argo.application})` : ''}, ` +
+        `by its ${argo.evidence}: ` +
         'an edit in the cluster would be reverted by self-heal. Commit this change to its manifest in Git instead:\n\n' +
         `${change}\nNothing was changed in the cluster. Once the commit syncs, ${decision.note}.\n`,
     );
@@ -99,7 +121,8 @@ export async function runEdit(objects: PluginObjects, io: EditOutput, namespace:
     .map(([k, v]) => `spec.${k}: ${v}`)
     .join(', ');
   io.out(
-    `TenantCutover ${namespace}/${name}: set ${fields}; ${decision.note}. Follow it with: kubectl tenantshift watch ${name} -n ${namespace}\n`,
+    `TenantCutover ${namespace}/${name}: set ${fields}; ${decision.note}. ` +
+      `Follow it with: kubectl tenantshift watch ${name} -n ${namespace}\n`,
   );
   return 0;
 }

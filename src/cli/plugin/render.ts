@@ -48,50 +48,72 @@ function budgetMsOf(text: string): number {
   }
 }
 
+type Cutover = TenantView['cutover'];
+type CutoverStatus = NonNullable<Cutover['status']>;
+
 /** The block for one tenant; `now` makes the live parts (freeze elapsed, ages) deterministic in tests. */
 export function renderTenant(view: TenantView, now: Date): string {
   const { cutover } = view;
   const spec = cutover.spec;
   const st = cutover.status ?? {};
-  const pool = spec.routing.pgbouncer;
   const budget = spec.maxWritePause ?? DEFAULT_MAX_WRITE_PAUSE;
-  const attemptsAllowed = spec.retry?.attempts ?? DEFAULT_RETRY.attempts;
   const lines: string[] = [];
   lines.push(`TenantCutover ${cutover.metadata.namespace}/${cutover.metadata.name}`);
-  const route = st.route ? `${st.route.host}:${st.route.port}/${st.route.dbname}, revision ${st.route.revision}` : 'not owned yet';
-  lines.push(`  Route        pool ${pool.pool}, database ${pool.database} -> ${st.activeSide ?? 'source'} (${route})`);
-  const intent = `approved ${spec.approved ? 'yes' : 'no'}, rollback ${spec.rollback ? 'yes' : 'no'}${spec.complete ? `, complete${st.completed ? 'd' : ' asked'}` : ''}`;
-  lines.push(`  Move         phase ${st.phase ?? '-'}, ${intent}, attempts ${st.attempts ?? 0}/${attemptsAllowed + 1}`);
-  if (st.step) {
-    lines.push(`  Step         ${st.step}${st.movingTo ? ` (moving to the ${st.movingTo})` : ''}`);
-    if (st.freezeStartedAt) lines.push(`  Freeze       ${budgetBar(now.getTime() - Date.parse(st.freezeStartedAt), budgetMsOf(budget))}`);
-  } else {
-    lines.push('  Step         - (no move in progress)');
-  }
+  lines.push(routeLine(cutover, st));
+  lines.push(moveLine(cutover, st));
+  lines.push(...stepLines(st, budget, now));
   const pause = st.writePause?.milliseconds;
   lines.push(`  Write pause  ${pause === undefined ? 'none yet' : `${pause} ms`} (budget ${budget})`);
   const rehearsal = st.lastRehearsal;
   if (rehearsal)
     lines.push(
-      `  Rehearsal    ${rehearsal.result}, ${rehearsal.writePauseMilliseconds} ms pause, ${formatAge(now.getTime() - Date.parse(rehearsal.at))} ago`,
+      `  Rehearsal    ${rehearsal.result}, ${rehearsal.writePauseMilliseconds} ms pause, ` +
+        `${formatAge(now.getTime() - Date.parse(rehearsal.at))} ago`,
     );
   if (st.nextAttemptAt) lines.push(`  Next retry   ${st.nextAttemptAt}${st.lastAbortReason ? ` after: ${st.lastAbortReason}` : ''}`);
   lines.push(`  Replication  ${renderReplication(view)}`);
-  const gate = spec.requireValidationWithin;
-  const pre = condition(st.conditions, 'PreconditionsMet');
-  lines.push(
-    `  Validation   ${gate ? `required within ${gate}; preconditions ${pre ? `${pre.status} (${pre.reason})` : 'not checked yet'}` : 'not required (spec.requireValidationWithin unset)'}`,
-  );
+  lines.push(`  Validation   ${validationText(cutover, st)}`);
   lines.push(`  Ready        ${conditionText(condition(st.conditions, 'Ready'))}`);
-  const last = st.history?.[0];
-  if (last) {
-    const ago = formatAge(now.getTime() - Date.parse(last.finishedAt));
-    lines.push(
-      `  Last move    ${last.result} to the ${last.to} ${ago} ago${last.writePauseMilliseconds !== undefined ? `, ${last.writePauseMilliseconds} ms pause` : ''}${last.reason ? `: ${last.reason}` : ''}`,
-    );
-    if (last.steps?.length) lines.push(`  Its freeze   ${last.steps.map((s) => `${s.name} +${s.atMilliseconds}ms`).join(', ')}`);
-  }
+  lines.push(...lastMoveLines(st, now));
   return `${lines.join('\n')}\n`;
+}
+
+function routeLine(cutover: Cutover, st: CutoverStatus): string {
+  const pool = cutover.spec.routing.pgbouncer;
+  const route = st.route ? `${st.route.host}:${st.route.port}/${st.route.dbname}, revision ${st.route.revision}` : 'not owned yet';
+  return `  Route        pool ${pool.pool}, database ${pool.database} -> ${st.activeSide ?? 'source'} (${route})`;
+}
+
+function moveLine(cutover: Cutover, st: CutoverStatus): string {
+  const spec = cutover.spec;
+  const attemptsAllowed = spec.retry?.attempts ?? DEFAULT_RETRY.attempts;
+  const complete = spec.complete ? `, complete${st.completed ? 'd' : ' asked'}` : '';
+  const intent = `approved ${spec.approved ? 'yes' : 'no'}, rollback ${spec.rollback ? 'yes' : 'no'}${complete}`;
+  return `  Move         phase ${st.phase ?? '-'}, ${intent}, attempts ${st.attempts ?? 0}/${attemptsAllowed + 1}`;
+}
+
+function stepLines(st: CutoverStatus, budget: string, now: Date): string[] {
+  if (!st.step) return ['  Step         - (no move in progress)'];
+  const lines = [`  Step         ${st.step}${st.movingTo ? ` (moving to the ${st.movingTo})` : ''}`];
+  if (st.freezeStartedAt) lines.push(`  Freeze       ${budgetBar(now.getTime() - Date.parse(st.freezeStartedAt), budgetMsOf(budget))}`);
+  return lines;
+}
+
+function validationText(cutover: Cutover, st: CutoverStatus): string {
+  const gate = cutover.spec.requireValidationWithin;
+  if (!gate) return 'not required (spec.requireValidationWithin unset)';
+  const pre = condition(st.conditions, 'PreconditionsMet');
+  return `required within ${gate}; preconditions ${pre ? `${pre.status} (${pre.reason})` : 'not checked yet'}`;
+}
+
+function lastMoveLines(st: CutoverStatus, now: Date): string[] {
+  const last = st.history?.[0];
+  if (!last) return [];
+  const ago = formatAge(now.getTime() - Date.parse(last.finishedAt));
+  const pause = last.writePauseMilliseconds !== undefined ? `, ${last.writePauseMilliseconds} ms pause` : '';
+  const lines = [`  Last move    ${last.result} to the ${last.to} ${ago} ago${pause}${last.reason ? `: ${last.reason}` : ''}`];
+  if (last.steps?.length) lines.push(`  Its freeze   ${last.steps.map((s) => `${s.name} +${s.atMilliseconds}ms`).join(', ')}`);
+  return lines;
 }
 
 function renderReplication(view: TenantView): string {
@@ -109,18 +131,7 @@ function renderReplication(view: TenantView): string {
 export function renderTable(views: TenantView[]): string {
   if (views.length === 0) return 'No TenantCutovers found.\n';
   const header = ['NAMESPACE', 'NAME', 'ACTIVE', 'PHASE', 'STEP', 'READY', 'REPLICATION', 'LAG', 'PAUSE', 'APPROVED'];
-  const rows = views.map(({ cutover: c, replication: r }) => [
-    c.metadata.namespace ?? '',
-    c.metadata.name ?? '',
-    c.status?.activeSide ?? 'source',
-    c.status?.phase ?? '-',
-    c.status?.step ?? '-',
-    condition(c.status?.conditions, 'Ready')?.status ?? 'Unknown',
-    r ? (condition(r.status?.conditions, 'Ready')?.status === 'True' ? 'Ready' : (r.status?.phase ?? 'Pending')) : 'missing',
-    formatBytes(r?.status?.lag?.bytes),
-    c.status?.writePause?.milliseconds !== undefined ? `${c.status.writePause.milliseconds}ms` : '-',
-    c.spec.approved ? 'yes' : 'no',
-  ]);
+  const rows = views.map(tableRow);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
   const line = (cells: string[]): string =>
     cells
@@ -128,4 +139,33 @@ export function renderTable(views: TenantView[]): string {
       .join('  ')
       .trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+function replicationCell(r: TenantView['replication']): string {
+  if (!r) return 'missing';
+  return condition(r.status?.conditions, 'Ready')?.status === 'True' ? 'Ready' : (r.status?.phase ?? 'Pending');
+}
+
+function pauseCell(st: CutoverStatus | undefined): string {
+  const ms = st?.writePause?.milliseconds;
+  return ms !== undefined ? `${ms}ms` : '-';
+}
+
+function nameCells(c: Cutover): string[] {
+  return [c.metadata.namespace ?? '', c.metadata.name ?? ''];
+}
+
+function tableRow({ cutover: c, replication: r }: TenantView): string[] {
+  const st = c.status;
+  return [
+    ...nameCells(c),
+    st?.activeSide ?? 'source',
+    st?.phase ?? '-',
+    st?.step ?? '-',
+    condition(st?.conditions, 'Ready')?.status ?? 'Unknown',
+    replicationCell(r),
+    formatBytes(r?.status?.lag?.bytes),
+    pauseCell(st),
+    c.spec.approved ? 'yes' : 'no',
+  ];
 }

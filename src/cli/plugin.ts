@@ -3,6 +3,7 @@
 // to commit when Argo CD manages the object), and a live view of the move.
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { parseDurationMs } from '../api/duration.js';
 import { runEdit, type Edit } from './plugin/edits.js';
 import { PluginObjects } from './plugin/objects.js';
 import { renderTable, renderTenant } from './plugin/render.js';
@@ -97,7 +98,7 @@ function parseInvocation(argv: string[], io: PluginIo): Invocation | number {
   }
   const intervalMs = parseInterval(values.interval);
   if (intervalMs === undefined) {
-    io.err(`tenantshift: --interval must be like 500ms, 1s or 5s, got "${values.interval}"\n`);
+    io.err(`tenantshift: --interval must be a duration of at least 100ms like 500ms, 1s or 1m, got "${values.interval}"\n`);
     return 2;
   }
   return { command, name, values, intervalMs };
@@ -173,10 +174,14 @@ function loadKubeConfig(file: string | undefined, context: string | undefined): 
   return kc;
 }
 
-function parseInterval(text: string): number | undefined {
-  const m = /^(\d+)(ms|s)$/.exec(text);
-  if (!m) return undefined;
-  const ms = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+/** --interval in the API's duration grammar (500ms, 2s, 1m), at least 100ms; undefined when refused. */
+export function parseInterval(text: string): number | undefined {
+  let ms: number;
+  try {
+    ms = parseDurationMs(text);
+  } catch {
+    return undefined;
+  }
   return ms >= 100 ? ms : undefined;
 }
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { SchemaReplication, TenantCutover } from '../../../src/api/index.js';
 import { SchemaReplicationReconciler, type SchemaReplicationControllerDeps } from '../../../src/controllers/schemareplication.js';
 import { TenantCutoverReconciler, type TenantCutoverControllerDeps } from '../../../src/controllers/tenantcutover.js';
-import { conditionError, OperatorError } from '../../../src/errors.js';
+import { OperatorError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import type { KubeObject } from '../../../src/runtime/resources.js';
 import type { StatusUpdate } from '../../../src/runtime/statusWriter.js';
@@ -98,7 +98,7 @@ for (const [kind, make, object] of cases) {
   describe(`controllers: a failed ${kind} reconcile`, () => {
     it("writes Ready=False with the error's reason and message, keeps the rest of the status, and rethrows", async () => {
       const status = new FakeStatusWriter();
-      const err = conditionError('ConnectionFailed', 'source unreachable: connection refused', 60_000);
+      const err = new OperatorError('transient', 'source unreachable: connection refused', { reason: 'ConnectionFailed' });
       await assert.rejects(make(status, err).reconcile(ctx(object())), (e: unknown) => e === err);
       assert.equal(status.updates.length, 1);
       const ready = readyOf(status.updates[0]);

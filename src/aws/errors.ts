@@ -180,21 +180,38 @@ const NETWORK_CODES = new Set([
   'ENETUNREACH',
 ]);
 
+function httpStatusOf(shape: AwsErrorShape): number | undefined {
+  const status = shape.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function detailOf(shape: AwsErrorShape): string {
+  return typeof shape.message === 'string' && shape.message ? `: ${shape.message.slice(0, 300)}` : '';
+}
+
+function isNetworkFailure(shape: AwsErrorShape): boolean {
+  return typeof shape.code === 'string' && NETWORK_CODES.has(shape.code);
+}
+
+function codeForAwsShape(shape: AwsErrorShape, name: string, status: number | undefined): ErrorCode {
+  const code = codeForAwsName(name);
+  if (code !== undefined) return code;
+  if (shape.$retryable?.throttling === true) return 'throttled';
+  if (isNetworkFailure(shape)) return 'transient';
+  if (status !== undefined) return codeForAwsHttpStatus(status);
+  if (shape.$fault === 'client') return 'terminal';
+  // Unknown and without a status: a connection or SDK failure, worth another try.
+  return 'transient';
+}
+
 /** Classifies one failed AWS call; `operation` (e.g. "CreateVpc") prefixes the message. */
 export function classifyAwsError(e: unknown, operation: string): OperatorError {
   if (e instanceof OperatorError) return e;
   const shape = (e ?? {}) as AwsErrorShape;
   const name = typeof shape.name === 'string' ? shape.name : 'Error';
-  const status = typeof shape.$metadata?.httpStatusCode === 'number' ? shape.$metadata.httpStatusCode : undefined;
-  const detail = typeof shape.message === 'string' && shape.message ? `: ${shape.message.slice(0, 300)}` : '';
-  let code = codeForAwsName(name);
-  if (code === undefined && shape.$retryable?.throttling === true) code = 'throttled';
-  if (code === undefined && typeof shape.code === 'string' && NETWORK_CODES.has(shape.code)) code = 'transient';
-  if (code === undefined && status !== undefined) code = codeForAwsHttpStatus(status);
-  if (code === undefined && shape.$fault === 'client') code = 'terminal';
-  // Unknown and without a status: a connection or SDK failure, worth another try.
-  if (code === undefined) code = 'transient';
-  return new OperatorError(code, `AWS ${operation} failed (${name})${detail}`, {
+  const status = httpStatusOf(shape);
+  const code = codeForAwsShape(shape, name, status);
+  return new OperatorError(code, `AWS ${operation} failed (${name})${detailOf(shape)}`, {
     cause: e,
     reason: name,
     ...(status !== undefined ? { httpStatus: status } : {}),

@@ -70,45 +70,88 @@ export interface DbInstanceInfo {
   tags: TagMap;
 }
 
-export function toInstance(d: DBInstance): DbInstanceInfo {
-  const p = d.PendingModifiedValues ?? {};
+/** `{ [key]: value }` when value is defined, else `{}` (for spreading optional fields). */
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value !== undefined ? ({ [key]: value } as Record<K, V>) : {};
+}
+
+function instanceIdentity(d: DBInstance): Pick<DbInstanceInfo, 'identifier' | 'resourceId' | 'status' | 'engineVersion' | 'instanceClass'> {
   return {
     identifier: d.DBInstanceIdentifier ?? '',
     resourceId: d.DbiResourceId ?? '',
     status: d.DBInstanceStatus ?? '',
     engineVersion: d.EngineVersion ?? '',
     instanceClass: d.DBInstanceClass ?? '',
-    multiAZ: d.MultiAZ === true,
-    storage: {
-      type: d.StorageType ?? '',
-      allocatedGiB: d.AllocatedStorage ?? 0,
-      ...(d.Iops !== undefined ? { iops: d.Iops } : {}),
-      ...(d.StorageThroughput !== undefined ? { throughputMiBps: d.StorageThroughput } : {}),
-    },
-    storageEncrypted: d.StorageEncrypted === true,
-    deletionProtection: d.DeletionProtection === true,
-    publiclyAccessible: d.PubliclyAccessible === true,
-    ...(d.Endpoint?.Address ? { endpoint: { address: d.Endpoint.Address, port: d.Endpoint.Port ?? 5432 } } : {}),
+  };
+}
+
+function storageOf(d: DBInstance): StorageSettings {
+  return {
+    type: d.StorageType ?? '',
+    allocatedGiB: d.AllocatedStorage ?? 0,
+    ...optional('iops', d.Iops),
+    ...optional('throughputMiBps', d.StorageThroughput),
+  };
+}
+
+function endpointOf(d: DBInstance): Pick<DbInstanceInfo, 'endpoint'> {
+  return d.Endpoint?.Address ? { endpoint: { address: d.Endpoint.Address, port: d.Endpoint.Port ?? 5432 } } : {};
+}
+
+function subnetGroupOf(d: DBInstance): Pick<DbInstanceInfo, 'subnetGroupName' | 'subnetGroupSubnetIds'> {
+  return {
     subnetGroupName: d.DBSubnetGroup?.DBSubnetGroupName ?? '',
     subnetGroupSubnetIds: (d.DBSubnetGroup?.Subnets ?? []).map((s) => s.SubnetIdentifier ?? '').filter(Boolean),
-    securityGroupIds: (d.VpcSecurityGroups ?? []).filter((g) => g.Status !== 'removing').map((g) => g.VpcSecurityGroupId ?? ''),
-    parameterGroups: (d.DBParameterGroups ?? []).map((g) => ({
-      name: g.DBParameterGroupName ?? '',
-      applyStatus: g.ParameterApplyStatus ?? '',
-    })),
+  };
+}
+
+function securityGroupIdsOf(d: DBInstance): string[] {
+  return (d.VpcSecurityGroups ?? []).filter((g) => g.Status !== 'removing').map((g) => g.VpcSecurityGroupId ?? '');
+}
+
+function parameterGroupsOf(d: DBInstance): DbInstanceInfo['parameterGroups'] {
+  return (d.DBParameterGroups ?? []).map((g) => ({
+    name: g.DBParameterGroupName ?? '',
+    applyStatus: g.ParameterApplyStatus ?? '',
+  }));
+}
+
+function masterCredentialsOf(d: DBInstance): Pick<DbInstanceInfo, 'masterUsername' | 'dbName' | 'managedMasterSecretArn'> {
+  return {
     masterUsername: d.MasterUsername ?? '',
     dbName: d.DBName ?? '',
     ...(d.MasterUserSecret?.SecretArn ? { managedMasterSecretArn: d.MasterUserSecret.SecretArn } : {}),
-    pending: {
-      ...(p.DBInstanceClass !== undefined ? { instanceClass: p.DBInstanceClass } : {}),
-      ...(p.EngineVersion !== undefined ? { engineVersion: p.EngineVersion } : {}),
-      ...(p.MultiAZ !== undefined ? { multiAZ: p.MultiAZ } : {}),
-      ...(p.StorageType !== undefined ? { storageType: p.StorageType } : {}),
-      ...(p.AllocatedStorage !== undefined ? { allocatedGiB: p.AllocatedStorage } : {}),
-      ...(p.Iops !== undefined ? { iops: p.Iops } : {}),
-      ...(p.StorageThroughput !== undefined ? { throughputMiBps: p.StorageThroughput } : {}),
-      masterPassword: p.MasterUserPassword !== undefined,
-    },
+  };
+}
+
+function pendingOf(d: DBInstance): PendingValues {
+  const p = d.PendingModifiedValues ?? {};
+  return {
+    ...optional('instanceClass', p.DBInstanceClass),
+    ...optional('engineVersion', p.EngineVersion),
+    ...optional('multiAZ', p.MultiAZ),
+    ...optional('storageType', p.StorageType),
+    ...optional('allocatedGiB', p.AllocatedStorage),
+    ...optional('iops', p.Iops),
+    ...optional('throughputMiBps', p.StorageThroughput),
+    masterPassword: p.MasterUserPassword !== undefined,
+  };
+}
+
+export function toInstance(d: DBInstance): DbInstanceInfo {
+  return {
+    ...instanceIdentity(d),
+    multiAZ: d.MultiAZ === true,
+    storage: storageOf(d),
+    storageEncrypted: d.StorageEncrypted === true,
+    deletionProtection: d.DeletionProtection === true,
+    publiclyAccessible: d.PubliclyAccessible === true,
+    ...endpointOf(d),
+    ...subnetGroupOf(d),
+    securityGroupIds: securityGroupIdsOf(d),
+    parameterGroups: parameterGroupsOf(d),
+    ...masterCredentialsOf(d),
+    pending: pendingOf(d),
     tags: tagMap(d.TagList),
   };
 }

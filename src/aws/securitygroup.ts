@@ -36,19 +36,29 @@ export interface SecurityGroupInfo {
   tags: TagMap;
 }
 
+function permissionBase(p: IpPermission): Omit<IngressRule, 'source'> {
+  return {
+    protocol: p.IpProtocol ?? '-1',
+    ...(p.FromPort !== undefined ? { fromPort: p.FromPort } : {}),
+    ...(p.ToPort !== undefined ? { toPort: p.ToPort } : {}),
+  };
+}
+
+/** The sources of one permission, in the order cidr, cidr6, group, prefix-list. */
+function permissionSources(p: IpPermission): RuleSource[] {
+  const out: RuleSource[] = [];
+  for (const r of p.IpRanges ?? []) if (r.CidrIp) out.push({ kind: 'cidr', value: r.CidrIp });
+  for (const r of p.Ipv6Ranges ?? []) if (r.CidrIpv6) out.push({ kind: 'cidr6', value: r.CidrIpv6 });
+  for (const g of p.UserIdGroupPairs ?? []) if (g.GroupId) out.push({ kind: 'group', value: g.GroupId });
+  for (const l of p.PrefixListIds ?? []) if (l.PrefixListId) out.push({ kind: 'prefix-list', value: l.PrefixListId });
+  return out;
+}
+
 export function flattenPermissions(perms: readonly IpPermission[] | undefined): IngressRule[] {
   const out: IngressRule[] = [];
   for (const p of perms ?? []) {
-    const base = {
-      protocol: p.IpProtocol ?? '-1',
-      ...(p.FromPort !== undefined ? { fromPort: p.FromPort } : {}),
-      ...(p.ToPort !== undefined ? { toPort: p.ToPort } : {}),
-    };
-    for (const r of p.IpRanges ?? []) if (r.CidrIp) out.push({ ...base, source: { kind: 'cidr', value: r.CidrIp } });
-    for (const r of p.Ipv6Ranges ?? []) if (r.CidrIpv6) out.push({ ...base, source: { kind: 'cidr6', value: r.CidrIpv6 } });
-    for (const g of p.UserIdGroupPairs ?? []) if (g.GroupId) out.push({ ...base, source: { kind: 'group', value: g.GroupId } });
-    for (const l of p.PrefixListIds ?? [])
-      if (l.PrefixListId) out.push({ ...base, source: { kind: 'prefix-list', value: l.PrefixListId } });
+    const base = permissionBase(p);
+    for (const source of permissionSources(p)) out.push({ ...base, source });
   }
   return out;
 }

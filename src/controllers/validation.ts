@@ -18,19 +18,34 @@ import { SCHEMA_REPLICATIONS } from './kinds.js';
 export const VALIDATE_ANNOTATION = 'tenantshift.io/validate';
 type Validation = NonNullable<SchemaReplicationStatus['validation']>;
 
+/** The last run's finish time in ms, or undefined when it never finished. */
+function lastFinished(last: Validation | undefined): number | undefined {
+  return last?.finishedAt ? Date.parse(last.finishedAt) : undefined;
+}
+
+/** After a switch, the full comparison runs again over the reverse replication, unasked. */
+function dueAfterSwitch(obj: SchemaReplication, last: Validation | undefined): boolean {
+  const since = obj.status?.targetServingSince;
+  if (!since || last?.state === 'Running') return false;
+  const finished = lastFinished(last);
+  return finished === undefined || finished < Date.parse(since);
+}
+
+function dueBySchedule(obj: SchemaReplication, last: Validation | undefined, now: number): boolean {
+  const every = obj.spec.validationInterval ? parseDurationMs(obj.spec.validationInterval) : 0;
+  if (!(every > 0)) return false;
+  const finished = lastFinished(last);
+  return finished === undefined || now - finished >= every;
+}
+
 /** Whether a run is due: a new request token, or the schedule's interval passed since the last one. */
 export function validationDue(obj: SchemaReplication, now: number): { due: boolean; token?: string } {
   const token = obj.metadata.annotations?.[VALIDATE_ANNOTATION];
   const last = obj.status?.validation;
   if (token && token !== last?.requestToken) return { due: true, token };
-  // After a switch, the full comparison runs again over the reverse replication, unasked.
-  const since = obj.status?.targetServingSince;
-  if (since && last?.state !== 'Running' && (!last?.finishedAt || Date.parse(last.finishedAt) < Date.parse(since))) {
+  if (dueAfterSwitch(obj, last) || dueBySchedule(obj, last, now)) {
     return { due: true, ...(last?.requestToken ? { token: last.requestToken } : {}) };
   }
-  const every = obj.spec.validationInterval ? parseDurationMs(obj.spec.validationInterval) : 0;
-  if (every > 0 && (!last?.finishedAt || now - Date.parse(last.finishedAt) >= every))
-    return { due: true, ...(last?.requestToken ? { token: last.requestToken } : {}) };
   return { due: false };
 }
 
@@ -116,7 +131,9 @@ export class ValidationRunner {
             type: ok ? 'Normal' : 'Warning',
             reason: ok ? 'ValidationPassed' : 'ValidationFailed',
             action: 'Validate',
-            note: `${summary.result}: ${summary.rows.source} rows in ${summary.tables.length} tables compared, ${summary.differences} difference(s)${ok ? '' : `; see ConfigMap ${configMap}`}`,
+            note:
+              `${summary.result}: ${summary.rows.source} rows in ${summary.tables.length} tables compared, ` +
+              `${summary.differences} difference(s)${ok ? '' : `; see ConfigMap ${configMap}`}`,
           });
         }
       } catch (err) {

@@ -77,7 +77,10 @@ export function operatorUsage(): string {
     const def = s.default ? ` [default: ${s.default}]` : '';
     return `  --${s.flag.padEnd(16)} ${s.help}${def}\n  ${' '.repeat(18)} env ${s.env}`;
   });
-  return `Usage: tenantshift operator [options]\n\nRuns the tenantshift controllers with leader election.\n\nOptions:\n${lines.join('\n')}\n  --help             this text\n`;
+  return (
+    'Usage: tenantshift operator [options]\n\nRuns the tenantshift controllers with leader election.\n\n' +
+    `Options:\n${lines.join('\n')}\n  --help             this text\n`
+  );
 }
 
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -108,7 +111,8 @@ export function loadOperatorConfig(
   };
   if (!(lease.retryPeriodMs < lease.renewDeadlineMs && lease.renewDeadlineMs < lease.durationMs)) {
     throw new ConfigError(
-      `Lease timings must satisfy retry-period < renew-deadline < lease-duration, got ${lease.retryPeriodMs}ms, ${lease.renewDeadlineMs}ms, ${lease.durationMs}ms`,
+      'Lease timings must satisfy retry-period < renew-deadline < lease-duration, ' +
+        `got ${lease.retryPeriodMs}ms, ${lease.renewDeadlineMs}ms, ${lease.durationMs}ms`,
     );
   }
   const level = get('logLevel') as string;

@@ -38,6 +38,32 @@ type WatchOutcome = {
   error?: unknown;
 };
 
+type ScopeFailure = { reason: RestartReason; error?: unknown };
+
+/** Why the informer relists after a watch that ended neither stopped nor as a healthy timeout. */
+function watchFailure(outcome: WatchOutcome): ScopeFailure {
+  if (outcome.kind === 'gone') return { reason: 'gone' };
+  if (outcome.kind === 'stalled') return { reason: 'stalled' };
+  return { reason: 'error', error: outcome.error ?? new OperatorError('transient', 'Watch closed at once') };
+}
+
+function logRetry(log: Logger, failure: ScopeFailure, delayMs: number): void {
+  if (failure.reason === 'gone') log.warn('Watch expired again; relisting after a pause', { delayMs });
+  else if (failure.reason === 'stalled') log.warn('Watch silent for too long; relisting', { delayMs });
+  else log.warn('List or watch failed; retrying', { ...errorFields(failure.error), delayMs });
+}
+
+/** The error an ERROR watch event carries; undefined for 410 (the resourceVersion is gone). */
+function watchEventError(obj: unknown): OperatorError | undefined {
+  const status = obj as { code?: number; reason?: string; message?: string };
+  if (status.code === 410) return undefined;
+  const code = codeForHttpStatus(status.code ?? 500);
+  return new OperatorError(code, `Watch error: ${status.message ?? status.reason ?? 'unknown'}`, {
+    ...(status.code !== undefined ? { httpStatus: status.code } : {}),
+    ...(status.reason ? { reason: status.reason } : {}),
+  });
+}
+
 interface ListBody<T> {
   metadata?: { resourceVersion?: string; continue?: string };
   items?: T[];
@@ -121,53 +147,65 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** One namespace (or all): list, then watch from the list's resourceVersion, for as long as the informer runs. */
   private async runScope(scope: string): Promise<void> {
-    const backoff = new KeyedBackoff({ baseMs: this.opts.retryBackoff?.baseMs ?? 500, maxMs: this.opts.retryBackoff?.maxMs ?? 30_000 });
+    const backoff = this.newScopeBackoff();
     const log = this.opts.log.child({ resource: this.what, namespace: scope || '*' });
     // A 410 is normal once in a while (relist at once); 410 after 410 means something is off: back off.
-    let goneInARow = 0;
+    const gone = { inARow: 0 };
     while (!this.abort.signal.aborted) {
-      let failure: { reason: RestartReason; error?: unknown } | undefined;
+      let failure: ScopeFailure | undefined;
       try {
-        let rv = await this.relist(scope);
-        const objects = this.list(scope || undefined).length;
-        if (!this.synced.has(scope)) log.info('Informer synced', { objects });
-        else if (backoff.retries(scope) > 0) log.info('Informer recovered; relisted', { objects, failures: backoff.retries(scope) });
-        this.synced.add(scope);
-        for (;;) {
-          const started = Date.now();
-          const outcome = await this.watchOnce(scope, rv);
-          rv = outcome.resourceVersion;
-          if (outcome.events > 0 || Date.now() - started > 10 * MIN_HEALTHY_WATCH_MS) {
-            backoff.forget(scope);
-            goneInARow = 0;
-          }
-          if (outcome.kind === 'stopped') return;
-          // A server-side timeout: carry on from the last resourceVersion without relisting.
-          if (outcome.kind === 'closed' && (outcome.events > 0 || Date.now() - started >= MIN_HEALTHY_WATCH_MS)) continue;
-          failure =
-            outcome.kind === 'gone'
-              ? { reason: 'gone' }
-              : outcome.kind === 'stalled'
-                ? { reason: 'stalled' }
-                : { reason: 'error', error: outcome.error ?? new OperatorError('transient', 'Watch closed at once') };
-          break;
-        }
+        failure = await this.listThenWatch(scope, backoff, log, gone);
       } catch (err) {
         failure = { reason: 'error', error: err };
       }
+      if (failure === undefined) return;
       if (this.abort.signal.aborted) return;
       this.opts.onRestart?.(failure.reason);
-      if (failure.reason === 'gone' && goneInARow++ === 0) {
+      if (failure.reason === 'gone' && gone.inARow++ === 0) {
         // The resourceVersion is too old: relisting at once is the expected recovery.
         log.info('Watch expired; relisting');
         continue;
       }
       const delayMs = backoff.next(scope);
-      if (failure.reason === 'gone') log.warn('Watch expired again; relisting after a pause', { delayMs });
-      else if (failure.reason === 'stalled') log.warn('Watch silent for too long; relisting', { delayMs });
-      else log.warn('List or watch failed; retrying', { ...errorFields(failure.error), delayMs });
+      logRetry(log, failure, delayMs);
       await sleep(delayMs, this.abort.signal);
     }
+  }
+
+  private newScopeBackoff(): KeyedBackoff {
+    const retry = this.opts.retryBackoff;
+    return new KeyedBackoff({ baseMs: retry?.baseMs ?? 500, maxMs: retry?.maxMs ?? 30_000 });
+  }
+
+  /** Relists, then watches until a watch fails (its failure) or the informer stops (undefined). */
+  private async listThenWatch(
+    scope: string,
+    backoff: KeyedBackoff,
+    log: Logger,
+    gone: { inARow: number },
+  ): Promise<ScopeFailure | undefined> {
+    let rv = await this.relist(scope);
+    this.markSynced(scope, backoff, log);
+    for (;;) {
+      const started = Date.now();
+      const outcome = await this.watchOnce(scope, rv);
+      rv = outcome.resourceVersion;
+      if (outcome.events > 0 || Date.now() - started > 10 * MIN_HEALTHY_WATCH_MS) {
+        backoff.forget(scope);
+        gone.inARow = 0;
+      }
+      if (outcome.kind === 'stopped') return undefined;
+      // A server-side timeout: carry on from the last resourceVersion without relisting.
+      if (outcome.kind === 'closed' && (outcome.events > 0 || Date.now() - started >= MIN_HEALTHY_WATCH_MS)) continue;
+      return watchFailure(outcome);
+    }
+  }
+
+  private markSynced(scope: string, backoff: KeyedBackoff, log: Logger): void {
+    const objects = this.list(scope || undefined).length;
+    if (!this.synced.has(scope)) log.info('Informer synced', { objects });
+    else if (backoff.retries(scope) > 0) log.info('Informer recovered; relisted', { objects, failures: backoff.retries(scope) });
+    this.synced.add(scope);
   }
 
   /** Lists the scope page by page and replaces its part of the cache; returns the list's resourceVersion. */
@@ -251,16 +289,8 @@ export class Informer<T extends KubeObject = KubeObject> {
           case 'BOOKMARK':
             break;
           case 'ERROR': {
-            const status = obj as { code?: number; reason?: string; message?: string };
-            if (status.code === 410) return finish('gone');
-            const code = codeForHttpStatus(status.code ?? 500);
-            return finish(
-              'error',
-              new OperatorError(code, `Watch error: ${status.message ?? status.reason ?? 'unknown'}`, {
-                ...(status.code !== undefined ? { httpStatus: status.code } : {}),
-                ...(status.reason ? { reason: status.reason } : {}),
-              }),
-            );
+            const error = watchEventError(obj);
+            return error ? finish('error', error) : finish('gone');
           }
           default:
             return;

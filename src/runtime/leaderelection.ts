@@ -142,6 +142,24 @@ export class LeaderElector {
     }
   }
 
+  private async createLease(leaseDurationSeconds: number, now: number): Promise<void> {
+    const { name, namespace, identity } = this.opts;
+    const created = await this.api.createNamespacedLease({
+      namespace,
+      body: {
+        metadata: { name, namespace },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds,
+          acquireTime: new V1MicroTime(now),
+          renewTime: new V1MicroTime(now),
+          leaseTransitions: 0,
+        },
+      },
+    });
+    this.see(created, Date.now());
+  }
+
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { name, namespace, identity, leaseDurationMs } = this.opts;
     const leaseDurationSeconds = Math.max(1, Math.round(leaseDurationMs / 1000));
@@ -151,20 +169,7 @@ export class LeaderElector {
       lease = await this.api.readNamespacedLease({ name, namespace });
     } catch (err) {
       if (fromUnknown(err).code !== 'not-found') throw err;
-      const created = await this.api.createNamespacedLease({
-        namespace,
-        body: {
-          metadata: { name, namespace },
-          spec: {
-            holderIdentity: identity,
-            leaseDurationSeconds,
-            acquireTime: new V1MicroTime(now),
-            renewTime: new V1MicroTime(now),
-            leaseTransitions: 0,
-          },
-        },
-      });
-      this.see(created, Date.now());
+      await this.createLease(leaseDurationSeconds, now);
       return true;
     }
     this.see(lease, now);
@@ -181,14 +186,7 @@ export class LeaderElector {
       body: {
         ...lease,
         metadata: leaseMeta(lease),
-        spec: {
-          ...spec,
-          holderIdentity: identity,
-          leaseDurationSeconds,
-          renewTime: new V1MicroTime(now),
-          acquireTime: mine && spec.acquireTime ? spec.acquireTime : new V1MicroTime(now),
-          leaseTransitions: mine ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
-        },
+        spec: takenSpec(spec, identity, leaseDurationSeconds, now, mine),
       },
     });
     this.see(replaced, Date.now());
@@ -225,4 +223,23 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/** The spec a replace writes: renewed by `identity`, and a transition counted when it was someone else's. */
+function takenSpec(
+  spec: NonNullable<V1Lease['spec']>,
+  identity: string,
+  leaseDurationSeconds: number,
+  now: number,
+  mine: boolean,
+): NonNullable<V1Lease['spec']> {
+  const transitions = spec.leaseTransitions ?? 0;
+  return {
+    ...spec,
+    holderIdentity: identity,
+    leaseDurationSeconds,
+    renewTime: new V1MicroTime(now),
+    acquireTime: mine && spec.acquireTime ? spec.acquireTime : new V1MicroTime(now),
+    leaseTransitions: mine ? transitions : transitions + 1,
+  };
 }

@@ -31,28 +31,35 @@ function renderRange(columns: string[], range: NonNullable<Difference['range']>)
   return `from ${from} to ${to}`;
 }
 
+function keyOf(d: Difference): string {
+  return renderKey(d.keyColumns ?? [], d.key ?? []);
+}
+
+function columnsOf(d: Difference): string {
+  return (d.columns ?? []).map(ident).join(', ');
+}
+
+function rowCounts(d: Difference): string {
+  return `source ${d.range?.sourceRows ?? 0} rows, target ${d.range?.targetRows ?? 0} rows`;
+}
+
+/** How each kind of difference reads after its table name. */
+const DIFFERENCE_TEXT: Record<Difference['kind'], (d: Difference) => string> = {
+  missing: (d) => ` ${keyOf(d)}: missing on target`,
+  extra: (d) => ` ${keyOf(d)}: extra on target (not on source)`,
+  different: (d) => ` ${keyOf(d)}: differs in ${columnsOf(d)}`,
+  'table-missing': () => ': table missing on target',
+  'table-extra': () => ': table exists only on target',
+  'columns-differ': (d) => `: column ${columnsOf(d)} missing on ${d.missingOn ?? 'target'}`,
+  'rows-differ': (d) => `: rows differ (no primary key to name them; ${rowCounts(d)})`,
+  'range-differs': (d) =>
+    ` ${renderRange(d.keyColumns ?? [], d.range ?? { sourceRows: 0, targetRows: 0 })}: differs, not searched further (${rowCounts(d)})`,
+};
+
 /** One line per difference: "<table> <key>: <what>". */
 export function renderDifference(d: Difference): string {
   const table = displayName({ schema: d.schema, name: d.table });
-  const keyColumns = d.keyColumns ?? [];
-  switch (d.kind) {
-    case 'missing':
-      return `${table} ${renderKey(keyColumns, d.key ?? [])}: missing on target`;
-    case 'extra':
-      return `${table} ${renderKey(keyColumns, d.key ?? [])}: extra on target (not on source)`;
-    case 'different':
-      return `${table} ${renderKey(keyColumns, d.key ?? [])}: differs in ${(d.columns ?? []).map(ident).join(', ')}`;
-    case 'table-missing':
-      return `${table}: table missing on target`;
-    case 'table-extra':
-      return `${table}: table exists only on target`;
-    case 'columns-differ':
-      return `${table}: column ${(d.columns ?? []).map(ident).join(', ')} missing on ${d.missingOn ?? 'target'}`;
-    case 'rows-differ':
-      return `${table}: rows differ (no primary key to name them; source ${d.range?.sourceRows ?? 0} rows, target ${d.range?.targetRows ?? 0} rows)`;
-    case 'range-differs':
-      return `${table} ${renderRange(keyColumns, d.range ?? { sourceRows: 0, targetRows: 0 })}: differs, not searched further (source ${d.range?.sourceRows ?? 0} rows, target ${d.range?.targetRows ?? 0} rows)`;
-  }
+  return `${table}${DIFFERENCE_TEXT[d.kind](d)}`;
 }
 
 /** Lines for keys that kept changing through every live re-check. */
@@ -69,6 +76,10 @@ export function renderUnsettled(report: ValidationReport): string[] {
   });
 }
 
+function tablesWithDifferences(report: ValidationReport): number {
+  return report.tables.filter((x) => x.differences > 0).length;
+}
+
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
@@ -77,12 +88,14 @@ function count(n: number, noun: string): string {
 export function summaryLine(report: ValidationReport): string {
   const t = report.totals;
   const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
-  const base = `${count(t.tables, 'table')}, ${t.rows.source} source and ${t.rows.target} target rows in ${count(t.ranges, 'range')}, ${seconds.toFixed(1)} s`;
+  const base =
+    `${count(t.tables, 'table')}, ${t.rows.source} source and ${t.rows.target} target rows ` +
+    `in ${count(t.ranges, 'range')}, ${seconds.toFixed(1)} s`;
   switch (report.result) {
     case 'identical':
       return `Identical: ${base}`;
     case 'different':
-      return `Different: ${count(t.differences, 'difference')} in ${count(report.tables.filter((x) => x.differences > 0).length, 'table')} (${base})`;
+      return `Different: ${count(t.differences, 'difference')} in ${count(tablesWithDifferences(report), 'table')} (${base})`;
     case 'inconclusive':
       return `Inconclusive: ${count(t.unsettled, 'row')} kept changing through every re-check (${base})`;
   }

@@ -26,7 +26,7 @@ const RETRYABLE_HTTP: Readonly<Record<number, ErrorCode>> = {
 };
 
 /** Node and node-fetch system error codes of a connection that failed or dropped. */
-const NETWORK_CODES = new Set([
+export const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

@@ -1,6 +1,6 @@
 // Maps AWS SDK v3 errors (EC2 and RDS) to the operator's error codes: pure tables keyed by the
 // error's `name` (the AWS error code, or the SDK's modelled class name), then its HTTP status.
-import { OperatorError, type ErrorCode } from '../errors.js';
+import { NETWORK_CODES, OperatorError, type ErrorCode } from '../errors.js';
 
 /** Codes AWS uses when a caller is over its request rate; the runtime retries these with backoff. */
 export const THROTTLING_NAMES: ReadonlySet<string> = new Set([
@@ -168,17 +168,6 @@ export function codeForAwsName(name: string): ErrorCode | undefined {
   if (dot > 0) return EC2_SUFFIX_CODES[name.slice(dot + 1)];
   return undefined;
 }
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 
 function httpStatusOf(shape: AwsErrorShape): number | undefined {
   const status = shape.$metadata?.httpStatusCode;

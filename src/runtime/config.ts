@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+import { parseDurationMs } from '../api/duration.js';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -172,13 +173,13 @@ function parseFlags(argv: string[]): Map<string, string> {
   return out;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** "500ms", "1.5s", "2m", "1h" to milliseconds. A bare number is refused: its unit would be a guess. */
+/** A flag's duration in the API's grammar (what the CRDs accept: 500ms, 15s, 1m30s); a bare number is refused. */
 export function parseDuration(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  if (!m) throw new ConfigError(`${what} must be a duration like 500ms, 15s or 2m, got "${text}"`);
-  return Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
+  try {
+    return parseDurationMs(text.trim());
+  } catch {
+    throw new ConfigError(`${what} must be a duration like 500ms, 15s, 2m or 1m30s (units ms, s, m, h), got "${text}"`);
+  }
 }
 
 function parseInteger(text: string, what: string, min: number, max: number): number {

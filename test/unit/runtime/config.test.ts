@@ -1,5 +1,7 @@
 // Operator configuration: defaults, flags over env, and clear refusals.
 import assert from 'node:assert/strict';
+import { parseDurationMs } from '../../../src/api/duration.js';
+import { parseInterval } from '../../../src/cli/plugin.js';
 import { ConfigError, loadOperatorConfig, parseDuration } from '../../../src/runtime/config.js';
 
 const NO_FILE = '/nonexistent/namespace';
@@ -46,11 +48,32 @@ describe('runtime: config', () => {
     assert.throws(() => loadOperatorConfig(['--log-level', 'loud'], env, NO_FILE), /log-level/);
   });
 
-  it('parses durations with units', () => {
+  it('parses durations in the API grammar, as the CRDs and the plugin do', () => {
     assert.equal(parseDuration('500ms', 'x'), 500);
-    assert.equal(parseDuration('1.5s', 'x'), 1500);
+    assert.equal(parseDuration('1m30s', 'x'), 90_000);
     assert.equal(parseDuration('2m', 'x'), 120_000);
     assert.throws(() => parseDuration('5', 'x'), ConfigError);
+    assert.throws(() => parseDuration('1.5s', 'x'), /--x|x must be a duration/);
+  });
+
+  it('accepts and refuses the same duration strings as the API and the plugin', () => {
+    for (const text of ['500ms', '2s', '1m30s', '1h', '100ms', '5', '1.5s', '2d', '', ' s', '1m30']) {
+      let api: number | undefined;
+      try {
+        api = parseDurationMs(text);
+      } catch {
+        api = undefined;
+      }
+      let flag: number | undefined;
+      try {
+        flag = parseDuration(text, 'x');
+      } catch {
+        flag = undefined;
+      }
+      assert.equal(flag, api, `operator flag and API disagree on "${text}"`);
+      const interval = parseInterval(text);
+      assert.equal(interval, api !== undefined && api >= 100 ? api : undefined, `plugin --interval and API disagree on "${text}"`);
+    }
   });
 
   it('answers --help without requiring anything else', () => {

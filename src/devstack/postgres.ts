@@ -122,12 +122,14 @@ export async function bootstrapServer(port: number, roles: PgRoles): Promise<voi
     // Passwords cannot be bind parameters in utility statements; they are generated hex strings
     // or a verifier we computed, and are quoted as literals.
     await admin.query(
-      `CREATE ROLE ${pg.escapeIdentifier(REPLICATION_USER)} LOGIN REPLICATION PASSWORD ${pg.escapeLiteral(roles.replicatorPassword)} IN ROLE rds_replication`,
+      `CREATE ROLE ${pg.escapeIdentifier(REPLICATION_USER)} LOGIN REPLICATION ` +
+        `PASSWORD ${pg.escapeLiteral(roles.replicatorPassword)} IN ROLE rds_replication`,
     );
     await admin.query(`CREATE ROLE ${pg.escapeIdentifier(APP_USER)} LOGIN PASSWORD ${pg.escapeLiteral(roles.appVerifier)}`);
     await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(DATABASE)}`);
     await admin.query(
-      `GRANT CONNECT, CREATE, TEMPORARY ON DATABASE ${pg.escapeIdentifier(DATABASE)} TO ${pg.escapeIdentifier(APP_USER)}, ${pg.escapeIdentifier(REPLICATION_USER)}`,
+      `GRANT CONNECT, CREATE, TEMPORARY ON DATABASE ${pg.escapeIdentifier(DATABASE)} ` +
+        `TO ${pg.escapeIdentifier(APP_USER)}, ${pg.escapeIdentifier(REPLICATION_USER)}`,
     );
   } finally {
     await admin.end();

@@ -5,38 +5,26 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { scramVerifier } from '../postgres/scram.js';
 import { ensureBinaries } from './build.js';
-import {
-  applyCrds,
-  ensureOperatorNamespace,
-  OPERATOR_NAMESPACE,
-  newToken,
-  apiserverDaemon,
-  startEtcd,
-  waitForApiserver,
-  waitForEtcd,
-  writeKubeconfig,
-  type ControlPlaneSetup,
-} from './controlplane.js';
-import { MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY, startMoto, waitForMoto } from './moto.js';
+import { OPERATOR_NAMESPACE, newToken } from './controlplane.js';
+import { MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY } from './moto.js';
 import { DEFAULT_STATE_DIR, stackPaths } from './paths.js';
-import { PGBOUNCER_ADMIN_USER, startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from './pgbouncer.js';
-import {
-  APP_USER,
-  DATABASE,
-  REPLICATION_USER,
-  SUPERUSER,
-  bootstrapServer,
-  initPostgres,
-  mkdirOwned,
-  startPostgres,
-  waitForPostgres,
-  type PgServer,
-} from './postgres.js';
+import { PGBOUNCER_ADMIN_USER } from './pgbouncer.js';
+import { APP_USER, DATABASE, REPLICATION_USER, SUPERUSER, mkdirOwned } from './postgres.js';
 import { freePort, isAlive, startDaemon, stopDaemon, type DaemonOptions } from './process.js';
 import { say } from './progress.js';
 import { startOperatorDaemon, startRouteAgent, waitForOperator, waitForRouteAgent } from './operator.js';
 import { ensureSystemPackages, isRoot, serverIdentity } from './system.js';
 import { readState, writeState, type StackState } from './state.js';
+import {
+  finishControlPlane,
+  startControlPlane,
+  startMotoServer,
+  startPgBouncerStage,
+  startPostgresServers,
+  type Binaries,
+  type Paths,
+  type UpContext,
+} from './up-stages.js';
 
 export { readState, type StackState };
 
@@ -47,26 +35,63 @@ export interface UpOptions {
 
 export async function devUp(opts: UpOptions = {}): Promise<StackState> {
   const paths = stackPaths(opts.stateDir ?? DEFAULT_STATE_DIR, isRoot());
-  const existing = readState(paths);
-  if (existing) {
-    const dead = existing.pids.filter((p) => !isAlive(p.pid)).map((p) => p.name);
-    if (dead.length === 0) {
-      say(`The stack in ${paths.stateDir} is already running; nothing changed`);
-      return existing;
-    }
-    throw new Error(
-      `The stack in ${paths.stateDir} is partly down (${dead.join(', ')} not running): run \`tenantshift dev down --state-dir ${paths.stateDir}\`, then \`dev up\` again`,
-    );
-  }
+  const existing = runningStack(paths);
+  if (existing) return existing;
   ensureSystemPackages();
   const bins = await ensureBinaries();
   const runAs = serverIdentity();
+  prepareDirectories(paths, runAs);
+  const state = await newState(paths, bins);
+  const record = (name: string, pid: number, launch?: DaemonOptions): number => {
+    state.pids.push({ name, pid, ...(launch ? { launch: { ...launch, env: undefined } } : {}) });
+    writeState(paths, state);
+    return pid;
+  };
+  const ctx: UpContext = { paths, state, bins, runAs, record };
+  try {
+    const { cp, apiserverPid } = await startControlPlane(ctx);
+    say('Starting PostgreSQL source and target, moto');
+    const appVerifier = scramVerifier(state.credentials.appPassword);
+    const moto = startMotoServer(ctx);
+    await startPostgresServers(ctx, appVerifier);
+    await startPgBouncerStage(ctx, appVerifier);
+    await finishControlPlane(ctx, cp, apiserverPid, moto);
+    await startAgents(ctx, opts.withOperator !== false);
+    writeState(paths, state);
+    say(`Stack ready in ${paths.stateDir}; \`eval "$(tenantshift dev env --state-dir ${paths.stateDir})"\` to use it`);
+    return state;
+  } catch (err) {
+    say(`Start-up failed; stopping what was started (logs stay in ${paths.logDir} and ${paths.runtimeDir})`);
+    await stopAll(state, false);
+    rmSync(paths.stateFile, { force: true });
+    throw err;
+  }
+}
+
+/** The stack already running in paths, if all of it runs; throws if part of it is down. */
+function runningStack(paths: Paths): StackState | undefined {
+  const existing = readState(paths);
+  if (!existing) return undefined;
+  const dead = existing.pids.filter((p) => !isAlive(p.pid)).map((p) => p.name);
+  if (dead.length === 0) {
+    say(`The stack in ${paths.stateDir} is already running; nothing changed`);
+    return existing;
+  }
+  throw new Error(
+    `The stack in ${paths.stateDir} is partly down (${dead.join(', ')} not running): ` +
+      `run \`tenantshift dev down --state-dir ${paths.stateDir}\`, then \`dev up\` again`,
+  );
+}
+
+function prepareDirectories(paths: Paths, runAs: ReturnType<typeof serverIdentity>): void {
   for (const dir of [paths.stateDir, paths.logDir]) mkdirSync(dir, { recursive: true });
   rmSync(paths.runtimeDir, { recursive: true, force: true });
   mkdirSync(join(paths.runtimeDir, '..'), { recursive: true, mode: 0o755 });
   mkdirOwned(paths.runtimeDir, runAs, 0o700);
+}
 
-  const state: StackState = {
+async function newState(paths: Paths, bins: Binaries): Promise<StackState> {
+  return {
     stateDir: paths.stateDir,
     runtimeDir: paths.runtimeDir,
     kubeconfig: paths.kubeconfig,
@@ -91,95 +116,21 @@ export async function devUp(opts: UpOptions = {}): Promise<StackState> {
       routeAgentToken: secret(),
     },
   };
-  const record = (name: string, pid: number, launch?: DaemonOptions): number => {
-    state.pids.push({ name, pid, ...(launch ? { launch: { ...launch, env: undefined } } : {}) });
-    writeState(paths, state);
-    return pid;
-  };
-  try {
-    say('Starting etcd and kube-apiserver');
-    const cp: ControlPlaneSetup = {
-      dir: join(paths.stateDir, 'controlplane'),
-      logDir: paths.logDir,
-      etcdBinary: bins.etcd,
-      apiserverBinary: bins.kubeApiserver,
-      etcdClientPort: state.ports.etcd,
-      etcdPeerPort: state.ports.etcdPeer,
-      apiserverPort: state.ports.apiserver,
-      adminToken: state.credentials.adminToken,
-    };
-    rmSync(cp.dir, { recursive: true, force: true });
-    mkdirSync(cp.dir, { recursive: true, mode: 0o700 });
-    await waitForEtcd(cp, record('etcd', startEtcd(cp)));
-    const apiserverLaunch = apiserverDaemon(cp);
-    const apiserverPid = record('kube-apiserver', startDaemon(apiserverLaunch), apiserverLaunch);
+}
 
-    say('Starting PostgreSQL source and target, moto');
-    const appVerifier = scramVerifier(state.credentials.appPassword);
-    const servers: Array<{ server: PgServer; password: string }> = (['source', 'target'] as const).map((name) => ({
-      server: {
-        name,
-        port: state.ports[name],
-        dataDir: join(paths.runtimeDir, name, 'data'),
-        socketDir: join(paths.runtimeDir, name),
-        logFile: join(paths.runtimeDir, name, 'postgres.log'),
-        runAs,
-      },
-      password: state.credentials.superPassword[name],
-    }));
-    const motoLog = join(paths.logDir, 'moto.log');
-    const motoPid = record('moto', startMoto(bins.motoServer, state.ports.moto, motoLog));
-    for (const { server, password } of servers) initPostgres(server, password);
-    const pgPids = servers.map(({ server }) => record(`postgres-${server.name}`, startPostgres(server)));
-    await Promise.all(servers.map(({ server, password }, i) => waitForPostgres(server, pgPids[i] as number, password)));
-    for (const name of ['source', 'target'] as const) {
-      await bootstrapServer(state.ports[name], {
-        superPassword: state.credentials.superPassword[name],
-        replicatorPassword: state.credentials.replicatorPassword[name],
-        appVerifier,
-      });
-    }
+/** The route agent, then (unless withOperator is false) the operator. */
+async function startAgents({ paths, state, record }: UpContext, withOperator: boolean): Promise<void> {
+  say('Starting the route agent for PgBouncer pool "local"');
+  const agentLog = join(paths.logDir, 'route-agent.log');
+  const agentPid = record('route-agent', startRouteAgent(state, envExports(state), agentLog));
+  await waitForRouteAgent(state.ports.routeAgent, agentPid, agentLog);
 
-    say('Starting PgBouncer in front of the source');
-    const bouncer = {
-      dir: join(paths.runtimeDir, 'pgbouncer'),
-      port: state.ports.pgbouncer,
-      sourcePort: state.ports.source,
-      appVerifier,
-      adminPassword: state.credentials.pgbouncerAdminPassword,
-      logFile: join(paths.runtimeDir, 'pgbouncer', 'pgbouncer.log'),
-      runAs,
-    };
-    const files = writePgBouncerConfig(bouncer);
-    await waitForPgBouncer(bouncer, record('pgbouncer', startPgBouncer(bouncer, files)));
-
-    await waitForApiserver(cp, apiserverPid);
-    writeKubeconfig(paths.kubeconfig, cp);
-    say('Applying CRDs');
-    applyCrds(bins.kubectl, paths.kubeconfig);
-    ensureOperatorNamespace(bins.kubectl, paths.kubeconfig);
-    await waitForMoto(state.ports.moto, motoPid, motoLog);
-
-    say('Starting the route agent for PgBouncer pool "local"');
-    const agentLog = join(paths.logDir, 'route-agent.log');
-    const agentPid = record('route-agent', startRouteAgent(state, envExports(state), agentLog));
-    await waitForRouteAgent(state.ports.routeAgent, agentPid, agentLog);
-
-    if (opts.withOperator !== false) {
-      say('Starting the operator');
-      state.ports.operatorHealth = await freePort();
-      const operatorLog = join(paths.logDir, 'operator.log');
-      const pid = record('operator', startOperatorDaemon(state, operatorEnv(state), operatorLog));
-      await waitForOperator(state.ports.operatorHealth, pid, operatorLog);
-    }
-    writeState(paths, state);
-    say(`Stack ready in ${paths.stateDir}; \`eval "$(tenantshift dev env --state-dir ${paths.stateDir})"\` to use it`);
-    return state;
-  } catch (err) {
-    say(`Start-up failed; stopping what was started (logs stay in ${paths.logDir} and ${paths.runtimeDir})`);
-    await stopAll(state, false);
-    rmSync(paths.stateFile, { force: true });
-    throw err;
+  if (withOperator) {
+    say('Starting the operator');
+    state.ports.operatorHealth = await freePort();
+    const operatorLog = join(paths.logDir, 'operator.log');
+    const pid = record('operator', startOperatorDaemon(state, operatorEnv(state), operatorLog));
+    await waitForOperator(state.ports.operatorHealth, pid, operatorLog);
   }
 }
 
@@ -233,7 +184,8 @@ export function devEnv(stateDir: string = DEFAULT_STATE_DIR): Record<string, str
   const dead = state.pids.filter((p) => !isAlive(p.pid)).map((p) => p.name);
   if (dead.length > 0) {
     throw new Error(
-      `The stack in ${paths.stateDir} is stopped or partly down (${dead.join(', ')} not running): run \`tenantshift dev down\` and \`dev up\``,
+      `The stack in ${paths.stateDir} is stopped or partly down (${dead.join(', ')} not running): ` +
+        'run `tenantshift dev down` and `dev up`',
     );
   }
   return envExports(state);

@@ -62,6 +62,46 @@ function storageDifferences(want: StorageSettings, have: StorageSettings): { dif
   return { differences, refusals };
 }
 
+interface DiffAccumulator {
+  changes: InstanceChanges;
+  differences: string[];
+  refusals: string[];
+}
+
+function diffEngineVersion(want: InstanceSettings, version: string, acc: DiffAccumulator): void {
+  if (engineVersionMatches(want.engineVersion, version)) return;
+  if (engineMajor(want.engineVersion) !== engineMajor(version)) {
+    acc.refusals.push(
+      `spec.database.engineVersion is "${want.engineVersion}" but the instance runs ${version}: major version upgrades are not automated`,
+    );
+  } else if (compareVersions(want.engineVersion, version) < 0) {
+    acc.refusals.push(`spec.database.engineVersion is "${want.engineVersion}" but the instance runs ${version}: RDS cannot downgrade`);
+  } else {
+    acc.changes.engineVersion = want.engineVersion;
+    acc.differences.push(`engine version is ${version} (spec.database.engineVersion: ${want.engineVersion})`);
+  }
+}
+
+/** Public accessibility, security groups and parameter group. */
+function diffAccess(want: InstanceSettings, inst: DbInstanceInfo, acc: DiffAccumulator): void {
+  const { changes, differences } = acc;
+  if (inst.publiclyAccessible) {
+    changes.publiclyAccessible = false;
+    differences.push('the instance is publicly accessible (a landing zone database never is)');
+  }
+  const groups = [...inst.securityGroupIds].sort();
+  if (groups.join(',') !== [...want.securityGroupIds].sort().join(',')) {
+    changes.securityGroupIds = want.securityGroupIds;
+    differences.push(`security groups are ${groups.join(', ') || 'none'} (want ${want.securityGroupIds.join(', ')})`);
+  }
+  if (!inst.parameterGroups.some((g) => g.name === want.parameterGroupName)) {
+    changes.parameterGroupName = want.parameterGroupName;
+    differences.push(
+      `parameter group is ${inst.parameterGroups.map((g) => g.name).join(', ') || 'none'} (want ${want.parameterGroupName})`,
+    );
+  }
+}
+
 export function diffInstance(want: InstanceSettings, inst: DbInstanceInfo): InstanceDiff {
   const changes: InstanceChanges = {};
   const differences: string[] = [];
@@ -73,19 +113,7 @@ export function diffInstance(want: InstanceSettings, inst: DbInstanceInfo): Inst
     changes.instanceClass = want.instanceClass;
     differences.push(`instance class is ${instanceClass} (spec.database.instanceClass: ${want.instanceClass})`);
   }
-  const version = p.engineVersion ?? inst.engineVersion;
-  if (!engineVersionMatches(want.engineVersion, version)) {
-    if (engineMajor(want.engineVersion) !== engineMajor(version)) {
-      refusals.push(
-        `spec.database.engineVersion is "${want.engineVersion}" but the instance runs ${version}: major version upgrades are not automated`,
-      );
-    } else if (compareVersions(want.engineVersion, version) < 0) {
-      refusals.push(`spec.database.engineVersion is "${want.engineVersion}" but the instance runs ${version}: RDS cannot downgrade`);
-    } else {
-      changes.engineVersion = want.engineVersion;
-      differences.push(`engine version is ${version} (spec.database.engineVersion: ${want.engineVersion})`);
-    }
-  }
+  diffEngineVersion(want, p.engineVersion ?? inst.engineVersion, { changes, differences, refusals });
   const multiAZ = p.multiAZ ?? inst.multiAZ;
   if (multiAZ !== want.multiAZ) {
     changes.multiAZ = want.multiAZ;
@@ -103,20 +131,6 @@ export function diffInstance(want: InstanceSettings, inst: DbInstanceInfo): Inst
       `deletion protection is ${inst.deletionProtection ? 'on' : 'off'} (spec.database.deletionProtection: ${want.deletionProtection})`,
     );
   }
-  if (inst.publiclyAccessible) {
-    changes.publiclyAccessible = false;
-    differences.push('the instance is publicly accessible (a landing zone database never is)');
-  }
-  const groups = [...inst.securityGroupIds].sort();
-  if (groups.join(',') !== [...want.securityGroupIds].sort().join(',')) {
-    changes.securityGroupIds = want.securityGroupIds;
-    differences.push(`security groups are ${groups.join(', ') || 'none'} (want ${want.securityGroupIds.join(', ')})`);
-  }
-  if (!inst.parameterGroups.some((g) => g.name === want.parameterGroupName)) {
-    changes.parameterGroupName = want.parameterGroupName;
-    differences.push(
-      `parameter group is ${inst.parameterGroups.map((g) => g.name).join(', ') || 'none'} (want ${want.parameterGroupName})`,
-    );
-  }
+  diffAccess(want, inst, { changes, differences, refusals });
   return { changes, differences, touchesStorage: changes.storage !== undefined, refusals };
 }

@@ -61,33 +61,44 @@ function masterSecretStep(i: PlanInput): StepOutcome {
   return DONE;
 }
 
+type Instance = NonNullable<PlanInput['observed']['instance']>;
+
 function instanceStep(i: PlanInput): StepOutcome {
+  const inst = i.observed.instance;
+  if (!inst) return createInstanceStep(i);
+  return instanceGate(i, inst) ?? convergeInstanceStep(i, inst);
+}
+
+function createInstanceStep(i: PlanInput): StepOutcome {
   const { observed: o, n, names } = i;
-  const inst = o.instance;
-  if (!inst) {
-    const missing = [
-      !o.securityGroup && 'the security group',
-      !o.subnetGroup && 'the DB subnet group',
-      (!o.parameterGroup || parameterChanges(desiredParameters(n), o.parameterGroup.parameters).length > 0) && 'the parameter group',
-      n.masterPassword === 'operator' && !o.masterSecret.exists && 'the master password Secret',
-    ].filter((x): x is string => typeof x === 'string');
-    if (missing.length > 0 || !o.securityGroup) return waitFor(i, missing.join(', '));
-    const settings = instanceSettings(n, { securityGroupId: o.securityGroup.id, parameterGroupName: names.parameterGroup });
-    return act(
-      {
-        kind: 'createInstance',
-        settings,
-        awsManagedPassword: n.masterPassword === 'aws',
-        description: `Create DB instance ${n.identifier}`,
-      },
-      Reasons.Creating,
-    );
-  }
+  const missing = [
+    !o.securityGroup && 'the security group',
+    !o.subnetGroup && 'the DB subnet group',
+    (!o.parameterGroup || parameterChanges(desiredParameters(n), o.parameterGroup.parameters).length > 0) && 'the parameter group',
+    n.masterPassword === 'operator' && !o.masterSecret.exists && 'the master password Secret',
+  ].filter((x): x is string => typeof x === 'string');
+  if (missing.length > 0 || !o.securityGroup) return waitFor(i, missing.join(', '));
+  const settings = instanceSettings(n, { securityGroupId: o.securityGroup.id, parameterGroupName: names.parameterGroup });
+  return act(
+    {
+      kind: 'createInstance',
+      settings,
+      awsManagedPassword: n.masterPassword === 'aws',
+      description: `Create DB instance ${n.identifier}`,
+    },
+    Reasons.Creating,
+  );
+}
+
+/** Why an existing instance cannot be converged now (ownership, deletion, encryption, health, status), if it cannot. */
+function instanceGate(i: PlanInput, inst: Instance): StepOutcome | undefined {
+  const { n, names } = i;
   if (!isOwnedBy(inst.tags, names.identity)) {
     const owner = ownerOf(inst.tags);
     return blocked(
       LzReasons.OwnershipConflict,
-      `spec.database.identifier "${n.identifier}" names a DB instance that ${owner ? `belongs to LandingZone ${owner}` : 'this operator did not create'}: it is never adopted without the tag`,
+      `spec.database.identifier "${n.identifier}" names a DB instance that ` +
+        `${owner ? `belongs to LandingZone ${owner}` : 'this operator did not create'}: it is never adopted without the tag`,
     );
   }
   if (inst.status === 'deleting') return wait(i, Reasons.Deleting, `DB instance ${n.identifier} is being deleted`);
@@ -105,20 +116,32 @@ function instanceStep(i: PlanInput): StepOutcome {
       `DB instance ${n.identifier} is ${inst.status}`,
     );
   }
+  return undefined;
+}
+
+type Diff = ReturnType<typeof diffInstance>;
+
+/** While storage cannot change: the wait to report, with the storage change taken out of diff. */
+function holdStorage(i: PlanInput, inst: Instance, diff: Diff): StepOutcome | undefined {
+  if (!diff.touchesStorage || !(inst.status === 'storage-optimization' || (i.storageLockedUntil ?? 0) > i.now)) return undefined;
+  // RDS allows one storage change per six hours and none while optimizing: wait, do not loop.
+  const why = inst.status === 'storage-optimization' ? 'storage optimization in progress' : 'the last storage change is settling';
+  const storageWait = wait(
+    i,
+    LzReasons.StorageModificationLocked,
+    `DB instance ${i.n.identifier} cannot take a storage change yet (${why}): ${diff.differences.join('; ')}`,
+    i.timings.storageCooldownMs,
+  );
+  delete diff.changes.storage;
+  diff.touchesStorage = false;
+  return storageWait;
+}
+
+function convergeInstanceStep(i: PlanInput, inst: Instance): StepOutcome {
+  const { observed: o, n, names } = i;
   if (!o.securityGroup) return waitFor(i, 'the security group');
   const diff = diffInstance(instanceSettings(n, { securityGroupId: o.securityGroup.id, parameterGroupName: names.parameterGroup }), inst);
-  let storageWait: StepOutcome | undefined;
-  if (diff.touchesStorage && (inst.status === 'storage-optimization' || (i.storageLockedUntil ?? 0) > i.now)) {
-    // RDS allows one storage change per six hours and none while optimizing: wait, do not loop.
-    storageWait = wait(
-      i,
-      LzReasons.StorageModificationLocked,
-      `DB instance ${n.identifier} cannot take a storage change yet (${inst.status === 'storage-optimization' ? 'storage optimization in progress' : 'the last storage change is settling'}): ${diff.differences.join('; ')}`,
-      i.timings.storageCooldownMs,
-    );
-    delete diff.changes.storage;
-    diff.touchesStorage = false;
-  }
+  const storageWait = holdStorage(i, inst, diff);
   if (Object.keys(diff.changes).length > 0) {
     return correct(
       i,
@@ -192,7 +215,8 @@ export function parameterSteps(i: PlanInput): StepOutcome[] {
       return [
         blocked(
           Reasons.RebootRequired,
-          `Static parameters of ${group.name} wait for a reboot of ${n.identifier}: set spec.database.allowReboot to true, or reboot it in a maintenance window`,
+          `Static parameters of ${group.name} wait for a reboot of ${n.identifier}: ` +
+            'set spec.database.allowReboot to true, or reboot it in a maintenance window',
         ),
       ];
     }

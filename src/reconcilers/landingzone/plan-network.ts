@@ -1,10 +1,10 @@
-// Pure plan of the network (VPC, private subnets, security group, route table) and of the Transit
-// Gateway attachment and its routes: each step compares spec and observation and names one action.
+// Pure plan of the network (VPC, private subnets, security group, route table); the Transit Gateway
+// attachment and its routes are planned in plan-transit.ts.
 import { Reasons } from '../../api/index.js';
 import { describeRule, sameRule, type IngressRule } from '../../aws/securitygroup.js';
 import { isOwnedBy } from '../../aws/tags.js';
 import { GONE_ATTACHMENT_STATES } from '../../aws/transitgateway.js';
-import { act, blocked, correct, DONE, LzReasons, sameSet, subnetIdsInSpecOrder, wait, waitFor, type PlanInput } from './steps.js';
+import { act, blocked, correct, DONE, subnetIdsInSpecOrder, wait, waitFor, type PlanInput } from './steps.js';
 import type { StepOutcome } from './types.js';
 
 export const POSTGRES_PORT = 5432;
@@ -55,7 +55,8 @@ function subnetStep(i: PlanInput, idx: number): StepOutcome {
   if (found.availabilityZone !== want.availabilityZone) {
     return blocked(
       Reasons.InvalidSpec,
-      `subnet ${found.id} (${found.cidr}) is in ${found.availabilityZone}, not spec.network.subnets[${idx}].availabilityZone "${want.availabilityZone}": a subnet cannot move zones`,
+      `subnet ${found.id} (${found.cidr}) is in ${found.availabilityZone}, ` +
+        `not spec.network.subnets[${idx}].availabilityZone "${want.availabilityZone}": a subnet cannot move zones`,
     );
   }
   if (found.mapPublicIpOnLaunch) {
@@ -166,139 +167,6 @@ function strayResourcesStep(i: PlanInput): StepOutcome {
       subnetId: s.id,
       description: `Delete subnet ${s.id} (${s.cidr}), no longer in spec.network.subnets`,
     });
-  }
-  return DONE;
-}
-
-export function transitGatewaySteps(i: PlanInput): StepOutcome[] {
-  const { vpc, routeTable: rt } = i.observed;
-  if (!vpc) return [waitFor(i, 'the VPC')];
-  const live = i.observed.attachments.filter((a) => !GONE_ATTACHMENT_STATES.has(a.state));
-  const tgw = i.n.transitGateway;
-  const wantedRoutes = new Set(tgw?.routes ?? []);
-  const steps: StepOutcome[] = [];
-  // Routes through a Transit Gateway that the spec does not (or no longer) declare.
-  // Wanted destinations through another gateway are replaced by attachmentStep, once ours is available.
-  for (const r of rt?.routes ?? []) {
-    if (r.target.kind !== 'transit-gateway' || wantedRoutes.has(r.destination)) continue;
-    steps.push(
-      correct(
-        i,
-        {
-          kind: 'deleteRoute',
-          routeTableId: rt?.id ?? '',
-          destination: r.destination,
-          description: `Delete route ${r.destination} → ${r.target.id}`,
-        },
-        `route ${r.destination} → ${r.target.id} is not in spec.network.transitGateway.routes`,
-      ),
-    );
-  }
-  // Our attachments to another gateway, once no route uses them.
-  for (const a of live) {
-    if (a.transitGatewayId === tgw?.id || !isOwnedBy(a.tags, i.names.identity)) continue;
-    const used = (rt?.routes ?? []).some((r) => r.target.kind === 'transit-gateway' && r.target.id === a.transitGatewayId);
-    if (!used)
-      steps.push(
-        act({
-          kind: 'deleteAttachment',
-          attachmentId: a.id,
-          description: `Delete attachment ${a.id} to ${a.transitGatewayId}, no longer in spec`,
-        }),
-      );
-  }
-  if (!tgw) {
-    const leaving = i.observed.attachments.find((a) => isOwnedBy(a.tags, i.names.identity) && a.state === 'deleting');
-    if (leaving) steps.push(wait(i, Reasons.Deleting, `Transit Gateway attachment ${leaving.id} is being deleted`));
-    return steps;
-  }
-  steps.push(attachmentStep(i, tgw.id));
-  return steps;
-}
-
-function attachmentStep(i: PlanInput, tgwId: string): StepOutcome {
-  const rt = i.observed.routeTable;
-  const current = i.observed.attachments.find((a) => a.transitGatewayId === tgwId && !GONE_ATTACHMENT_STATES.has(a.state));
-  const subnets = subnetIdsInSpecOrder(i);
-  if (!current) {
-    if (!subnets.complete) return waitFor(i, 'the subnets');
-    return act(
-      {
-        kind: 'createAttachment',
-        transitGatewayId: tgwId,
-        subnetIds: subnets.ids,
-        description: `Attach the VPC to Transit Gateway ${tgwId}`,
-      },
-      Reasons.Creating,
-    );
-  }
-  if (!isOwnedBy(current.tags, i.names.identity)) {
-    return act({
-      kind: 'tagResource',
-      resourceId: current.id,
-      part: 'transit-gateway-attachment',
-      description: `Tag attachment ${current.id} as this LandingZone's`,
-    });
-  }
-  if (current.state === 'pendingAcceptance') {
-    return wait(
-      i,
-      LzReasons.PendingAcceptance,
-      `Transit Gateway attachment ${current.id} waits for the owner of ${tgwId} to accept it`,
-      i.timings.blockedMs,
-    );
-  }
-  if (current.state !== 'available') {
-    return wait(
-      i,
-      current.state === 'modifying' ? Reasons.Modifying : Reasons.Creating,
-      `Transit Gateway attachment ${current.id} is ${current.state}`,
-    );
-  }
-  if (subnets.complete && !sameSet(current.subnetIds, subnets.ids)) {
-    const add = subnets.ids.filter((s) => !current.subnetIds.includes(s));
-    const remove = current.subnetIds.filter((s) => !subnets.ids.includes(s));
-    return correct(
-      i,
-      {
-        kind: 'modifyAttachmentSubnets',
-        attachmentId: current.id,
-        add,
-        remove,
-        description: `Set the subnets of attachment ${current.id}`,
-      },
-      `attachment ${current.id} used subnets ${current.subnetIds.join(', ')}`,
-    );
-  }
-  if (!rt) return waitFor(i, 'the route table');
-  for (const dest of i.n.transitGateway?.routes ?? []) {
-    const route = rt.routes.find((r) => r.destination === dest);
-    if (!route) {
-      return act(
-        {
-          kind: 'createRoute',
-          routeTableId: rt.id,
-          destination: dest,
-          transitGatewayId: tgwId,
-          description: `Route ${dest} through ${tgwId}`,
-        },
-        Reasons.Creating,
-      );
-    }
-    if (route.target.kind !== 'transit-gateway' || route.target.id !== tgwId || route.state === 'blackhole') {
-      const target = route.target.kind === 'local' ? 'local' : route.target.id;
-      return correct(
-        i,
-        {
-          kind: 'replaceRoute',
-          routeTableId: rt.id,
-          destination: dest,
-          transitGatewayId: tgwId,
-          description: `Route ${dest} through ${tgwId}`,
-        },
-        `route ${dest} went to ${target} (${route.state}), not Transit Gateway ${tgwId}`,
-      );
-    }
   }
   return DONE;
 }

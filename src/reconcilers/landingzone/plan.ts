@@ -1,7 +1,8 @@
 // The pure plan of a LandingZone: every part's outcome from (spec, observation), the one action to take
 // this pass (network first: an opened security group is fixed before anything else), and when to look again.
 import { connectionSecretSteps, databaseSteps, parameterSteps } from './plan-database.js';
-import { networkSteps, transitGatewaySteps } from './plan-network.js';
+import { networkSteps } from './plan-network.js';
+import { transitGatewaySteps } from './plan-transit.js';
 import { firstOf, type PlanInput } from './steps.js';
 import { PARTS, type Action, type PartName, type StepOutcome } from './types.js';
 

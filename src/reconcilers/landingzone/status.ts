@@ -37,7 +37,6 @@ const PART_LABELS: Record<PartName, string> = {
 export function observedFields(i: PlanInput, previous: LandingZoneStatus | undefined): LandingZoneStatus {
   const o = i.observed;
   const attachment = o.attachments.find((a) => a.transitGatewayId === i.n.transitGateway?.id && !GONE_ATTACHMENT_STATES.has(a.state));
-  const inst = o.instance;
   return {
     ...(previous?.conditions ? { conditions: previous.conditions } : {}),
     vpcId: o.vpc?.id ?? '',
@@ -46,12 +45,17 @@ export function observedFields(i: PlanInput, previous: LandingZoneStatus | undef
     transitGatewayAttachmentId: attachment?.id ?? '',
     dbSubnetGroupName: o.subnetGroup ? i.names.subnetGroup : '',
     parameterGroupName: o.parameterGroup ? i.names.parameterGroup : '',
-    database: {
-      identifier: i.n.identifier,
-      endpoint: inst?.endpoint?.address ?? '',
-      port: inst?.endpoint?.port ?? 5432,
-      status: inst?.status ?? '',
-    },
+    database: observedDatabase(i),
+  };
+}
+
+function observedDatabase(i: PlanInput): NonNullable<LandingZoneStatus['database']> {
+  const inst = i.observed.instance;
+  return {
+    identifier: i.n.identifier,
+    endpoint: inst?.endpoint?.address ?? '',
+    port: inst?.endpoint?.port ?? 5432,
+    status: inst?.status ?? '',
   };
 }
 
@@ -59,7 +63,10 @@ function doneMessage(part: PartName, i: PlanInput): string {
   const o = i.observed;
   switch (part) {
     case 'network':
-      return `VPC ${o.vpc?.id} with ${i.n.subnets.length} private subnets; security group ${o.securityGroup?.id} admits 5432 from ${i.n.allowedCidrs.join(', ') || 'nowhere'}`;
+      return (
+        `VPC ${o.vpc?.id} with ${i.n.subnets.length} private subnets; ` +
+        `security group ${o.securityGroup?.id} admits 5432 from ${i.n.allowedCidrs.join(', ') || 'nowhere'}`
+      );
     case 'transitGateway':
       return i.n.transitGateway
         ? `Attached to ${i.n.transitGateway.id}; routes ${i.n.transitGateway.routes.join(', ') || 'none'} go through it`

@@ -97,7 +97,8 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
     if (!ready || !due.due || this.deps.validations.isRunning(key)) return;
     try {
       const endpoints = await resolveEndpoints(obj, domain.kube);
-      this.deps.validations.start(obj, due.token, endpoints, outcome.status.phase === 'TargetServing');
+      // The target serves (targetServingSince is set exactly then): the validation runs over the reverse replication.
+      this.deps.validations.start(obj, due.token, endpoints, outcome.status.targetServingSince !== undefined);
     } catch {
       // The next reconcile reports why the endpoints cannot be resolved.
     }

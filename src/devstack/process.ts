@@ -1,7 +1,7 @@
 // Child processes of the local stack: detached daemons with log files, readiness polling and stop.
 // Daemons outlive `dev up` on purpose; their pids are recorded in the stack's state file.
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface RunAs {
@@ -88,17 +88,50 @@ export function runOrThrow(command: string, args: string[], opts: SpawnSyncOptio
   return String(res.stdout ?? '');
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Where the stack's listening ports come from: outside the kernel's ephemeral range. A port from
+ * listen(0) is an ephemeral one, which an outgoing connection (a client of etcd or PostgreSQL) can
+ * take between our probe and the daemon's bind: the daemon then fails with "address already in use".
+ */
+export function listeningPortRange(ephemeral: [number, number]): [number, number] {
+  const [low, high] = ephemeral;
+  if (low - 1 - 20_000 >= 2_000) return [20_000, low - 1];
+  if (65_535 - (high + 1) >= 2_000) return [high + 1, 65_535];
+  return [low, high];
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high && low < high) return [low, high];
+  } catch {
+    // Not Linux: the usual default.
+  }
+  return [32_768, 60_999];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/** Ports this process handed out: a daemon may not have bound its port yet when the next is asked for. */
+const handedOut = new Set<number>();
+
+/** A free port for a daemon of the stack, outside the ephemeral range (see listeningPortRange). */
+export async function freePort(): Promise<number> {
+  const [from, to] = listeningPortRange(ephemeralRange());
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${from} and ${to} after 500 tries`);
 }
 
 export function sleep(ms: number): Promise<void> {

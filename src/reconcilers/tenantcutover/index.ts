@@ -5,7 +5,7 @@ import { ConditionTypes, type TenantCutover } from '../../api/index.js';
 import { isCondition } from '../../errors.js';
 import { classifyPgError } from '../../postgres/errors.js';
 import { withBothSides } from '../shared/endpoints.js';
-import { STEADY_MS, type CutoverContext, type CutoverOutcome } from './context.js';
+import { STEADY_MS, WAIT_MS, type CutoverContext, type CutoverOutcome } from './context.js';
 import { completeMigration } from './finish.js';
 import { runMove } from './move.js';
 import { locateTenant, observeAgents, observePreconditions, observeWorld, routeFor, type Located, type World } from './observe.js';
@@ -14,7 +14,6 @@ import { preconditionBlocker } from './preconditions.js';
 import { prepareMove } from './prepare.js';
 import { recoverInterruptedMove, refenceIdleSide } from './recover.js';
 import { CutoverStatus } from './status.js';
-import { WAIT_MS } from './context.js';
 
 export type { CutoverContext, CutoverOutcome } from './context.js';
 
@@ -28,8 +27,9 @@ export async function reconcileTenantCutover(obj: TenantCutover, ctx: CutoverCon
     throw err;
   }
   // The route belongs to this object from the moment it exists.
-  if (!st.status.route) await st.persist({ route: routeFor(located.endpoints, st.activeSide, 1), activeSide: st.activeSide });
-  const agents = await observeAgents(obj, ctx, st.status.route ?? routeFor(located.endpoints, st.activeSide, 1));
+  const route = st.status.route ?? routeFor(located.endpoints, st.activeSide, 1);
+  if (!st.status.route) await st.persist({ route, activeSide: st.activeSide });
+  const agents = await observeAgents(obj, ctx, route);
   st.condition(
     ConditionTypes.RouteOwned,
     agents.ownership.ok,
@@ -51,7 +51,7 @@ export async function reconcileTenantCutover(obj: TenantCutover, ctx: CutoverCon
 async function converge(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<CutoverOutcome> {
   const obj = world.obj;
   await recoverInterruptedMove(world, st, ctx);
-  await refenceIdleSide(world, st, obj, ctx);
+  await refenceIdleSide(world, st, ctx);
   const from = st.activeSide;
   reportApproval(st, obj);
   if (completionDue({ ...obj, status: st.status }, from)) return completeMigration(world, st, ctx);

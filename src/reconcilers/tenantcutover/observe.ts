@@ -12,8 +12,7 @@ import { isSuperuser } from '../../postgres/roles.js';
 import type { AgentRef } from '../../routing/client.js';
 import type { AgentStatus, RoutedRoute } from '../../routing/protocol.js';
 import { resolveEndpoints, type Endpoints, type Sessions } from '../shared/endpoints.js';
-import type { CutoverContext } from './context.js';
-import { WAIT_MS } from './context.js';
+import { WAIT_MS, type CutoverContext } from './context.js';
 import type { PreconditionFacts } from './preconditions.js';
 import { routeOwnership, type Ownership } from './routes.js';
 

@@ -1,6 +1,6 @@
 // A move a dead operator left half-done (status.step is set): finished when the route was already
 // written for the new side, undone before. Also the retry of a revoke an abort could not do.
-import { ConditionTypes, type TenantCutover } from '../../api/index.js';
+import { ConditionTypes } from '../../api/index.js';
 import { fromUnknown } from '../../errors.js';
 import { revokeWrites } from '../../postgres/fence.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
@@ -66,7 +66,7 @@ async function undoFreeze(world: World, st: CutoverStatus, ctx: CutoverContext):
 }
 
 /** A side an abort could not fence again (WritesFenced=False) is revoked again until it holds. */
-export async function refenceIdleSide(world: World, st: CutoverStatus, obj: TenantCutover, ctx: CutoverContext): Promise<void> {
+export async function refenceIdleSide(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<void> {
   const fenced = st.status.conditions?.find((c) => c.type === ConditionTypes.WritesFenced);
   if (fenced?.status !== 'False' || st.status.step) return;
   const idle = otherSide(st.activeSide);
@@ -78,7 +78,7 @@ export async function refenceIdleSide(world: World, st: CutoverStatus, obj: Tena
       'Succeeded',
       `the ${idle} is fenced again: only the ${st.activeSide} takes the tenant's writes`,
     );
-    ctx.events.normal('Refenced', `Revoked the tenant's writes on the ${idle} again after a failed abort (${obj.metadata.name})`);
+    ctx.events.normal('Refenced', `Revoked the tenant's writes on the ${idle} again after a failed abort (${world.obj.metadata.name})`);
   } catch (err) {
     st.condition(ConditionTypes.WritesFenced, false, 'RevokeFailed', revokeFailedMessage(idle, fromUnknown(err).message));
   }

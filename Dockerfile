@@ -1,9 +1,9 @@
-# The tenantshift image: the operator and the route agent (one CLI), Node.js 20 and the PostgreSQL 15
+# The tenantshift image: the operator and the route agent (one CLI), Node.js 24 (LTS) and the PostgreSQL 15
 # client tools (pg_dump, pg_restore) the schema copy runs. Non-root, and fine with a read-only root
 # filesystem: the only writes go to /tmp (mount an emptyDir there, as the chart does).
 # Build: docker build -t tenantshift:0.1.0 .   Pin the base images by digest in your own build.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only; --ignore-scripts because `prepare` would run the TypeScript build.
 FROM ${NODE_IMAGE} AS deps

@@ -25,7 +25,7 @@ const RETRYABLE_HTTP: Readonly<Record<number, ErrorCode>> = {
   429: 'throttled',
 };
 
-/** Node and node-fetch system error codes of a connection that failed or dropped. */
+/** Node and undici error codes of a connection that failed or dropped. */
 export const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -36,6 +36,10 @@ export const NETWORK_CODES: ReadonlySet<string> = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
@@ -135,7 +139,8 @@ export function fromUnknown(e: unknown): OperatorError {
     if (typeof httpStatus === 'number') {
       return new OperatorError(codeForHttpStatus(httpStatus), e.message || `HTTP ${httpStatus}`, { cause: e, httpStatus });
     }
-    const sysCode = (e as { code?: unknown }).code;
+    // client-node 2.x (undici's fetch) throws `TypeError: fetch failed` with the socket error as cause.
+    const sysCode = (e as { code?: unknown }).code ?? ((e as { cause?: { code?: unknown } }).cause ?? {}).code;
     if (typeof sysCode === 'string' && NETWORK_CODES.has(sysCode)) {
       return new OperatorError('transient', `Connection failed (${sysCode})`, { cause: e });
     }

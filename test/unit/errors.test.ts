@@ -31,6 +31,9 @@ describe('runtime: errors', () => {
   it('treats dropped connections and timeouts as transient', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
     assert.equal(fromUnknown(refused).code, 'transient');
+    // client-node 2.x: undici's fetch wraps the socket error.
+    const viaFetch = new TypeError('fetch failed', { cause: refused });
+    assert.equal(fromUnknown(viaFetch).message, 'Connection failed (ECONNREFUSED)');
     assert.equal(fromUnknown(Object.assign(new Error('x'), { name: 'AbortError' })).code, 'transient');
     assert.equal(fromUnknown(Object.assign(new Error('Gone'), { statusCode: 410 })).code, 'transient');
     assert.equal(fromUnknown(Object.assign(new Error('Bad Request'), { statusCode: 400 })).code, 'terminal');

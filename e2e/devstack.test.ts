@@ -18,8 +18,13 @@ const REQUIRED = [
   'KUBECONFIG',
   'SOURCE_URL',
   'TARGET_URL',
+  'TARGET_PRIVILEGED_URL',
+  'TLS_CA_FILE',
   'PGBOUNCER_URL',
   'PGBOUNCER_ADMIN_URL',
+  'PGBOUNCER_URLS',
+  'PGBOUNCER_ADMIN_URLS',
+  'PGBOUNCER_ROUTES_FILES',
   'AWS_ENDPOINT_URL',
   'AWS_REGION',
   'AWS_ACCESS_KEY_ID',
@@ -48,13 +53,51 @@ describe('local stack (dev up, shared by the test run)', () => {
 
   it('runs source and target with wal_level=logical and database wallet', async () => {
     for (const url of [cluster.env.SOURCE_URL as string, cluster.env.TARGET_URL as string]) {
-      const [row] = await query<{ wal_level: string; db: string; su: boolean }>(
+      const [row] = await query<{ wal_level: string; db: string }>(
         url,
-        `SELECT current_setting('wal_level') AS wal_level, current_database() AS db,
-                (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su`,
+        `SELECT current_setting('wal_level') AS wal_level, current_database() AS db`,
       );
-      assert.deepEqual(row, { wal_level: 'logical', db: 'wallet', su: true });
+      assert.deepEqual(row, { wal_level: 'logical', db: 'wallet' });
     }
+  });
+
+  it('gives the target an RDS-like master user: a member of rds_superuser, never a superuser', async () => {
+    const facts = `SELECT current_user AS u, r.rolsuper AS su, r.rolcreaterole AS createrole, r.rolcreatedb AS createdb,
+                          pg_has_role(current_user, 'rds_superuser', 'MEMBER') AS rds_superuser
+                     FROM pg_roles r WHERE r.rolname = current_user`;
+    const [master] = await query<Record<string, unknown>>(cluster.env.TARGET_URL as string, facts);
+    assert.deepEqual(master, { u: 'postgres', su: false, createrole: true, createdb: true, rds_superuser: true });
+    // What RDS grants rds_superuser and the move needs: the replication origin functions.
+    const [origin] = await query<{ ok: boolean }>(
+      cluster.env.TARGET_URL as string,
+      `SELECT has_function_privilege('pg_replication_origin_advance(text, pg_lsn)', 'EXECUTE') AS ok`,
+    );
+    assert.equal(origin?.ok, true);
+    // The real superuser is someone else, as RDS keeps rdsadmin to itself.
+    const [admin] = await query<{ u: string; su: boolean }>(
+      cluster.env.TARGET_PRIVILEGED_URL as string,
+      'SELECT current_user AS u, rolsuper AS su FROM pg_roles WHERE rolname = current_user',
+    );
+    assert.deepEqual(admin, { u: 'rdsadmin', su: true });
+  });
+
+  it('speaks TLS only, verified against the stack CA, on both servers and every PgBouncer', async () => {
+    const urls = [cluster.env.SOURCE_URL, cluster.env.TARGET_URL, ...(cluster.env.PGBOUNCER_URLS ?? '').split(' ')] as string[];
+    assert.equal(urls.length, 4);
+    for (const url of urls) {
+      assert.match(url, /sslmode=verify-full&sslrootcert=/);
+      const plain = url.replace(/\?.*$/, '?sslmode=disable');
+      await assert.rejects(
+        query(plain, 'SELECT 1'),
+        /no encryption|SSL required/,
+        `${url.replace(/:[^:@]*@/, ':***@')} accepts clear text`,
+      );
+    }
+    const [ssl] = await query<{ ssl: boolean }>(
+      cluster.env.SOURCE_URL as string,
+      'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+    );
+    assert.equal(ssl?.ssl, true);
   });
 
   it('gives app the identical SCRAM verifier on both servers, and a replication role without superuser', async () => {
@@ -64,8 +107,9 @@ describe('local stack (dev up, shared by the test run)', () => {
       cluster.env.SOURCE_URL as string,
       sql,
     );
+    // pg_authid is for superusers: on the RDS-like target only rdsadmin reads it.
     const target = await query<{ rolname: string; rolpassword: string; rolsuper: boolean; rolreplication: boolean }>(
-      cluster.env.TARGET_URL as string,
+      cluster.env.TARGET_PRIVILEGED_URL as string,
       sql,
     );
     assert.equal(source.length, 2);
@@ -83,20 +127,24 @@ describe('local stack (dev up, shared by the test run)', () => {
     }
   });
 
-  it('serves wallet through PgBouncer in transaction pooling, as app, with SCRAM pass-through to the source', async () => {
+  it('serves wallet through two PgBouncer replicas in transaction pooling, as app, with SCRAM pass-through to the source', async () => {
     const source = await query<{ port: string }>(cluster.env.SOURCE_URL as string, `SELECT current_setting('port') AS port`);
-    const [row] = await query<{ u: string; port: string }>(
-      cluster.env.PGBOUNCER_URL as string,
-      `SELECT current_user AS u, current_setting('port') AS port`,
-    );
-    assert.deepEqual(row, { u: 'app', port: source[0]?.port });
-    const config = await query<{ key: string; value: string }>(cluster.env.PGBOUNCER_ADMIN_URL as string, 'SHOW CONFIG');
-    assert.equal(config.find((c) => c.key === 'pool_mode')?.value, 'transaction');
+    const bouncers = (cluster.env.PGBOUNCER_URLS ?? '').split(' ');
+    const admins = (cluster.env.PGBOUNCER_ADMIN_URLS ?? '').split(' ');
+    assert.equal(bouncers.length, 2);
+    assert.equal(bouncers[0], cluster.env.PGBOUNCER_URL);
+    for (const [i, url] of bouncers.entries()) {
+      const [row] = await query<{ u: string; port: string }>(url, `SELECT current_user AS u, current_setting('port') AS port`);
+      assert.deepEqual(row, { u: 'app', port: source[0]?.port });
+      const config = await query<{ key: string; value: string }>(admins[i] as string, 'SHOW CONFIG');
+      assert.equal(config.find((c) => c.key === 'pool_mode')?.value, 'transaction');
+      assert.equal(config.find((c) => c.key === 'server_tls_sslmode')?.value, 'verify-full');
+    }
   });
 
   it('runs PostgreSQL and PgBouncer as an unprivileged user', async () => {
     const state = readState(stackPaths(cluster.stateDir, isRoot()));
-    for (const name of ['postgres-source', 'postgres-target', 'pgbouncer']) {
+    for (const name of ['postgres-source', 'postgres-target', 'pgbouncer', 'pgbouncer-1']) {
       const pid = state?.pids.find((p) => p.name === name)?.pid;
       assert.ok(pid && isAlive(pid), `${name} is not running`);
       const uid = spawnSync('ps', ['-o', 'uid=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();

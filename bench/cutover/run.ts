@@ -7,6 +7,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { SchemaReplication, TenantCutover } from '../../src/api/index.js';
 import { createTenant } from '../../src/devstack/estate.js';
+import { bouncerClientConfigs } from '../../src/devstack/pgbouncer.js';
+import { connectionSecretStrings, stackConnectionInfo, stackTargetInfo } from '../../src/devstack/postgres.js';
+import type { ConnectionInfo } from '../../src/postgres/connection.js';
 import { WalletTraffic } from '../../src/devstack/traffic.js';
 import { replicationNames } from '../../src/postgres/names.js';
 import { readSequences } from '../../src/postgres/sequences.js';
@@ -48,7 +51,6 @@ async function main(): Promise<void> {
   kc.loadFromFile(need('KUBECONFIG'));
   const api = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
-  const bouncer = new URL(need('PGBOUNCER_URL'));
   const routesFile = need('PGBOUNCER_ROUTES_FILE');
   const tenants = ['ours', ...Array.from({ length: BASELINES }, (_, i) => `base${i}`)];
   const suffix = Date.now().toString(36);
@@ -67,23 +69,10 @@ async function main(): Promise<void> {
   await core.createNamespace({ body: { metadata: { name: NS } } });
   const s = new URL(sourceUrl);
   const tg = new URL(targetUrl);
-  const secret = (name: string, u: URL) =>
-    core.createNamespacedSecret({
-      namespace: NS,
-      body: {
-        metadata: { name },
-        stringData: {
-          host: u.hostname,
-          port: u.port,
-          dbname: u.pathname.slice(1),
-          user: decodeURIComponent(u.username),
-          password: decodeURIComponent(u.password),
-          sslmode: 'disable',
-        },
-      },
-    });
-  await secret('legacy-db', s);
-  await secret('rds-db', tg);
+  const secret = (name: string, info: ConnectionInfo) =>
+    core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData: connectionSecretStrings(info) } });
+  await secret('legacy-db', stackConnectionInfo(sourceUrl));
+  await secret('rds-db', stackTargetInfo(process.env));
   for (const t of tenants) {
     await api.createNamespacedCustomObject({
       ...G,
@@ -112,13 +101,8 @@ async function main(): Promise<void> {
   }
   const traffic = (database: string, t: string): WalletTraffic =>
     new WalletTraffic({
-      connection: {
-        host: bouncer.hostname,
-        port: Number(bouncer.port),
-        user: 'app',
-        password: decodeURIComponent(bouncer.password),
-        database,
-      },
+      // Replica 0 only: the scripted baseline edits that replica's routes; our move pauses and flips every replica.
+      connection: bouncerClientConfigs(process.env, database)[0] as pg.ClientConfig,
       walletSchema: wallet(t),
       accounts: ACCOUNTS,
       workers: 6,

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { checkInvariants, WalletTraffic, type TrafficReport } from '../../src/devstack/traffic.js';
 import { withConnection } from '../../test/support/databases.js';
 import { until } from '../../test/support/operator.js';
-import { tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
+import { bouncerDatabases, tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
 async function assertNothingLost(t: TenantFixture, report: TrafficReport): Promise<void> {
   assert.deepEqual(report.failures.slice(0, 3), [], `${report.failures.length} client transaction(s) failed`);
@@ -52,7 +52,7 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
           (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
         );
         const traffic = new WalletTraffic({
-          connection: t.appConnection(),
+          connection: t.appConnections(),
           walletSchema: t.wallet,
           accounts: t.accounts,
           workers: 4,
@@ -94,7 +94,7 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
           (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
         );
         const traffic = new WalletTraffic({
-          connection: t.appConnection(),
+          connection: t.appConnections(),
           walletSchema: t.wallet,
           accounts: t.accounts,
           workers: 4,
@@ -142,6 +142,53 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
     });
   }
 
+  it('pauses every PgBouncer replica of the pool, and one dead operator leaves neither serving a half-moved tenant', async () => {
+    const t = await tenantFixture('tcpause', 20);
+    try {
+      // Killed right after the pause: both replicas must hold the tenant's clients until the move is finished or undone.
+      const doomed = await t.startOperator('pause-op', { TENANTSHIFT_FAILPOINT: 'Paused' });
+      await t.createReplication();
+      await t.createCutover({ maxWritePause: '20s', retry: { attempts: 3, backoff: '1s' } });
+      await t.waitCutover(
+        'the route to be owned',
+        (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
+      );
+      const traffic = new WalletTraffic({
+        connection: t.appConnections(),
+        walletSchema: t.wallet,
+        accounts: t.accounts,
+        workers: 4,
+        thinkMs: 2,
+      });
+      traffic.start();
+      await until('traffic', () => traffic.count > 50, 60_000);
+      await t.patchCutover({ approved: true });
+      const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
+      assert.notEqual(code, 'alive', 'the operator never reached Paused');
+      const held = await bouncerDatabases(t.cluster.env, t.route);
+      assert.equal(held.length, 2);
+      assert.deepEqual(
+        held.map((d) => d?.paused),
+        [true, true],
+        `every replica must be paused: ${JSON.stringify(held)}`,
+      );
+      await t.startOperator('pause-op');
+      const done = await t.waitCutover('the move to be finished', (c) => c.status?.activeSide === 'target' && !c.status?.step, 120_000);
+      const moved = await bouncerDatabases(t.cluster.env, t.route);
+      assert.deepEqual(
+        moved.map((d) => d && { port: d.port, paused: d.paused }),
+        [0, 1].map(() => ({ port: t.db.target.port, paused: false })),
+        `every replica must route to the target: ${JSON.stringify(done.status?.route)}`,
+      );
+      const at = traffic.count;
+      await until('traffic on the target', () => traffic.count > at + 100, 60_000);
+      const report = await traffic.stop();
+      await assertNothingLost(t, report);
+    } finally {
+      await t.dispose();
+    }
+  });
+
   it('aborts when a transaction outlives the budget: clients wait at most the budget, the source serves, the retry succeeds', async () => {
     const t = await tenantFixture('tcabort', 20);
     try {
@@ -153,7 +200,7 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
         (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
       );
       const traffic = new WalletTraffic({
-        connection: t.appConnection(),
+        connection: t.appConnections(),
         walletSchema: t.wallet,
         accounts: t.accounts,
         workers: 4,

@@ -3,12 +3,13 @@
 // switch, and completion. After every move: nothing lost or duplicated, no client error, both sides equal.
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { tlsOptions } from '../../src/postgres/connection.js';
 import type { TenantCutover } from '../../src/api/index.js';
 import { replicationNames } from '../../src/postgres/names.js';
 import { checkInvariants, WalletTraffic, type Invariants } from '../../src/devstack/traffic.js';
 import { withConnection } from '../../test/support/databases.js';
 import { until } from '../../test/support/operator.js';
-import { tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
+import { appCanWrite, bouncerDatabases, tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
 describe('TenantCutover journey under wallet traffic (real PgBouncer, route agent, operator)', function () {
   this.timeout(420_000);
@@ -55,12 +56,25 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     return expected;
   }
 
+  /** Every PgBouncer replica routes the tenant to `side`, none left paused. */
+  async function assertRoutedTo(side: 'source' | 'target'): Promise<void> {
+    const port = (side === 'source' ? t.db.source : t.db.target).port;
+    const seen = await bouncerDatabases(t.cluster.env, t.route);
+    assert.deepEqual(
+      seen.map((d) => d && { port: d.port, paused: d.paused }),
+      seen.map(() => ({ port, paused: false })),
+      `not every PgBouncer replica routes to the ${side}`,
+    );
+  }
+  const accounts = (): string => `${pg.escapeIdentifier(t.wallet)}.accounts`;
+
   const startTraffic = (): WalletTraffic =>
-    new WalletTraffic({ connection: t.appConnection(), walletSchema: t.wallet, accounts: t.accounts, workers: 6, thinkMs: 2 }).start();
+    new WalletTraffic({ connection: t.appConnections(), walletSchema: t.wallet, accounts: t.accounts, workers: 6, thinkMs: 2 }).start();
 
   async function directUpdate(side: 'source' | 'target'): Promise<void> {
     const info = side === 'source' ? t.db.source : t.db.target;
-    const direct = new pg.Client({ ...t.appConnection(), host: info.host, port: info.port, database: info.dbname });
+    // A writer that bypasses PgBouncer: the application role straight to the server, TLS verified as every client.
+    const direct = new pg.Client({ ...t.appConnection(), host: info.host, port: info.port, database: info.dbname, ssl: tlsOptions(info) });
     await direct.connect();
     try {
       await direct.query(`UPDATE ${pg.escapeIdentifier(t.wallet)}.accounts SET balance = balance WHERE id = 1`);
@@ -91,7 +105,18 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     assert.equal(rehearsed.status?.route?.side, 'source');
     assert.equal(rehearsed.status?.route?.revision, 1);
     assert.equal(rehearsed.status?.history?.[0]?.result, 'Rehearsed');
+    await assertRoutedTo('source');
     const names = replicationNames(t.ns, 'tcsw');
+    // As on RDS: the subscription belongs to the target's master user, which is no superuser, so its
+    // apply worker runs with that role's privileges.
+    await withConnection(t.db.target, async (c) => {
+      const owner = await c.query<{ owner: string; su: boolean }>(
+        `SELECT pg_get_userbyid(s.subowner) AS owner, r.rolsuper AS su FROM pg_subscription s JOIN pg_roles r ON r.oid = s.subowner
+          WHERE s.subname = $1`,
+        [names.subscription],
+      );
+      assert.deepEqual(owner.rows, [{ owner: t.db.target.user, su: false }]);
+    });
     await withConnection(t.db.target, async (c) =>
       assert.equal(
         (await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.reversePublication])).rowCount,
@@ -118,6 +143,7 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     assert.equal(switched.status?.history?.[0]?.result, 'Switched');
     assert.ok((switched.status?.sequences ?? []).length > 0, 'no sequence values recorded');
     await until('traffic on the target', () => traffic.count > 100, 60_000);
+    await assertRoutedTo('target');
     await checkpoint('target');
 
     const names = replicationNames(t.ns, 'tcsw');
@@ -130,6 +156,7 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
       const sub = await c.query('SELECT subenabled FROM pg_subscription WHERE subname = $1', [names.reverseSubscription]);
       assert.equal(sub.rows[0]?.subenabled, true, 'reverse subscription not enabled');
     });
+    assert.equal(await appCanWrite(t.db.source, accounts()), false, 'the source is writable for the application after the switch');
     await assert.rejects(directUpdate('source'), /permission denied/);
     await until(
       'the SchemaReplication to report that the target serves',
@@ -162,7 +189,9 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     const back = await t.waitCutover('the rollback', settled('source'));
     assert.equal(back.status?.history?.[0]?.to, 'source');
     await until('traffic on the source', () => traffic.count > 100, 60_000);
+    await assertRoutedTo('source');
     await checkpoint('source');
+    assert.equal(await appCanWrite(t.db.target, accounts()), false, 'the target is writable for the application after the rollback');
     const acl = await withConnection(
       t.db.target,
       async (c) =>
@@ -182,6 +211,8 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     await t.waitCutover('the second switch', settled('target'));
     await until('traffic on the target', () => traffic.count > 100, 60_000);
     await checkpoint('target');
+    await assertRoutedTo('target');
+    assert.equal(await appCanWrite(t.db.target, accounts()), true, 'the target did not get its grants back');
     await directUpdate('target'); // the target got its grants back
 
     await t.patchCutover({ complete: true });

@@ -6,12 +6,14 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOption
 import pg from 'pg';
 import type { SchemaReplication, TenantCutover } from '../api/index.js';
 import { createTenant } from '../devstack/estate.js';
+import { bouncerClientConfigs } from '../devstack/pgbouncer.js';
+import { connectionSecretStrings, stackConnectionInfo, stackTargetInfo } from '../devstack/postgres.js';
 import { say } from '../devstack/progress.js';
 import { devDown, devUp, envExports } from '../devstack/stack.js';
 import { checkInvariants, WalletTraffic } from '../devstack/traffic.js';
 import { replicationNames } from '../postgres/names.js';
 import { validateSchemas } from '../postgres/validate.js';
-import type { ConnectionInfo } from '../postgres/connection.js';
+import { clientConfig, type ConnectionInfo } from '../postgres/connection.js';
 
 const NS = 'tenantshift-demo';
 const GROUP = { group: 'tenantshift.io', version: 'v1alpha1' };
@@ -43,18 +45,6 @@ export async function runDemo(argv: string[]): Promise<number> {
   }
 }
 
-function info(url: string): ConnectionInfo {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port),
-    dbname: u.pathname.slice(1),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    sslmode: 'disable',
-  };
-}
-
 interface Demo {
   env: Record<string, string>;
   source: ConnectionInfo;
@@ -68,8 +58,8 @@ type TrafficReport = Awaited<ReturnType<WalletTraffic['stop']>>;
 type Invariants = Awaited<ReturnType<typeof checkInvariants>>;
 
 async function journey(env: Record<string, string>): Promise<number> {
-  const source = info(env.SOURCE_URL as string);
-  const target = info(env.TARGET_URL as string);
+  const source = stackConnectionInfo(env.SOURCE_URL as string);
+  const target = stackTargetInfo(env);
   const kc = new KubeConfig();
   kc.loadFromFile(env.KUBECONFIG as string);
   const d: Demo = { env, source, target, api: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api) };
@@ -88,7 +78,7 @@ async function journey(env: Record<string, string>): Promise<number> {
 /** Step 1: the estate on the source, each schema granted to the application role. */
 async function createEstate({ source }: Demo): Promise<void> {
   say(`1/7 Creating the estate on the source: ${TENANTS.length} tenants, ${TENANTS.reduce((n, t) => n + t.schemas.length, 0)} schemas`);
-  const admin = new pg.Client({ ...source, database: source.dbname });
+  const admin = new pg.Client(clientConfig(source));
   await admin.connect();
   for (const t of TENANTS) {
     await createTenant(admin, { schemas: t.schemas, accounts: ACCOUNTS, rounds: 20_000 });
@@ -112,7 +102,7 @@ async function replicateTenants({ api, core, source, target }: Demo): Promise<vo
       namespace: NS,
       body: {
         metadata: { name },
-        stringData: { host: c.host, port: String(c.port), dbname: c.dbname, user: c.user, password: c.password, sslmode: 'disable' },
+        stringData: connectionSecretStrings(c),
       },
     });
   await secret('legacy-db', source);
@@ -186,15 +176,9 @@ async function startTraffic({ api, env }: Demo): Promise<WalletTraffic> {
       done: owned?.status === 'True',
     };
   });
-  const bouncer = new URL(env.PGBOUNCER_URL as string);
+  // Clients spread over every PgBouncer replica of the pool: the move pauses and flips them all.
   const traffic = new WalletTraffic({
-    connection: {
-      host: bouncer.hostname,
-      port: Number(bouncer.port),
-      user: 'app',
-      password: decodeURIComponent(bouncer.password),
-      database: MOVED.name,
-    },
+    connection: bouncerClientConfigs(env, MOVED.name),
     walletSchema: MOVED.schemas[0] as string,
     accounts: ACCOUNTS,
     workers: 6,
@@ -249,7 +233,7 @@ async function switchOver({ api }: Demo): Promise<TenantCutover> {
 async function bankChecks({ source, target }: Demo, report: TrafficReport): Promise<{ inv: Invariants; after: Validation }> {
   say('7/7 The bank checks and a validation over the reverse replication');
   const names = replicationNames(NS, MOVED.name);
-  const tgt = new pg.Client({ ...target, database: target.dbname });
+  const tgt = new pg.Client(clientConfig(target));
   await tgt.connect();
   const inv = await checkInvariants(tgt, MOVED.schemas[0] as string, report.acknowledged);
   await tgt.end();

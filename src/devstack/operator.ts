@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { OPERATOR_NAMESPACE } from './controlplane.js';
 import { packageRoot } from './paths.js';
 import { startDaemon, waitUntil } from './process.js';
-import type { StackState } from './state.js';
+import { bouncerNames, type StackState } from './state.js';
 
 export function startOperatorDaemon(state: StackState, env: Record<string, string>, logFile: string): number {
   return startDaemon({
@@ -21,10 +21,14 @@ export function startOperatorDaemon(state: StackState, env: Record<string, strin
   });
 }
 
-/** The route agent of pool "local": owns PgBouncer's included routes file, as root writes it for PgBouncer to read. */
-export function startRouteAgent(state: StackState, env: Record<string, string>, logFile: string): number {
+/**
+ * The route agent of PgBouncer replica i of pool "local": owns that replica's included routes file
+ * (as root writes it for PgBouncer to read) and heartbeats as identity local-i.
+ */
+export function startRouteAgent(state: StackState, i: number, env: Record<string, string>, logFile: string): number {
+  const names = bouncerNames(i);
   return startDaemon({
-    name: 'route-agent',
+    name: names.agent,
     command: process.execPath,
     args: [
       '--enable-source-maps',
@@ -33,17 +37,17 @@ export function startRouteAgent(state: StackState, env: Record<string, string>, 
       '--pool',
       'local',
       '--routes-file',
-      env.PGBOUNCER_ROUTES_FILE as string,
+      (env.PGBOUNCER_ROUTES_FILES ?? '').split(' ')[i] as string,
       '--listen',
-      `127.0.0.1:${state.ports.routeAgent}`,
+      `127.0.0.1:${state.ports.routeAgents[i]}`,
     ],
     env: {
       ...process.env,
       KUBECONFIG: env.KUBECONFIG,
-      TENANTSHIFT_PGBOUNCER_ADMIN_URL: env.PGBOUNCER_ADMIN_URL,
+      TENANTSHIFT_PGBOUNCER_ADMIN_URL: (env.PGBOUNCER_ADMIN_URLS ?? '').split(' ')[i],
       TENANTSHIFT_ROUTE_AGENT_TOKEN: env.TENANTSHIFT_ROUTE_AGENT_TOKEN,
       TENANTSHIFT_OPERATOR_NAMESPACE: OPERATOR_NAMESPACE,
-      TENANTSHIFT_IDENTITY: 'local-0',
+      TENANTSHIFT_IDENTITY: names.identity,
     },
     logFile,
   });

@@ -1,15 +1,21 @@
-// The local stack's PgBouncer in front of the source: transaction pooling, SCRAM pass-through for
-// `app`, the admin console, and an included routes file that only the route agent writes.
+// The local stack's PgBouncers in front of the source (two replicas of pool "local", as production runs
+// several): transaction pooling, SCRAM pass-through for `app`, TLS towards clients and verify-full
+// towards the servers, the admin console, and an included routes file that only the replica's route
+// agent writes.
 import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startDaemon, waitUntil, type RunAs } from './process.js';
-import { APP_USER, DATABASE, mkdirOwned } from './postgres.js';
+import { APP_USER, DATABASE, mkdirOwned, stackSsl } from './postgres.js';
+import type { StackTls } from './tls.js';
 
 export const PGBOUNCER_ADMIN_USER = 'pgbouncer_admin';
 
 export interface PgBouncerSetup {
+  /** The daemon's name in the stack: pgbouncer, pgbouncer-1, ... */
+  name: string;
   dir: string;
+  tls: StackTls;
   port: number;
   sourcePort: number;
   appVerifier: string;
@@ -31,7 +37,7 @@ export function pgbouncerFiles(dir: string): PgBouncerFiles {
 export function writePgBouncerConfig(setup: PgBouncerSetup): PgBouncerFiles {
   mkdirOwned(setup.dir, setup.runAs, 0o700);
   const files = pgbouncerFiles(setup.dir);
-  const ini = `;; tenantshift local stack: PgBouncer in front of the source
+  const ini = `;; tenantshift local stack: ${setup.name}, a replica of pool "local" in front of the source
 [databases]
 ${DATABASE} = host=127.0.0.1 port=${setup.sourcePort} dbname=${DATABASE}
 ;; Routes of TenantCutovers: this file belongs to the route agent of pool "local".
@@ -50,6 +56,12 @@ max_client_conn = 1000
 default_pool_size = 20
 ignore_startup_parameters = extra_float_digits,options
 server_reset_query =
+client_tls_sslmode = require
+client_tls_key_file = ${setup.tls.keyFile}
+client_tls_cert_file = ${setup.tls.certFile}
+client_tls_ca_file = ${setup.tls.caFile}
+server_tls_sslmode = verify-full
+server_tls_ca_file = ${setup.tls.caFile}
 `;
   const userlist = `"${APP_USER}" "${setup.appVerifier}"\n"${PGBOUNCER_ADMIN_USER}" "${setup.adminPassword}"\n`;
   write(files.ini, ini, setup.runAs);
@@ -65,7 +77,7 @@ function write(file: string, content: string, runAs: RunAs | undefined): void {
 
 export function startPgBouncer(setup: PgBouncerSetup, files: PgBouncerFiles): number {
   return startDaemon({
-    name: 'pgbouncer',
+    name: setup.name,
     command: 'pgbouncer',
     args: [files.ini],
     logFile: setup.logFile,
@@ -76,7 +88,7 @@ export function startPgBouncer(setup: PgBouncerSetup, files: PgBouncerFiles): nu
 
 export async function waitForPgBouncer(setup: PgBouncerSetup, pid: number): Promise<void> {
   await waitUntil(
-    `PgBouncer on port ${setup.port}`,
+    `PgBouncer ${setup.name} on port ${setup.port}`,
     async () => {
       const admin = new pg.Client({
         host: '127.0.0.1',
@@ -84,6 +96,7 @@ export async function waitForPgBouncer(setup: PgBouncerSetup, pid: number): Prom
         user: PGBOUNCER_ADMIN_USER,
         password: setup.adminPassword,
         database: 'pgbouncer',
+        ssl: stackSsl(setup.tls.caFile),
         connectionTimeoutMillis: 3000,
       });
       try {
@@ -96,4 +109,26 @@ export async function waitForPgBouncer(setup: PgBouncerSetup, pid: number): Prom
     },
     { timeoutMs: 30_000, pid, logFile: setup.logFile },
   );
+}
+
+/**
+ * Client settings for `database` through every PgBouncer replica a stack's environment names
+ * (PGBOUNCER_URLS, space-separated), with TLS verified against the stack CA.
+ */
+export function bouncerClientConfigs(env: Record<string, string | undefined>, database: string): pg.ClientConfig[] {
+  return (env.PGBOUNCER_URLS ?? env.PGBOUNCER_URL ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((raw) => {
+      const u = new URL(raw);
+      const ca = u.searchParams.get('sslrootcert');
+      return {
+        host: u.hostname,
+        port: Number(u.port),
+        user: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+        database,
+        ...(ca ? { ssl: stackSsl(ca) } : {}),
+      };
+    });
 }

@@ -9,18 +9,20 @@ import { OPERATOR_NAMESPACE, newToken } from './controlplane.js';
 import { MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY } from './moto.js';
 import { DEFAULT_STATE_DIR, stackPaths } from './paths.js';
 import { PGBOUNCER_ADMIN_USER } from './pgbouncer.js';
-import { APP_USER, DATABASE, REPLICATION_USER, SUPERUSER, mkdirOwned } from './postgres.js';
+import { APP_USER, DATABASE, REPLICATION_USER, SUPERUSER, TARGET_SUPERUSER, mkdirOwned } from './postgres.js';
 import { freePort, isAlive, startDaemon, stopDaemon, type DaemonOptions } from './process.js';
 import { say } from './progress.js';
 import { startOperatorDaemon, startRouteAgent, waitForOperator, waitForRouteAgent } from './operator.js';
 import { ensureSystemPackages, isRoot, serverIdentity } from './system.js';
-import { readState, writeState, type StackState } from './state.js';
+import { BOUNCER_REPLICAS, bouncerNames, readState, writeState, type StackState } from './state.js';
+import { stackTlsFiles } from './tls.js';
 import {
   finishControlPlane,
   startControlPlane,
   startMotoServer,
   startPgBouncerStage,
   startPostgresServers,
+  stackTls,
   type Binaries,
   type Paths,
   type UpContext,
@@ -50,11 +52,12 @@ export async function devUp(opts: UpOptions = {}): Promise<StackState> {
   const ctx: UpContext = { paths, state, bins, runAs, record };
   try {
     const { cp, apiserverPid } = await startControlPlane(ctx);
-    say('Starting PostgreSQL source and target, moto');
+    const tls = stackTls(ctx);
+    say('Starting PostgreSQL source and target (RDS-like: its master user is not a superuser), moto');
     const appVerifier = scramVerifier(state.credentials.appPassword);
     const moto = startMotoServer(ctx);
-    await startPostgresServers(ctx, appVerifier);
-    await startPgBouncerStage(ctx, appVerifier);
+    await startPostgresServers(ctx, tls, appVerifier);
+    await startPgBouncerStage(ctx, tls, appVerifier);
     await finishControlPlane(ctx, cp, apiserverPid, moto);
     await startAgents(ctx, opts.withOperator !== false);
     writeState(paths, state);
@@ -91,6 +94,11 @@ function prepareDirectories(paths: Paths, runAs: ReturnType<typeof serverIdentit
 }
 
 async function newState(paths: Paths, bins: Binaries): Promise<StackState> {
+  const ports = async (n: number): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(await freePort());
+    return out;
+  };
   return {
     stateDir: paths.stateDir,
     runtimeDir: paths.runtimeDir,
@@ -102,14 +110,15 @@ async function newState(paths: Paths, bins: Binaries): Promise<StackState> {
       apiserver: await freePort(),
       source: await freePort(),
       target: await freePort(),
-      pgbouncer: await freePort(),
+      pgbouncers: await ports(BOUNCER_REPLICAS),
       moto: await freePort(),
-      routeAgent: await freePort(),
+      routeAgents: await ports(BOUNCER_REPLICAS),
     },
     pids: [],
     credentials: {
       adminToken: newToken(),
       superPassword: { source: secret(), target: secret() },
+      masterPassword: secret(),
       replicatorPassword: { source: secret(), target: secret() },
       appPassword: secret(),
       pgbouncerAdminPassword: secret(),
@@ -118,12 +127,17 @@ async function newState(paths: Paths, bins: Binaries): Promise<StackState> {
   };
 }
 
-/** The route agent, then (unless withOperator is false) the operator. */
+/** One route agent per PgBouncer replica, then (unless withOperator is false) the operator. */
 async function startAgents({ paths, state, record }: UpContext, withOperator: boolean): Promise<void> {
-  say('Starting the route agent for PgBouncer pool "local"');
-  const agentLog = join(paths.logDir, 'route-agent.log');
-  const agentPid = record('route-agent', startRouteAgent(state, envExports(state), agentLog));
-  await waitForRouteAgent(state.ports.routeAgent, agentPid, agentLog);
+  say(`Starting the route agents of PgBouncer pool "local" (${state.ports.routeAgents.length} replicas)`);
+  await Promise.all(
+    state.ports.routeAgents.map(async (port, i) => {
+      const names = bouncerNames(i);
+      const agentLog = join(paths.logDir, `${names.agent}.log`);
+      const agentPid = record(names.agent, startRouteAgent(state, i, envExports(state), agentLog));
+      await waitForRouteAgent(port, agentPid, agentLog);
+    }),
+  );
 
   if (withOperator) {
     say('Starting the operator');
@@ -191,21 +205,38 @@ export function devEnv(stateDir: string = DEFAULT_STATE_DIR): Record<string, str
   return envExports(state);
 }
 
+/**
+ * Every URL asks for verify-full against the stack's CA (TLS_CA_FILE). Lists (PGBOUNCER_URLS, ...)
+ * are space-separated, one entry per PgBouncer replica; the singular names are replica 0.
+ */
 export function envExports(state: StackState): Record<string, string> {
   const c = state.credentials;
+  const ca = stackTlsFiles(state.runtimeDir).caFile;
+  const tlsQuery = `sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`;
   const url = (user: string, password: string, port: number, db: string): string =>
-    `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+    `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}?${tlsQuery}`;
+  const bouncers = state.ports.pgbouncers.map((port, i) => ({
+    url: url(APP_USER, c.appPassword, port, DATABASE),
+    admin: url(PGBOUNCER_ADMIN_USER, c.pgbouncerAdminPassword, port, 'pgbouncer'),
+    routes: join(state.runtimeDir, bouncerNames(i).pgbouncer, 'routes.ini'),
+  }));
+  const first = bouncers[0] as (typeof bouncers)[number];
   return {
     KUBECONFIG: state.kubeconfig,
+    TLS_CA_FILE: ca,
     SOURCE_URL: url(SUPERUSER, c.superPassword.source, state.ports.source, DATABASE),
-    TARGET_URL: url(SUPERUSER, c.superPassword.target, state.ports.target, DATABASE),
+    TARGET_URL: url(SUPERUSER, c.masterPassword, state.ports.target, DATABASE),
+    TARGET_PRIVILEGED_URL: url(TARGET_SUPERUSER, c.superPassword.target, state.ports.target, DATABASE),
     SOURCE_REPLICATION_URL: url(REPLICATION_USER, c.replicatorPassword.source, state.ports.source, DATABASE),
     TARGET_REPLICATION_URL: url(REPLICATION_USER, c.replicatorPassword.target, state.ports.target, DATABASE),
     APP_SOURCE_URL: url(APP_USER, c.appPassword, state.ports.source, DATABASE),
     APP_TARGET_URL: url(APP_USER, c.appPassword, state.ports.target, DATABASE),
-    PGBOUNCER_URL: url(APP_USER, c.appPassword, state.ports.pgbouncer, DATABASE),
-    PGBOUNCER_ADMIN_URL: url(PGBOUNCER_ADMIN_USER, c.pgbouncerAdminPassword, state.ports.pgbouncer, 'pgbouncer'),
-    PGBOUNCER_ROUTES_FILE: join(state.runtimeDir, 'pgbouncer', 'routes.ini'),
+    PGBOUNCER_URL: first.url,
+    PGBOUNCER_ADMIN_URL: first.admin,
+    PGBOUNCER_ROUTES_FILE: first.routes,
+    PGBOUNCER_URLS: bouncers.map((b) => b.url).join(' '),
+    PGBOUNCER_ADMIN_URLS: bouncers.map((b) => b.admin).join(' '),
+    PGBOUNCER_ROUTES_FILES: bouncers.map((b) => b.routes).join(' '),
     AWS_ENDPOINT_URL: `http://127.0.0.1:${state.ports.moto}`,
     AWS_REGION: MOTO_REGION,
     AWS_ACCESS_KEY_ID: MOTO_ACCESS_KEY_ID,

@@ -16,21 +16,35 @@ export interface StackState {
     apiserver: number;
     source: number;
     target: number;
-    pgbouncer: number;
+    /** One per PgBouncer replica of pool "local", and its route agent's at the same index. */
+    pgbouncers: number[];
     moto: number;
-    routeAgent: number;
+    routeAgents: number[];
     operatorHealth?: number;
   };
   /** Start order; `down` stops in reverse. `launch` lets `restartDaemon` start one the same way. */
   pids: Array<{ name: string; pid: number; launch?: DaemonOptions }>;
   credentials: {
     adminToken: string;
+    /** The initdb superusers: postgres on the source, rdsadmin on the RDS-like target. */
     superPassword: { source: string; target: string };
+    /** The target's RDS-like master user (postgres, member of rds_superuser, not a superuser). */
+    masterPassword: string;
     replicatorPassword: { source: string; target: string };
     appPassword: string;
     pgbouncerAdminPassword: string;
     routeAgentToken: string;
   };
+}
+
+/** PgBouncer replicas of pool "local" in the stack; every move must pause and flip all of them. */
+export const BOUNCER_REPLICAS = 2;
+
+/** The names replica i goes by: its daemon, its directory under the runtime dir, its route agent. */
+export function bouncerNames(i: number): { pgbouncer: string; agent: string; identity: string } {
+  return i === 0
+    ? { pgbouncer: 'pgbouncer', agent: 'route-agent', identity: 'local-0' }
+    : { pgbouncer: `pgbouncer-${i}`, agent: `route-agent-${i}`, identity: `local-${i}` };
 }
 
 export function readState(paths: StackPaths): StackState | undefined {

@@ -18,6 +18,7 @@ const REQUIREMENTS: Requirement[] = [
   { what: 'PostgreSQL 15 server', present: () => existsSync(`${PG_BIN}/postgres`), debianPackage: 'postgresql-15' },
   { what: 'PostgreSQL 15 client tools', present: () => existsSync(`${PG_BIN}/pg_dump`), debianPackage: 'postgresql-client-15' },
   { what: 'PgBouncer', present: () => onPath('pgbouncer'), debianPackage: 'pgbouncer' },
+  { what: 'openssl (the stack CA and certificates)', present: () => onPath('openssl'), debianPackage: 'openssl' },
   { what: 'Go toolchain (builds kube-apiserver and etcd)', present: () => onPath('go'), debianPackage: 'golang-go' },
   { what: 'Python 3 with venv (runs moto)', present: () => pythonHasVenv(), debianPackage: 'python3-venv' },
 ];

@@ -6,7 +6,8 @@ import pg from 'pg';
 import { transfer } from './estate.js';
 
 export interface TrafficOptions {
-  connection: pg.ClientConfig;
+  /** One setting, or several (every PgBouncer replica): worker w connects through entry w mod n. */
+  connection: pg.ClientConfig | pg.ClientConfig[];
   walletSchema: string;
   accounts: number;
   workers: number;
@@ -53,7 +54,8 @@ export class WalletTraffic {
     for (let i = 0; this.running && i < max; i++) {
       if (!client) {
         try {
-          client = new pg.Client(this.opts.connection);
+          const through = [this.opts.connection].flat();
+          client = new pg.Client(through[w % through.length]);
           client.on('error', () => undefined); // surfaces as a failed transfer, counted below
           await client.connect();
         } catch (err) {

@@ -16,10 +16,11 @@ import {
 import { startMoto, waitForMoto } from './moto.js';
 import type { stackPaths } from './paths.js';
 import { startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from './pgbouncer.js';
-import { bootstrapServer, initPostgres, startPostgres, waitForPostgres, type PgServer } from './postgres.js';
+import { SUPERUSER, TARGET_SUPERUSER, bootstrapServer, initPostgres, startPostgres, waitForPostgres, type PgServer } from './postgres.js';
 import { startDaemon, type DaemonOptions } from './process.js';
 import { say } from './progress.js';
-import type { StackState } from './state.js';
+import { bouncerNames, type StackState } from './state.js';
+import { createStackTls, type StackTls } from './tls.js';
 import type { serverIdentity } from './system.js';
 
 export type Paths = ReturnType<typeof stackPaths>;
@@ -71,7 +72,15 @@ export function startMotoServer({ paths, state, bins, record }: UpContext): Moto
   return { pid: record('moto', startMoto(bins.motoServer, state.ports.moto, log)), log };
 }
 
-export async function startPostgresServers({ paths, state, runAs, record }: UpContext, appVerifier: string): Promise<void> {
+/** The stack's CA and server certificate, under the runtime dir (the servers' user reads them). */
+export function stackTls({ paths, runAs }: UpContext): StackTls {
+  say('Generating the stack CA and server certificate (TLS on PostgreSQL and PgBouncer)');
+  return createStackTls(paths.runtimeDir, runAs);
+}
+
+/** The source (a superuser, as self-managed servers have) and the RDS-like target (rdsadmin, master user postgres). */
+export async function startPostgresServers(ctx: UpContext, tls: StackTls, appVerifier: string): Promise<void> {
+  const { paths, state, runAs, record } = ctx;
   const servers: Array<{ server: PgServer; password: string }> = (['source', 'target'] as const).map((name) => ({
     server: {
       name,
@@ -79,6 +88,8 @@ export async function startPostgresServers({ paths, state, runAs, record }: UpCo
       dataDir: join(paths.runtimeDir, name, 'data'),
       socketDir: join(paths.runtimeDir, name),
       logFile: join(paths.runtimeDir, name, 'postgres.log'),
+      superuser: name === 'target' ? TARGET_SUPERUSER : SUPERUSER,
+      tls,
       runAs,
     },
     password: state.credentials.superPassword[name],
@@ -86,28 +97,40 @@ export async function startPostgresServers({ paths, state, runAs, record }: UpCo
   for (const { server, password } of servers) initPostgres(server, password);
   const pgPids = servers.map(({ server }) => record(`postgres-${server.name}`, startPostgres(server)));
   await Promise.all(servers.map(({ server, password }, i) => waitForPostgres(server, pgPids[i] as number, password)));
-  for (const name of ['source', 'target'] as const) {
-    await bootstrapServer(state.ports[name], {
-      superPassword: state.credentials.superPassword[name],
-      replicatorPassword: state.credentials.replicatorPassword[name],
-      appVerifier,
-    });
+  for (const { server, password } of servers) {
+    await bootstrapServer(
+      { port: server.port, user: server.superuser, password, caFile: tls.caFile },
+      {
+        ...(server.name === 'target' ? { masterPassword: state.credentials.masterPassword } : {}),
+        replicatorPassword: state.credentials.replicatorPassword[server.name as 'source' | 'target'],
+        appVerifier,
+      },
+    );
   }
 }
 
-export async function startPgBouncerStage({ paths, state, runAs, record }: UpContext, appVerifier: string): Promise<void> {
-  say('Starting PgBouncer in front of the source');
-  const bouncer = {
-    dir: join(paths.runtimeDir, 'pgbouncer'),
-    port: state.ports.pgbouncer,
-    sourcePort: state.ports.source,
-    appVerifier,
-    adminPassword: state.credentials.pgbouncerAdminPassword,
-    logFile: join(paths.runtimeDir, 'pgbouncer', 'pgbouncer.log'),
-    runAs,
-  };
-  const files = writePgBouncerConfig(bouncer);
-  await waitForPgBouncer(bouncer, record('pgbouncer', startPgBouncer(bouncer, files)));
+export async function startPgBouncerStage(ctx: UpContext, tls: StackTls, appVerifier: string): Promise<void> {
+  const { paths, state, runAs, record } = ctx;
+  say(`Starting ${state.ports.pgbouncers.length} PgBouncer replicas of pool "local" in front of the source`);
+  await Promise.all(
+    state.ports.pgbouncers.map(async (port, i) => {
+      const name = bouncerNames(i).pgbouncer;
+      const dir = join(paths.runtimeDir, name);
+      const bouncer = {
+        name,
+        dir,
+        tls,
+        port,
+        sourcePort: state.ports.source,
+        appVerifier,
+        adminPassword: state.credentials.pgbouncerAdminPassword,
+        logFile: join(dir, 'pgbouncer.log'),
+        runAs,
+      };
+      const files = writePgBouncerConfig(bouncer);
+      await waitForPgBouncer(bouncer, record(name, startPgBouncer(bouncer, files)));
+    }),
+  );
 }
 
 /** kube-apiserver ready, kubeconfig written, CRDs and the operator namespace applied; moto ready. */

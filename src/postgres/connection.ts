@@ -1,5 +1,6 @@
 // Connection settings from a Kubernetes Secret's keys (host, port, dbname, user, password, sslmode,
 // sslrootcert) to node-pg options and to libpq conninfo strings, honouring sslmode exactly.
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 
@@ -15,6 +16,11 @@ export interface ConnectionInfo {
   sslmode: SslMode;
   /** PEM of the CA that signed the server's certificate. */
   sslrootcert?: string;
+  /**
+   * Optional login for the one step vanilla PostgreSQL 15 reserves to superusers and RDS does not:
+   * creating a subscription (see createSubscription). Never set for RDS.
+   */
+  privileged?: { user: string; password: string };
 }
 
 export class ConnectionSecretError extends Error {
@@ -43,6 +49,11 @@ export function connectionFromSecretData(secretName: string, data: Record<string
   if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !sslrootcert) {
     throw new ConnectionSecretError(`Secret ${secretName} has sslmode ${sslmode} but no sslrootcert (the CA's PEM)`);
   }
+  const privilegedUser = get('privileged-user');
+  const privilegedPassword = get('privileged-password');
+  if (!privilegedUser !== !privilegedPassword) {
+    throw new ConnectionSecretError(`Secret ${secretName} has only one of privileged-user and privileged-password; give both or neither`);
+  }
   return {
     host: get('host') as string,
     port,
@@ -51,6 +62,7 @@ export function connectionFromSecretData(secretName: string, data: Record<string
     password: get('password') as string,
     sslmode,
     ...(sslrootcert ? { sslrootcert } : {}),
+    ...(privilegedUser && privilegedPassword ? { privileged: { user: privilegedUser, password: privilegedPassword } } : {}),
   };
 }
 
@@ -81,7 +93,8 @@ export function tlsOptions(info: ConnectionInfo): false | ConnectionOptions {
     case 'verify-ca':
       return { ca: info.sslrootcert, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case 'verify-full':
-      return { ca: info.sslrootcert, rejectUnauthorized: true, servername: info.host };
+      // Node checks the host against the certificate either way; an IP address is no TLS server name (SNI).
+      return { ca: info.sslrootcert, rejectUnauthorized: true, ...(isIP(info.host) ? {} : { servername: info.host }) };
   }
 }
 

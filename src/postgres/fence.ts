@@ -89,8 +89,10 @@ export async function readGrants(client: pg.Client, tables: TableInfo[]): Promis
 }
 
 /**
- * Revokes write privileges on the tenant's tables from everyone but superusers (the owners too:
- * owners keep the right to grant them back). Our own apply worker (superuser) still writes.
+ * Revokes write privileges on the tenant's tables from everyone (the owners too: owners keep the
+ * right to grant them back) but superusers and the session's own role: on PostgreSQL 15 the apply
+ * worker of our subscriptions runs as their owner, this role, and checks its privileges (on RDS it
+ * is never a superuser). The application must therefore never log in as the operator's role.
  */
 export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Promise<void> {
   if (tables.length === 0) return;
@@ -104,7 +106,10 @@ export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Prom
        FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ANY($1::oid[])`,
     [oids],
   );
+  const self = (await source.query<{ me: string }>('SELECT current_user AS me')).rows[0]?.me;
   const roles = new Set([...owners.rows.map((r) => r.owner), ...grantees.rows.map((r) => r.grantee)]);
+  if (self) roles.delete(self);
+  if (roles.size === 0) return;
   const list = tables.map(tableName).join(', ');
   const who = [...roles].map((r) => (r === 'PUBLIC' ? 'PUBLIC' : id(r))).join(', ');
   await source.query(`REVOKE ${WRITE_PRIVILEGES} ON ${list} FROM ${who}`);

@@ -99,15 +99,19 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
   };
 }
 
-export async function observeTarget(target: pg.Client, subscription: string): Promise<TargetFacts> {
+/**
+ * `privileged`: the Secret names a privileged login for CREATE SUBSCRIPTION (vanilla PostgreSQL).
+ * Membership in rds_superuser counts only on RDS itself (which has the rds.extensions setting).
+ */
+export async function observeTarget(target: pg.Client, subscription: string, privileged = false): Promise<TargetFacts> {
   const res = await target.query<{ can_subscribe: boolean; free_workers: number; sub_exists: boolean }>(
-    `SELECT (r.rolsuper OR EXISTS (SELECT 1 FROM pg_roles s
-                                  WHERE s.rolname = 'rds_superuser' AND pg_has_role(current_user, s.oid, 'MEMBER'))) AS can_subscribe,
+    `SELECT (r.rolsuper OR $2 OR (current_setting('rds.extensions', true) IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles s
+                                  WHERE s.rolname = 'rds_superuser' AND pg_has_role(current_user, s.oid, 'MEMBER')))) AS can_subscribe,
             current_setting('max_logical_replication_workers')::int
               - (SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL)::int AS free_workers,
             EXISTS (SELECT 1 FROM pg_subscription WHERE subname = $1) AS sub_exists
        FROM pg_roles r WHERE r.rolname = current_user`,
-    [subscription],
+    [subscription, privileged],
   );
   const row = res.rows[0];
   return { canSubscribe: row.can_subscribe, freeWorkers: row.free_workers, subscriptionExists: row.sub_exists };
@@ -226,7 +230,8 @@ const targetCanSubscribe: Check = ({ target }) =>
   !target.canSubscribe
     ? block(
         'TargetRoleCannotSubscribe',
-        'the target role is neither superuser nor a member of rds_superuser; CREATE SUBSCRIPTION needs one of them',
+        'the target role cannot CREATE SUBSCRIPTION: on RDS it must be a member of rds_superuser; on vanilla PostgreSQL 15 a ' +
+          'superuser, or give the target Secret privileged-user and privileged-password for that step',
       )
     : undefined;
 

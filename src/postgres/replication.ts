@@ -5,6 +5,7 @@ import pg from 'pg';
 import { displayName, type TableInfo } from './catalog.js';
 import { tableSyncSlotPattern } from './names.js';
 import { hasSqlState } from './errors.js';
+import { withClient, type ConnectionInfo } from './connection.js';
 
 const id = pg.escapeIdentifier;
 
@@ -38,11 +39,18 @@ export interface SubscriptionSqlOptions {
   prepared?: boolean;
 }
 
+/** The slot always exists before its subscription (ensureSlot): create_slot = false, so no step needs it outside a transaction. */
 export function createSubscriptionSql(opts: SubscriptionSqlOptions): string {
   const fresh = !opts.prepared;
   return `CREATE SUBSCRIPTION ${id(opts.subscription)} CONNECTION ${pg.escapeLiteral(opts.conninfo)} PUBLICATION ${id(opts.publication)}
-    WITH (copy_data = ${fresh}, create_slot = ${fresh}, slot_name = ${pg.escapeLiteral(opts.slot)},
+    WITH (copy_data = ${fresh}, create_slot = false, slot_name = ${pg.escapeLiteral(opts.slot)},
       streaming = on, enabled = ${opts.enabled})`;
+}
+
+/** Creates the logical slot on the publisher unless it exists (idempotent). */
+export async function ensureSlot(publisher: pg.Client, slot: string): Promise<void> {
+  const found = await publisher.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  if (found.rowCount === 0) await publisher.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
 }
 
 /**
@@ -129,9 +137,42 @@ export async function copiedBytes(target: pg.Client, subscriptionOid: number): P
   return Number(res.rows[0]?.bytes ?? 0);
 }
 
-export async function createSubscription(target: pg.Client, opts: SubscriptionSqlOptions): Promise<void> {
-  // CREATE SUBSCRIPTION with create_slot cannot run inside a transaction block: one statement alone.
-  await target.query(createSubscriptionSql(opts));
+/** The subscriber's session and the settings it was opened with (which may name a privileged login). */
+export interface Subscriber {
+  client: pg.Client;
+  info: ConnectionInfo;
+}
+
+/**
+ * Creates a subscription owned by the subscriber's role. RDS lets that role (rds_superuser) run
+ * CREATE SUBSCRIPTION itself; vanilla PostgreSQL 15 only a superuser. There the connection Secret
+ * names a privileged login (privileged-user, privileged-password), used for this step alone: one
+ * transaction makes the role a superuser, creates the subscription as it and takes the attribute back.
+ * No other session ever sees the role as a superuser, and it owns the subscription as on RDS: its
+ * apply worker runs with the role's privileges, and the role alone alters, enables and drops it.
+ */
+export async function createSubscription(subscriber: Subscriber, opts: SubscriptionSqlOptions): Promise<void> {
+  const sql = createSubscriptionSql(opts);
+  const privileged = subscriber.info.privileged;
+  if (!privileged) {
+    await subscriber.client.query(sql);
+    return;
+  }
+  const role = id(subscriber.info.user);
+  await withClient({ ...subscriber.info, user: privileged.user, password: privileged.password }, async (admin) => {
+    await admin.query('BEGIN');
+    try {
+      await admin.query(`ALTER ROLE ${role} SUPERUSER`);
+      await admin.query(`SET LOCAL ROLE ${role}`);
+      await admin.query(sql);
+      await admin.query('RESET ROLE');
+      await admin.query(`ALTER ROLE ${role} NOSUPERUSER`);
+      await admin.query('COMMIT');
+    } catch (err) {
+      await admin.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  });
 }
 
 export async function setSubscriptionEnabled(target: pg.Client, subscription: string, enabled: boolean): Promise<void> {

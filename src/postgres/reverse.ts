@@ -6,11 +6,13 @@ import pg from 'pg';
 import type { TableInfo } from './catalog.js';
 import {
   createPublicationSql,
-  createSubscriptionSql,
+  createSubscription,
   dropPublication,
   dropSlots,
   dropSubscription,
+  ensureSlot,
   setSubscriptionEnabled,
+  type Subscriber,
 } from './replication.js';
 
 export interface ReplicationPath {
@@ -25,7 +27,7 @@ export interface ReplicationPath {
  */
 export async function preparePath(opts: {
   publisher: pg.Client;
-  subscriber: pg.Client;
+  subscriber: Subscriber;
   path: ReplicationPath;
   tables: TableInfo[];
   publisherConninfo: string;
@@ -34,12 +36,11 @@ export async function preparePath(opts: {
   const { publisher, subscriber, path } = opts;
   const pub = await publisher.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [path.publication]);
   if (pub.rowCount === 0) await publisher.query(createPublicationSql(path.publication, opts.tables, opts.extra ?? []));
-  const slot = await publisher.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [path.slot]);
-  if (slot.rowCount === 0) await publisher.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [path.slot]);
-  const sub = await subscriber.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [path.subscription]);
+  await ensureSlot(publisher, path.slot);
+  const sub = await subscriber.client.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [path.subscription]);
   if (sub.rowCount === 0) {
     const spec = { subscription: path.subscription, conninfo: opts.publisherConninfo, publication: path.publication, slot: path.slot };
-    await subscriber.query(createSubscriptionSql({ ...spec, enabled: false, prepared: true }));
+    await createSubscription(subscriber, { ...spec, enabled: false, prepared: true });
   }
 }
 

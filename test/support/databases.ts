@@ -2,7 +2,8 @@
 // connection settings and Secret data (base64, as the API returns it) of the superuser on each.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { ConnectionInfo } from '../../src/postgres/connection.js';
+import { stackConnectionInfo as infoFromUrl, stackTargetInfo as targetInfo } from '../../src/devstack/postgres.js';
+import { clientConfig, type ConnectionInfo } from '../../src/postgres/connection.js';
 
 export interface DatabasePair {
   name: string;
@@ -11,17 +12,7 @@ export interface DatabasePair {
   drop(): Promise<void>;
 }
 
-export function infoFromUrl(url: string, dbname?: string): ConnectionInfo {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port),
-    dbname: dbname ?? u.pathname.slice(1),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    sslmode: 'disable',
-  };
-}
+export { stackConnectionInfo as infoFromUrl, stackTargetInfo as targetInfo } from '../../src/devstack/postgres.js';
 
 export { secretData } from './direct.js';
 
@@ -44,7 +35,7 @@ export async function newDatabasePair(env: Record<string, string>, prefix: strin
   return {
     name,
     source: infoFromUrl(sourceUrl, name),
-    target: infoFromUrl(targetUrl, name),
+    target: targetInfo(env, name),
     async drop() {
       // A test that failed half-way may leave subscriptions and slots: clear them so DROP works.
       const target = infoFromUrl(targetUrl, name);
@@ -75,7 +66,7 @@ export async function newDatabasePair(env: Record<string, string>, prefix: strin
 }
 
 export async function withConnection<T>(info: ConnectionInfo, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: info.host, port: info.port, database: info.dbname, user: info.user, password: info.password });
+  const client = new pg.Client({ ...clientConfig(info), application_name: 'tenantshift-test' });
   await client.connect();
   try {
     return await work(client);

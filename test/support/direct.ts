@@ -1,20 +1,13 @@
 // Drives the SchemaReplication reconciler without Kubernetes, for tests and benchmarks: fixed answers
 // for the two connection Secrets ("src", "tgt"), no LandingZone, no TenantCutover, silent events.
 import type { SchemaReplication } from '../../src/api/index.js';
+import { connectionSecretStrings } from '../../src/devstack/postgres.js';
 import type { ConnectionInfo } from '../../src/postgres/connection.js';
 import type { ReconcileContext } from '../../src/reconcilers/schemareplication/index.js';
 
 /** A Secret's data (base64 values, as the API returns them) for these connection settings. */
 export function secretData(info: ConnectionInfo): Record<string, string> {
-  const b64 = (s: string): string => Buffer.from(s).toString('base64');
-  return {
-    host: b64(info.host),
-    port: b64(String(info.port)),
-    dbname: b64(info.dbname),
-    user: b64(info.user),
-    password: b64(info.password),
-    sslmode: b64(info.sslmode),
-  };
+  return Object.fromEntries(Object.entries(connectionSecretStrings(info)).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
 }
 
 export function directContext(source: ConnectionInfo, target: ConnectionInfo): ReconcileContext {

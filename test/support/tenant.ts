@@ -8,6 +8,8 @@ import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@k
 import pg from 'pg';
 import type { SchemaReplication, TenantCutover } from '../../src/api/index.js';
 import { createTenant } from '../../src/devstack/estate.js';
+import type { ConnectionInfo } from '../../src/postgres/connection.js';
+import { bouncerClientConfigs } from '../../src/devstack/pgbouncer.js';
 import { testCluster, type TestCluster } from './cluster.js';
 import { newDatabasePair, secretData, withConnection, type DatabasePair } from './databases.js';
 import { startOperator, until, type OperatorProcess } from './operator.js';
@@ -25,7 +27,10 @@ export interface TenantFixture {
   route: string;
   accounts: number;
   api: CustomObjectsApi;
+  /** Through PgBouncer replica 0. */
   appConnection(): pg.ClientConfig;
+  /** Through every PgBouncer replica of pool "local" (workloads spread their clients over them). */
+  appConnections(): pg.ClientConfig[];
   startOperator(identity?: string, extraEnv?: Record<string, string>): Promise<OperatorProcess>;
   createReplication(): Promise<void>;
   createCutover(spec?: Record<string, unknown>): Promise<void>;
@@ -61,7 +66,6 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
   const operators: OperatorProcess[] = [];
   const get = async <T>(plural: string, name: string): Promise<T> =>
     (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural, name })) as T;
-  const bouncer = new URL(cluster.env.PGBOUNCER_URL as string);
   const fixture: TenantFixture = {
     cluster,
     ns,
@@ -71,13 +75,8 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
     route,
     accounts,
     api,
-    appConnection: () => ({
-      host: bouncer.hostname,
-      port: Number(bouncer.port),
-      user: 'app',
-      password: decodeURIComponent(bouncer.password),
-      database: route,
-    }),
+    appConnection: () => bouncerClientConfigs(cluster.env, route)[0] as pg.ClientConfig,
+    appConnections: () => bouncerClientConfigs(cluster.env, route),
     async startOperator(identity = `${prefix}-operator`, extraEnv = {}) {
       const p = await startOperator({
         env: cluster.env,
@@ -164,4 +163,35 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
     },
   };
   return fixture;
+}
+
+export interface BouncerDatabase {
+  host: string;
+  port: number;
+  paused: boolean;
+}
+
+/** What every PgBouncer replica of pool "local" serves for `database` (SHOW DATABASES), replica 0 first. */
+export async function bouncerDatabases(env: Record<string, string>, database: string): Promise<Array<BouncerDatabase | undefined>> {
+  return Promise.all(
+    (env.PGBOUNCER_ADMIN_URLS ?? '').split(' ').map(async (url) => {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const rows = (await admin.query<{ name: string; host: string; port: number; paused: number }>('SHOW DATABASES')).rows;
+        const row = rows.find((r) => r.name === database);
+        return row ? { host: row.host, port: Number(row.port), paused: Number(row.paused) === 1 } : undefined;
+      } finally {
+        await admin.end();
+      }
+    }),
+  );
+}
+
+/** The application role's write privilege on a table, as PostgreSQL reports it (a REVOKE by a non-owner only warns). */
+export async function appCanWrite(info: ConnectionInfo, table: string): Promise<boolean> {
+  return withConnection(info, async (c) => {
+    const res = await c.query<{ ok: boolean }>(`SELECT has_table_privilege('app', $1::regclass, 'INSERT, UPDATE, DELETE') AS ok`, [table]);
+    return res.rows[0]?.ok ?? false;
+  });
 }

@@ -73,7 +73,9 @@ export async function reconcileSchemaReplication(obj: SchemaReplication, ctx: Re
   if (handedOff) return handedOff;
   try {
     const endpoints = await resolveEndpoints(obj, ctx.kube);
-    return await withBothSides(endpoints, (sides) => converge(obj, ctx, { ...sides, sourceInfo: endpoints.source, names, base }));
+    return await withBothSides(endpoints, (sides) =>
+      converge(obj, ctx, { ...sides, sourceInfo: endpoints.source, targetInfo: endpoints.target, names, base }),
+    );
   } catch (err) {
     return blockedByCondition(obj, base, ctx, err);
   }
@@ -106,6 +108,7 @@ async function handOffToCutover(
 
 interface Session extends Sessions {
   sourceInfo: ConnectionInfo;
+  targetInfo: ConnectionInfo;
   names: ReturnType<typeof replicationNames>;
   base: SchemaReplicationStatus;
 }
@@ -116,7 +119,7 @@ async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Sessio
     obj,
     ctx,
     ...s,
-    obs: await observe(s.source, s.target, obj.spec.schemas, s.names),
+    obs: await observe(s.source, s.target, obj.spec.schemas, s.names, s.targetInfo.privileged !== undefined),
     status: s.base,
     present: [],
     drift: { differences: [], additive: true, newTables: [], newColumns: [] },

@@ -16,7 +16,14 @@ export interface Observed {
   publicationExists: boolean;
 }
 
-export async function observe(source: pg.Client, target: pg.Client, schemas: string[], names: ReplicationNames): Promise<Observed> {
+/** `privilegedTarget`: the target Secret names a login for CREATE SUBSCRIPTION (vanilla PostgreSQL). */
+export async function observe(
+  source: pg.Client,
+  target: pg.Client,
+  schemas: string[],
+  names: ReplicationNames,
+  privilegedTarget = false,
+): Promise<Observed> {
   const sourceInventory = await inventory(source, schemas);
   const targetInventory = await inventory(target, schemas);
   const publication = await publicationExists(source, names.publication);
@@ -25,7 +32,7 @@ export async function observe(source: pg.Client, target: pg.Client, schemas: str
     sourceInventory,
     targetInventory,
     sourceFacts: await observeSource(source, sourceInventory, names.slot),
-    targetFacts: await observeTarget(target, names.subscription),
+    targetFacts: await observeTarget(target, names.subscription, privilegedTarget),
     ...(subscription ? { subscription } : {}),
     slot: await readSlot(source, names.slot),
     publicationExists: publication,

@@ -17,6 +17,7 @@ export interface Pass {
   readonly source: pg.Client;
   readonly target: pg.Client;
   readonly sourceInfo: ConnectionInfo;
+  readonly targetInfo: ConnectionInfo;
   readonly names: ReplicationNames;
   /** The status this pass started from (with the replication's names). */
   readonly base: SchemaReplicationStatus;
@@ -47,5 +48,5 @@ export function stop(outcome: Outcome): StepResult {
 }
 
 export async function reobserve(pass: Pass): Promise<void> {
-  pass.obs = await observe(pass.source, pass.target, pass.obj.spec.schemas, pass.names);
+  pass.obs = await observe(pass.source, pass.target, pass.obj.spec.schemas, pass.names, pass.targetInfo.privileged !== undefined);
 }

@@ -8,6 +8,7 @@ import { applyScript, dumpSchemas, keyDefinitions, sectionSql } from '../../post
 import {
   addColumnSql,
   createSubscription,
+  ensureSlot,
   createTableSql,
   refreshSubscription,
   setSubscriptionEnabled,
@@ -93,21 +94,28 @@ export async function applyAdditiveDrift(opts: {
 }
 
 export async function applySubscriptionAction(opts: {
+  source: pg.Client;
   target: pg.Client;
   action: SubscriptionAction;
   names: ReplicationNames;
   sourceInfo: ConnectionInfo;
+  targetInfo: ConnectionInfo;
 }): Promise<void> {
   const { target, action, names } = opts;
   switch (action.kind) {
     case 'create':
-      await createSubscription(target, {
-        subscription: names.subscription,
-        publication: names.publication,
-        slot: names.slot,
-        conninfo: conninfo(opts.sourceInfo),
-        enabled: action.enabled,
-      });
+      // The slot first, on the source: the subscription then needs no slot of its own (and may run in a transaction).
+      await ensureSlot(opts.source, names.slot);
+      await createSubscription(
+        { client: target, info: opts.targetInfo },
+        {
+          subscription: names.subscription,
+          publication: names.publication,
+          slot: names.slot,
+          conninfo: conninfo(opts.sourceInfo),
+          enabled: action.enabled,
+        },
+      );
       return;
     case 'enable':
     case 'disable':

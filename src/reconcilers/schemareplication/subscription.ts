@@ -24,7 +24,14 @@ export async function subscriptionStep(pass: Pass): Promise<StepResult> {
   const wait = copySlotWait(action, sourceServer, ctx.initialCopies);
   if (wait) return stop(finish(obj, pass.status, ctx, wait, WHILE_SYNCING_MS * 3));
   if (action.kind !== 'none') {
-    await applySubscriptionAction({ target: pass.target, action, names, sourceInfo: pass.sourceInfo });
+    await applySubscriptionAction({
+      source: pass.source,
+      target: pass.target,
+      action,
+      names,
+      sourceInfo: pass.sourceInfo,
+      targetInfo: pass.targetInfo,
+    });
     ctx.events.normal(SUBSCRIPTION_EVENTS[action.kind].reason, `${SUBSCRIPTION_EVENTS[action.kind].message} (${names.subscription})`);
   }
   const fullSub = action.kind === 'none' ? pass.obs.subscription : await readSubscription(pass.target, names.subscription);

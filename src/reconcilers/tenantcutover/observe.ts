@@ -120,5 +120,7 @@ export async function observePreconditions(world: World, to: Side, now: number):
     const rev = await pathState(world.sides.source.client, world.reverse);
     return { ...facts, reversePath: { subscription: world.reverse.subscription, exists: rev.exists, enabled: rev.enabled } };
   }
-  return { ...facts, sourceIsSuperuser: await isSuperuser(world.sides.source.client) };
+  // A privileged login in the source Secret creates the way back on vanilla PostgreSQL as it does on the target.
+  const canSubscribe = world.sides.source.info.privileged !== undefined || (await isSuperuser(world.sides.source.client));
+  return { ...facts, sourceIsSuperuser: canSubscribe };
 }

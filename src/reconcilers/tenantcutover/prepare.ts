@@ -14,7 +14,7 @@ export async function prepareMove(world: World, st: CutoverStatus, from: Side, t
     const publisher = world.sides[to];
     await preparePath({
       publisher: publisher.client,
-      subscriber: world.sides[from].client,
+      subscriber: world.sides[from],
       path: pathsFor(world, to).back,
       tables: world.tables,
       publisherConninfo: conninfo(publisher.info),

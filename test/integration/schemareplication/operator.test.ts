@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pg from 'pg';
+import { clientConfig } from '../../../src/postgres/connection.js';
 import type { SchemaReplication } from '../../../src/api/index.js';
 import { createTenant, transfer } from '../../../src/devstack/estate.js';
 import { testCluster, type TestCluster } from '../../support/cluster.js';
@@ -56,13 +57,7 @@ describe('SchemaReplication through the operator (real kube-apiserver, PostgreSQ
     let writing = true;
     const acknowledged = new Map<string, number>();
     const writers = TENANTS.map(async (t) => {
-      const client = new pg.Client({
-        host: db.source.host,
-        port: db.source.port,
-        database: db.source.dbname,
-        user: db.source.user,
-        password: db.source.password,
-      });
+      const client = new pg.Client(clientConfig(db.source));
       await client.connect();
       try {
         for (let i = 0; writing && i < 100_000; i++) {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { clientConfig } from '../../../src/postgres/connection.js';
 import { createTenant, transfer } from '../../../src/devstack/estate.js';
 import { runValidate } from '../../../src/cli/validate.js';
 import type { ConnectionInfo } from '../../../src/postgres/connection.js';
@@ -24,13 +25,7 @@ function startWriters(db: DatabasePair, writers: number): { stop(): Promise<numb
   let running = true;
   let committed = 0;
   const loops = Array.from({ length: writers }, async () => {
-    const c = new pg.Client({
-      host: db.source.host,
-      port: db.source.port,
-      database: db.source.dbname,
-      user: db.source.user,
-      password: db.source.password,
-    });
+    const c = new pg.Client(clientConfig(db.source));
     await c.connect();
     try {
       while (running) {

@@ -17,6 +17,11 @@ export function testStateDir(): string {
   return dir;
 }
 
+/** The shared stack's CA file (sslrootcert of every URL a test builds itself). */
+export function testCaFile(): string {
+  return devEnv(testStateDir()).TLS_CA_FILE as string;
+}
+
 export async function testCluster(): Promise<TestCluster> {
   const stateDir = testStateDir();
   const env = devEnv(stateDir);

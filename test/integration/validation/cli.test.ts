@@ -10,12 +10,12 @@ import { runValidate } from '../../../src/cli/validate.js';
 import { packageRoot } from '../../../src/devstack/paths.js';
 import type { ConnectionInfo } from '../../../src/postgres/connection.js';
 import type { ValidationReport } from '../../../src/postgres/validate.js';
-import { testCluster } from '../../support/cluster.js';
+import { testCaFile, testCluster } from '../../support/cluster.js';
 import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 import { createFixture } from './fixture.js';
 
 function url(info: ConnectionInfo, password = info.password): string {
-  return `postgresql://${encodeURIComponent(info.user)}:${encodeURIComponent(password)}@${info.host}:${info.port}/${encodeURIComponent(info.dbname)}?sslmode=disable`;
+  return `postgresql://${encodeURIComponent(info.user)}:${encodeURIComponent(password)}@${info.host}:${info.port}/${encodeURIComponent(info.dbname)}?sslmode=verify-full&sslrootcert=${encodeURIComponent(testCaFile())}`;
 }
 
 async function inProcess(argv: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -8,7 +8,7 @@ import { createTenant, transfer } from '../../../src/devstack/estate.js';
 import { runValidate } from '../../../src/cli/validate.js';
 import type { ConnectionInfo } from '../../../src/postgres/connection.js';
 import { renderDifference, validateSchemas } from '../../../src/postgres/validate.js';
-import { testCluster } from '../../support/cluster.js';
+import { testCaFile, testCluster } from '../../support/cluster.js';
 import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 import { startReplication, type Replication } from './replication.js';
 
@@ -17,7 +17,7 @@ const GAMES = 'live_games';
 const ACCOUNTS = 400;
 
 function url(info: ConnectionInfo): string {
-  return `postgresql://${encodeURIComponent(info.user)}:${encodeURIComponent(info.password)}@${info.host}:${info.port}/${encodeURIComponent(info.dbname)}?sslmode=disable`;
+  return `postgresql://${encodeURIComponent(info.user)}:${encodeURIComponent(info.password)}@${info.host}:${info.port}/${encodeURIComponent(info.dbname)}?sslmode=verify-full&sslrootcert=${encodeURIComponent(testCaFile())}`;
 }
 
 /** Writers moving money between random accounts on the source until stopped. */

@@ -15,7 +15,10 @@ export const DEV_ENVIRONMENT: readonly EnvVar[] = [
 ];
 
 export const ROUTE_AGENT_ENVIRONMENT: readonly EnvVar[] = [
-  { name: 'TENANTSHIFT_PGBOUNCER_ADMIN_URL', help: "PgBouncer's admin console, postgresql://user:password@host:port/pgbouncer (from a Secret)" },
+  {
+    name: 'TENANTSHIFT_PGBOUNCER_ADMIN_URL',
+    help: "PgBouncer's admin console, postgresql://user:password@host:port/pgbouncer (from a Secret)",
+  },
   { name: 'TENANTSHIFT_ROUTE_AGENT_TOKEN', help: "the operator's token for pause/flip/resume requests (from a Secret)" },
 ];
 
@@ -70,9 +73,9 @@ export function validateCommand(): Command {
     .usage('--source URL --target URL --schema NAME [--schema NAME ...] [options]')
     .summary('compare schemas row by row (exit 0 identical, 1 not, 2 could not compare)')
     .description(
-      'Compares every table of the schemas row by row (by key ranges hashed inside each server) and prints\n' +
-        "one line per difference, naming the table and the row's primary key. Values are compared by their\n" +
-        'text form. While logical replication runs between the two, differences that only reflect its lag\n' +
+      'Compares every table of the schemas row by row (by key ranges hashed inside each server) and prints ' +
+        "one line per difference, naming the table and the row's primary key. Values are compared by their " +
+        'text form. While logical replication runs between the two, differences that only reflect its lag ' +
         'are re-checked and not reported.',
     )
     .option('--source <url>', 'the source server (required)')
@@ -106,7 +109,9 @@ export function routeAgentCommand(): Command {
         'TENANTSHIFT_ROUTES_FILE',
       ),
     )
-    .addOption(new Option('--listen <host:port>', 'where the operator reaches the agent').env('TENANTSHIFT_AGENT_LISTEN').default('0.0.0.0:8090'))
+    .addOption(
+      new Option('--listen <host:port>', 'where the operator reaches the agent').env('TENANTSHIFT_AGENT_LISTEN').default('0.0.0.0:8090'),
+    )
     .addOption(
       new Option('--advertise-url <url>', 'URL announced in the heartbeat Lease (default: http://HOST:PORT)').env(
         'TENANTSHIFT_AGENT_ADVERTISE_URL',
@@ -124,7 +129,7 @@ export type PluginCommand = (typeof PLUGIN_COMMANDS)[number];
 const PLUGIN_DESCRIPTIONS: Record<PluginCommand, [string, string]> = {
   status: [
     '[name]',
-    'the move at a glance: route, step, write pause, replication, lag, validation gate;\n' +
+    'the move at a glance: route, step, write pause, replication, lag, validation gate; ' +
       'without NAME, one line per TenantCutover (-A: all namespaces)',
   ],
   approve: ['<name>', 'set spec.approved (true, or false with --withdraw)'],
@@ -147,7 +152,8 @@ export function pluginCommand(name: PluginCommand): Command {
   cmd.option('--kubeconfig <file>', 'kubeconfig file').option('--context <name>', 'kubeconfig context');
   if (name === 'approve') cmd.option('--withdraw', 'set spec.approved to false');
   if (name === 'rollback') cmd.option('--cancel', 'set spec.rollback to false');
-  if (name === 'watch') cmd.option('--interval <duration>', 'refresh interval, at least 100ms', '1s').option('--until-settled', 'exit once settled');
+  if (name === 'watch')
+    cmd.option('--interval <duration>', 'refresh interval, at least 100ms', '1s').option('--until-settled', 'exit once settled');
   if (name === 'approve' || name === 'rollback') cmd.addHelpText('after', ARGO_NOTE);
   return withEnvironment(cmd, PLUGIN_ENVIRONMENT);
 }

@@ -2,13 +2,14 @@
 import { join } from 'node:path';
 import { writeCrds } from '../api/generate.js';
 import { packageRoot } from '../devstack/paths.js';
-import { parseCommandLine, PROCESS_OUTPUT } from '../runtime/commandLine.js';
+import { parseCommandLine, PROCESS_OUTPUT, underTenantshift } from '../runtime/commandLine.js';
 import { crdsCommand } from './commands.js';
 
 export async function runCrds(argv: string[]): Promise<number> {
-  const crds = crdsCommand();
+  const crds = underTenantshift(crdsCommand());
   let opts: { out?: string } | undefined;
-  for (const sub of crds.commands) sub.action((o: { out?: string }) => {
+  for (const sub of crds.commands)
+    sub.action((o: { out?: string }) => {
       opts = o;
     });
   const code = parseCommandLine(crds, argv, PROCESS_OUTPUT);

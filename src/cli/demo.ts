@@ -11,7 +11,7 @@ import { checkInvariants, WalletTraffic } from '../devstack/traffic.js';
 import { replicationNames } from '../postgres/names.js';
 import { validateSchemas } from '../postgres/validate.js';
 import type { ConnectionInfo } from '../postgres/connection.js';
-import { parseCommandLine, PROCESS_OUTPUT } from '../runtime/commandLine.js';
+import { parseCommandLine, PROCESS_OUTPUT, underTenantshift } from '../runtime/commandLine.js';
 import { demoCommand } from './commands.js';
 
 const NS = 'tenantshift-demo';
@@ -25,7 +25,7 @@ const MOVED = TENANTS[0] as (typeof TENANTS)[number];
 const ACCOUNTS = 50;
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const cmd = demoCommand();
+  const cmd = underTenantshift(demoCommand());
   const code = parseCommandLine(cmd, argv, PROCESS_OUTPUT);
   if (code !== undefined) return code;
   const values = cmd.opts<{ stateDir: string; keep: boolean }>();

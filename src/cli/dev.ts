@@ -1,6 +1,6 @@
 // `tenantshift dev up|env|down`: the local stack's command forms (DESIGN.md fixes them).
 import { devDown, devEnv, devUp, shellExports } from '../devstack/stack.js';
-import { parseCommandLine, PROCESS_OUTPUT } from '../runtime/commandLine.js';
+import { parseCommandLine, PROCESS_OUTPUT, underTenantshift } from '../runtime/commandLine.js';
 import { devCommand } from './commands.js';
 
 interface DevOptions {
@@ -9,9 +9,10 @@ interface DevOptions {
 }
 
 export async function runDev(argv: string[]): Promise<number> {
-  const dev = devCommand();
+  const dev = underTenantshift(devCommand());
   let chosen: { sub: string; opts: DevOptions } | undefined;
-  for (const sub of dev.commands) sub.action((opts: DevOptions) => {
+  for (const sub of dev.commands)
+    sub.action((opts: DevOptions) => {
       chosen = { sub: sub.name(), opts };
     });
   const code = parseCommandLine(dev, argv, PROCESS_OUTPUT);

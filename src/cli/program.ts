@@ -24,6 +24,8 @@ export function commandTree(): Command {
   for (const cmd of [devCommand(), operatorCommand(), routeAgentCommand(), demoCommand()]) program.addCommand(cmd);
   for (const name of PLUGIN_COMMANDS) program.addCommand(pluginCommand(name));
   for (const cmd of [validateCommand(), crdsCommand(), completionCommand()]) program.addCommand(cmd);
-  return program.addHelpText('after', '\nThe plugin commands status, approve, rollback and watch are also `kubectl tenantshift <command>`.');
+  return program.addHelpText(
+    'after',
+    '\nThe plugin commands status, approve, rollback and watch are also `kubectl tenantshift <command>`.',
+  );
 }
-

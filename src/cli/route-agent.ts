@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../observability/logger.js';
-import { helpText, parseCommandLine, PROCESS_OUTPUT } from '../runtime/commandLine.js';
+import { helpText, parseCommandLine, PROCESS_OUTPUT, underTenantshift } from '../runtime/commandLine.js';
 import { RouteAgent } from '../routing/agent.js';
 import { routeAgentCommand } from './commands.js';
 
@@ -19,7 +19,7 @@ interface RouteAgentOptions {
 
 export async function runRouteAgent(argv: string[]): Promise<number> {
   const env = process.env;
-  const cmd = routeAgentCommand();
+  const cmd = underTenantshift(routeAgentCommand());
   const code = parseCommandLine(cmd, argv, PROCESS_OUTPUT);
   if (code !== undefined) return code;
   const o = cmd.opts<RouteAgentOptions>();
@@ -42,7 +42,7 @@ export async function runRouteAgent(argv: string[]): Promise<number> {
     .filter(([, v]) => !v)
     .map(([k]) => k);
   if (missing.length > 0) {
-    process.stderr.write(`tenantshift route-agent: missing ${missing.join(', ')}\n\n${helpText(routeAgentCommand())}`);
+    process.stderr.write(`tenantshift route-agent: missing ${missing.join(', ')}\n\n${helpText(underTenantshift(routeAgentCommand()))}`);
     return 2;
   }
   const [host, portText] = (values.listen as string).split(/:(?=\d+$)/);

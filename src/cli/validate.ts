@@ -10,10 +10,10 @@ import {
   type ValidateOptions,
   type ValidationReport,
 } from '../postgres/validate.js';
-import { exitCodeOf, helpText, parseOrError, SILENT, usageMessage } from '../runtime/commandLine.js';
+import { exitCodeOf, helpText, parseOrError, SILENT, underTenantshift, usageMessage } from '../runtime/commandLine.js';
 import { validateCommand } from './commands.js';
 
-const usage = (): string => helpText(validateCommand());
+const usage = (): string => helpText(underTenantshift(validateCommand()));
 
 export interface ValidateIO {
   stdout: { write(text: string): unknown };
@@ -102,7 +102,7 @@ interface CommanderValues {
 }
 
 export function parseValidateArgs(argv: string[]): Parsed | 'help' {
-  const cmd = validateCommand();
+  const cmd = underTenantshift(validateCommand());
   const failure = parseOrError(cmd, argv, SILENT);
   if (failure && exitCodeOf(failure) === 0) return 'help';
   if (failure) throw new UsageError(usageMessage(failure));

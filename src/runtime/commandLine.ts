@@ -1,7 +1,7 @@
 // What every command of the tenantshift CLI shares (they are built with commander): the "Environment:"
 // section of a command's help, generated from one table per command; where output goes; and how a parse
 // ends: help exits 0, a usage error exits 2.
-import { type Command, CommanderError } from 'commander';
+import { Command, CommanderError } from 'commander';
 
 /** A variable a command reads that no flag stands for (credentials from Secrets, tool paths, ...). */
 export interface EnvVar {
@@ -20,6 +20,12 @@ export const PROCESS_OUTPUT: CommandOutput = {
 };
 
 export const SILENT: CommandOutput = { out: () => undefined, err: () => undefined };
+
+/** The command as a subcommand of `tenantshift`, so that its help says "Usage: tenantshift <name> ...". */
+export function underTenantshift(cmd: Command): Command {
+  if (!cmd.parent) new Command('tenantshift').addCommand(cmd);
+  return cmd;
+}
 
 /** Adds the "Environment:" section to the command's help, one line per variable. */
 export function withEnvironment(cmd: Command, vars: readonly EnvVar[]): Command {

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { Command, type CommanderError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../observability/levels.js';
 import { parseDurationMs } from '../api/duration.js';
-import { helpText, parseOrError, SILENT, usageMessage, withEnvironment, type EnvVar } from './commandLine.js';
+import { helpText, parseOrError, SILENT, underTenantshift, usageMessage, withEnvironment, type EnvVar } from './commandLine.js';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -54,7 +54,13 @@ const SETTINGS = {
     help: 'comma-separated namespaces to watch (default: all)',
     default: '',
   },
-  workers: { flag: 'workers', arg: '<n>', env: 'TENANTSHIFT_WORKERS', help: 'concurrent reconciles per controller (1 to 64)', default: '2' },
+  workers: {
+    flag: 'workers',
+    arg: '<n>',
+    env: 'TENANTSHIFT_WORKERS',
+    help: 'concurrent reconciles per controller (1 to 64)',
+    default: '2',
+  },
   identity: { flag: 'identity', arg: '<name>', env: 'TENANTSHIFT_IDENTITY', help: 'leader election identity (default: hostname)' },
   leaseName: {
     flag: 'lease-name',
@@ -160,7 +166,7 @@ export function operatorCommand(): Command {
 }
 
 export function operatorUsage(): string {
-  return helpText(operatorCommand());
+  return helpText(underTenantshift(operatorCommand()));
 }
 
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -235,7 +241,7 @@ function defaults(): OperatorConfig {
 
 /** The flags given on the command line (by their flag name), or 'help'; the environment is read by the caller. */
 function parseFlags(argv: string[]): Map<string, string> | 'help' {
-  const cmd = operatorCommand();
+  const cmd = underTenantshift(operatorCommand());
   const err = parseOrError(cmd, argv, SILENT);
   if (err?.code === 'commander.helpDisplayed') return 'help';
   if (err) throw new ConfigError(configMessage(err));

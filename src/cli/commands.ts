@@ -3,7 +3,7 @@
 // scripts are generated from them. Light on purpose: the modules that run a command are loaded only
 // when it runs. Every variable a command reads is an option's "(env: X)" or a line of its
 // "Environment:" table below.
-import { Argument, Command, Option } from 'commander';
+import { Argument, Command, type CommanderError, Option } from 'commander';
 import { DEFAULT_STATE_DIR } from '../devstack/paths.js';
 import { withEnvironment, type EnvVar } from '../runtime/commandLine.js';
 
@@ -136,6 +136,12 @@ const PLUGIN_DESCRIPTIONS: Record<PluginCommand, [string, string]> = {
   rollback: ['<name>', 'set spec.rollback (true: back to the source; false with --cancel)'],
   watch: ['<name>', 'live progress of the move; --until-settled exits 0 once Ready, 1 when it gave up'],
 };
+
+/** A plugin command without its NAME is told so in the plugin's words, whichever tree parsed it. */
+export function missingNameMessage(err: CommanderError, command: string | undefined): string | undefined {
+  if (err.code !== 'commander.missingArgument' || !(PLUGIN_COMMANDS as readonly string[]).includes(command ?? '')) return undefined;
+  return `tenantshift: ${command} needs the name of a TenantCutover\n(add --help for usage)\n`;
+}
 
 const ARGO_NOTE =
   '\nOn objects Argo CD manages, approve and rollback change nothing in the cluster: they print the\n' +

@@ -4,7 +4,7 @@ import { ApiException } from '@kubernetes/client-node';
 import { type Command, CommanderError } from 'commander';
 import { fromUnknown } from '../errors.js';
 import { exitCodeOf, helpText, prepare, PROCESS_OUTPUT, type CommandOutput } from '../runtime/commandLine.js';
-import { PLUGIN_COMMANDS } from './commands.js';
+import { missingNameMessage, PLUGIN_COMMANDS } from './commands.js';
 import { commandTree } from './program.js';
 
 /** Runs a subcommand with the words after its name (`dev up ...` gets `up ...`). */
@@ -27,7 +27,8 @@ function leaves(cmd: Command): Command[] {
 }
 
 export async function main(argv: string[], io: CommandOutput = PROCESS_OUTPUT): Promise<number> {
-  const program = prepare(commandTree(), io);
+  let errors = '';
+  const program = prepare(commandTree(), { out: (t) => io.out(t), err: (t) => (errors += t) });
   if (argv.length === 0) {
     io.out(helpText(program));
     return 2;
@@ -49,8 +50,9 @@ export async function main(argv: string[], io: CommandOutput = PROCESS_OUTPUT): 
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) return exitCodeOf(err);
-    throw err;
+    if (!(err instanceof CommanderError)) throw err;
+    io.err(missingNameMessage(err, command) ?? errors);
+    return exitCodeOf(err);
   }
   return code;
 }

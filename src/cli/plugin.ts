@@ -4,8 +4,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { parseDurationMs } from '../api/duration.js';
-import { helpText, parseCommandLine } from '../runtime/commandLine.js';
-import { PLUGIN_COMMANDS, pluginCommand, type PluginCommand } from './commands.js';
+import { exitCodeOf, helpText, parseOrError } from '../runtime/commandLine.js';
+import { missingNameMessage, PLUGIN_COMMANDS, pluginCommand, type PluginCommand } from './commands.js';
 import { runEdit, type Edit } from './plugin/edits.js';
 import { PluginObjects } from './plugin/objects.js';
 import { renderTable, renderTenant } from './plugin/render.js';
@@ -77,6 +77,15 @@ export async function runPlugin(argv: string[], deps: { io?: PluginIo; kc?: Kube
   return RUNNERS[invocation.command]({ ...invocation, objects, io, namespace, signal: deps.signal });
 }
 
+/** Parses with commander; a missing NAME is said in the plugin's words. Undefined when the command is to run. */
+function parse(root: Command, argv: string[], io: PluginIo): number | undefined {
+  let errors = '';
+  const err = parseOrError(root, argv, { out: (t) => io.out(t), err: (t) => (errors += t) });
+  const message = err && missingNameMessage(err, argv[0]);
+  if (message || errors) io.err(message || errors);
+  return err ? exitCodeOf(err) : undefined;
+}
+
 /** The command line checked, or the exit code when it is help or wrong (after saying so). */
 function parseInvocation(argv: string[], io: PluginIo): Invocation | number {
   const root = pluginTree();
@@ -90,7 +99,7 @@ function parseInvocation(argv: string[], io: PluginIo): Invocation | number {
       chosen = { command: cmd.name() as PluginCommand, name, values };
     });
   }
-  const code = parseCommandLine(root, argv, { out: (t) => io.out(t), err: (t) => io.err(t) });
+  const code = parse(root, argv, io);
   if (code !== undefined) return code;
   if (!chosen) return 2;
   const interval = chosen.values.interval ?? '1s';

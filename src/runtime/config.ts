@@ -244,7 +244,7 @@ function parseFlags(argv: string[]): Map<string, string> | 'help' {
   const cmd = underTenantshift(operatorCommand());
   const err = parseOrError(cmd, argv, SILENT);
   if (err?.code === 'commander.helpDisplayed') return 'help';
-  if (err) throw new ConfigError(configMessage(err));
+  if (err) throw new ConfigError(configMessage(err, cmd.args));
   const out = new Map<string, string>();
   for (const option of cmd.options) {
     const name = option.attributeName();
@@ -253,7 +253,7 @@ function parseFlags(argv: string[]): Map<string, string> | 'help' {
   return out;
 }
 
-function configMessage(err: CommanderError): string {
+function configMessage(err: CommanderError, args: string[]): string {
   const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
   switch (err.code) {
     case 'commander.unknownOption':
@@ -261,7 +261,7 @@ function configMessage(err: CommanderError): string {
     case 'commander.optionMissingArgument':
       return `Option ${quoted.split(' ')[0]} needs a value`;
     case 'commander.excessArguments':
-      return `Unexpected argument "${quoted}"`;
+      return `Unexpected argument "${args[0] ?? quoted}"`;
     default:
       return usageMessage(err);
   }

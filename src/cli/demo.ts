@@ -1,7 +1,6 @@
 // `tenantshift demo`: the main job on the local stack, end to end. A multi-tenant wallet estate on
 // the source, replicated tenant by tenant; live wallet traffic through PgBouncer; a validation; a
 // rehearsal; the cutover of one tenant with its write pause; the bank checks; then teardown.
-import { parseArgs } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pg from 'pg';
 import type { SchemaReplication, TenantCutover } from '../api/index.js';
@@ -14,6 +13,8 @@ import { checkInvariants, WalletTraffic } from '../devstack/traffic.js';
 import { replicationNames } from '../postgres/names.js';
 import { validateSchemas } from '../postgres/validate.js';
 import { clientConfig, type ConnectionInfo } from '../postgres/connection.js';
+import { parseCommandLine, PROCESS_OUTPUT, underTenantshift } from '../runtime/commandLine.js';
+import { demoCommand } from './commands.js';
 
 const NS = 'tenantshift-demo';
 const GROUP = { group: 'tenantshift.io', version: 'v1alpha1' };
@@ -26,12 +27,11 @@ const MOVED = TENANTS[0] as (typeof TENANTS)[number];
 const ACCOUNTS = 50;
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { 'state-dir': { type: 'string', default: '.tenantshift/demo' }, keep: { type: 'boolean', default: false } },
-    strict: true,
-  });
-  const stateDir = values['state-dir'] as string;
+  const cmd = underTenantshift(demoCommand());
+  const code = parseCommandLine(cmd, argv, PROCESS_OUTPUT);
+  if (code !== undefined) return code;
+  const values = cmd.opts<{ stateDir: string; keep: boolean }>();
+  const stateDir = values.stateDir;
   const state = await devUp({ stateDir, withOperator: true });
   try {
     return await journey(envExports(state));

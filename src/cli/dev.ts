@@ -1,31 +1,33 @@
 // `tenantshift dev up|env|down`: the local stack's command forms (DESIGN.md fixes them).
-import { parseArgs } from 'node:util';
-import { DEFAULT_STATE_DIR } from '../devstack/paths.js';
 import { devDown, devEnv, devUp, shellExports } from '../devstack/stack.js';
+import { parseCommandLine, PROCESS_OUTPUT, underTenantshift } from '../runtime/commandLine.js';
+import { devCommand } from './commands.js';
+
+interface DevOptions {
+  stateDir: string;
+  operator?: boolean;
+}
 
 export async function runDev(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
-      'no-operator': { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  const stateDir = values['state-dir'] as string;
-  switch (sub) {
+  const dev = underTenantshift(devCommand());
+  let chosen: { sub: string; opts: DevOptions } | undefined;
+  for (const sub of dev.commands)
+    sub.action((opts: DevOptions) => {
+      chosen = { sub: sub.name(), opts };
+    });
+  const code = parseCommandLine(dev, argv, PROCESS_OUTPUT);
+  if (code !== undefined) return code;
+  if (!chosen) return 2;
+  const { stateDir, operator } = chosen.opts;
+  switch (chosen.sub) {
     case 'up':
-      await devUp({ stateDir, withOperator: !values['no-operator'] });
+      await devUp({ stateDir, withOperator: operator !== false });
       return 0;
     case 'env':
       process.stdout.write(`${shellExports(devEnv(stateDir))}\n`);
       return 0;
-    case 'down':
+    default:
       await devDown(stateDir);
       return 0;
-    default:
-      process.stderr.write('Usage: tenantshift dev up|env|down [--state-dir DIR] [--no-operator]\n');
-      return 2;
   }
 }

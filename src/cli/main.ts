@@ -1,57 +1,60 @@
-// The `tenantshift` command: dispatches to its subcommands, each loaded only when it runs.
+// The `tenantshift` command: one commander tree (commands.ts) for routing, help and completion; each
+// subcommand's module is loaded only when it runs, and parses its words with the same definition.
 import { ApiException } from '@kubernetes/client-node';
+import { type Command, CommanderError } from 'commander';
 import { fromUnknown } from '../errors.js';
+import { exitCodeOf, helpText, prepare, PROCESS_OUTPUT, type CommandOutput } from '../runtime/commandLine.js';
+import { missingNameMessage, PLUGIN_COMMANDS } from './commands.js';
+import { commandTree } from './program.js';
 
-const USAGE = `Usage: tenantshift <command> [options]
+/** Runs a subcommand with the words after its name (`dev up ...` gets `up ...`). */
+type Runner = (rest: string[], command: string) => Promise<number>;
 
-Commands:
-  dev up [--state-dir DIR] [--no-operator]   start the local stack (kube-apiserver, PostgreSQL source and
-                                             target, PgBouncer, moto, the operator) and wait until ready
-  dev env [--state-dir DIR]                  print export lines for the running local stack
-  dev down [--state-dir DIR]                 stop every process of the local stack
-  operator [--kubeconfig FILE] [...]         run the operator (see \`tenantshift operator --help\`)
-  route-agent --pool NAME --routes-file FILE  serve a PgBouncer pool's routes (see --help)
-  demo [--state-dir DIR] [--keep]            the main job on the local stack
-  status [NAME] [-n NS | -A]                 a tenant's move at a glance (also: kubectl tenantshift ...)
-  approve NAME [--withdraw]                  set spec.approved (prints the change to commit under Argo CD)
-  rollback NAME [--cancel]                   set spec.rollback (prints the change to commit under Argo CD)
-  watch NAME [--interval 1s] [--until-settled]  live progress of a move
-  validate --source URL --target URL --schema NAME [--schema NAME ...]
-                                             compare schemas row by row (exit 0 identical, 1 not, 2 could not compare)
-  crds generate [--out DIR]                  regenerate crds/ from src/api
-`;
+const runPluginCommand: Runner = async (rest, command) => (await import('./plugin.js')).runPlugin([command, ...rest]);
 
-type Subcommand = (rest: string[], command: string) => Promise<number>;
-
-const SUBCOMMANDS: Record<string, Subcommand> = {
+const RUNNERS: Record<string, Runner> = {
   dev: async (rest) => (await import('./dev.js')).runDev(rest),
   operator: async (rest) => (await import('./operator.js')).runOperator(rest),
-  status: runPluginCommand,
-  approve: runPluginCommand,
-  rollback: runPluginCommand,
-  watch: runPluginCommand,
+  ...Object.fromEntries(PLUGIN_COMMANDS.map((c) => [c, runPluginCommand])),
   validate: async (rest) => (await import('./validate.js')).runValidate(rest),
   'route-agent': async (rest) => (await import('./route-agent.js')).runRouteAgent(rest),
   demo: async (rest) => (await import('./demo.js')).runDemo(rest),
   crds: async (rest) => (await import('./crds.js')).runCrds(rest),
 };
 
-async function runPluginCommand(rest: string[], command: string): Promise<number> {
-  return (await import('./plugin.js')).runPlugin([command, ...rest]);
+function leaves(cmd: Command): Command[] {
+  return cmd.commands.length === 0 ? [cmd] : cmd.commands.flatMap(leaves);
 }
 
-const HELP = new Set(['help', '--help', '-h']);
-
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || HELP.has(command)) {
-    process.stdout.write(USAGE);
-    return command === undefined ? 2 : 0;
+export async function main(argv: string[], io: CommandOutput = PROCESS_OUTPUT): Promise<number> {
+  let errors = '';
+  const program = prepare(commandTree(), { out: (t) => io.out(t), err: (t) => (errors += t) });
+  if (argv.length === 0) {
+    io.out(helpText(program));
+    return 2;
   }
-  const run = Object.hasOwn(SUBCOMMANDS, command) ? SUBCOMMANDS[command] : undefined;
-  if (run) return run(rest, command);
-  process.stderr.write(`tenantshift: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
+  let code = 0;
+  const [command, ...rest] = argv as [string, ...string[]];
+  for (const leaf of leaves(program)) {
+    if (leaf.name() === 'completion') {
+      leaf.action(async (shell: 'bash' | 'zsh') => {
+        io.out((await import('./completion.js')).completionScript(commandTree(), shell));
+      });
+    } else {
+      const run = RUNNERS[command];
+      leaf.action(async () => {
+        code = await (run as Runner)(rest, command);
+      });
+    }
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    io.err(missingNameMessage(err, command) ?? errors);
+    return exitCodeOf(err);
+  }
+  return code;
 }
 
 main(process.argv.slice(2)).then(

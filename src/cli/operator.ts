@@ -50,13 +50,12 @@ async function runUntilSignal(kc: KubeConfig, config: OperatorConfig, log: Logge
   const registry = new Registry();
   const metrics = createMetrics(registry, { version: packageVersion(), processMetrics: true });
   const manager = new Manager({ kc, config, log, metrics });
-  // The route agents' shared token comes from a Secret through the environment, like every credential.
+  // The route agents' shared token comes from a Secret through the environment, like every credential
+  // (OPERATOR_ENVIRONMENT in runtime/config.ts lists these variables for --help).
   registerControllers(manager, {
     routeAgentToken: process.env.TENANTSHIFT_ROUTE_AGENT_TOKEN ?? '',
     ...(process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE ? { routeAgentNamespace: process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE } : {}),
-    ...(Number(process.env.TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE) > 0
-      ? { maxInitialCopiesPerSource: Number(process.env.TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE) }
-      : {}),
+    maxInitialCopiesPerSource: config.maxInitialCopiesPerSource,
   });
   try {
     await manager.start();

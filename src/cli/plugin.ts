@@ -1,39 +1,31 @@
 // `tenantshift status|approve|rollback|watch` (also `kubectl tenantshift ...` through the
 // kubectl-tenantshift executable): a tenant's move at a glance, its approval and rollback (as a change
 // to commit when Argo CD manages the object), and a live view of the move.
-import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { Command } from 'commander';
 import { parseDurationMs } from '../api/duration.js';
+import { exitCodeOf, helpText, parseOrError } from '../runtime/commandLine.js';
+import { missingNameMessage, PLUGIN_COMMANDS, pluginCommand, type PluginCommand } from './commands.js';
 import { runEdit, type Edit } from './plugin/edits.js';
 import { PluginObjects } from './plugin/objects.js';
 import { renderTable, renderTenant } from './plugin/render.js';
 import { watchTenant } from './plugin/watch.js';
 
-export const PLUGIN_USAGE = `Usage: kubectl tenantshift <command> [NAME] [options]   (or: tenantshift <command> ...)
+export function isPluginCommand(command: string | undefined): command is PluginCommand {
+  return (PLUGIN_COMMANDS as readonly string[]).includes(command ?? '');
+}
 
-Commands (NAME is a TenantCutover):
-  status [NAME]            the move at a glance: route, step, write pause, replication, lag, validation gate;
-                           without NAME, one line per TenantCutover (-A: all namespaces)
-  approve NAME [--withdraw]  set spec.approved (true, or false with --withdraw)
-  rollback NAME [--cancel]   set spec.rollback (true: back to the source; false with --cancel)
-  watch NAME [--interval 1s] [--until-settled]
-                           live progress of the move; --until-settled exits 0 once Ready, 1 when it gave up
+/** The plugin's own tree: `kubectl tenantshift <command>` (the same commands as under `tenantshift`). */
+function pluginTree(): Command {
+  const root = new Command('kubectl tenantshift')
+    .usage('<command> [NAME] [options]   (or: tenantshift <command> ...)')
+    .description("A tenant's move at a glance, its approval and rollback, and a live view of it (NAME is a TenantCutover).");
+  for (const name of PLUGIN_COMMANDS) root.addCommand(pluginCommand(name));
+  return root;
+}
 
-Options:
-  -n, --namespace NS       namespace (default: the kubeconfig context's, else "default")
-  -A, --all-namespaces     status: every namespace
-      --kubeconfig FILE    (default: $KUBECONFIG or ~/.kube/config)
-      --context NAME       kubeconfig context
-
-On objects Argo CD manages, approve and rollback change nothing in the cluster: they print the
-change to commit to Git and exit 3 (self-heal would revert a live edit).
-`;
-
-const COMMANDS = ['status', 'approve', 'rollback', 'watch'] as const;
-type Command = (typeof COMMANDS)[number];
-
-export function isPluginCommand(command: string | undefined): command is Command {
-  return (COMMANDS as readonly string[]).includes(command ?? '');
+export function pluginUsage(): string {
+  return helpText(pluginTree());
 }
 
 export interface PluginIo {
@@ -48,10 +40,19 @@ const processIo: PluginIo = {
   tty: Boolean(process.stdout.isTTY),
 };
 
-type Values = ReturnType<typeof parseCli>['values'];
+interface Values {
+  namespace?: string;
+  allNamespaces?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  withdraw?: boolean;
+  cancel?: boolean;
+  interval?: string;
+  untilSettled?: boolean;
+}
 
 interface Invocation {
-  command: Command;
+  command: PluginCommand;
   name: string | undefined;
   values: Values;
   intervalMs: number;
@@ -76,32 +77,38 @@ export async function runPlugin(argv: string[], deps: { io?: PluginIo; kc?: Kube
   return RUNNERS[invocation.command]({ ...invocation, objects, io, namespace, signal: deps.signal });
 }
 
+/** Parses with commander; a missing NAME is said in the plugin's words. Undefined when the command is to run. */
+function parse(root: Command, argv: string[], io: PluginIo): number | undefined {
+  let errors = '';
+  const err = parseOrError(root, argv, { out: (t) => io.out(t), err: (t) => (errors += t) });
+  const message = err && missingNameMessage(err, argv[0]);
+  if (message || errors) io.err(message || errors);
+  return err ? exitCodeOf(err) : undefined;
+}
+
 /** The command line checked, or the exit code when it is help or wrong (after saying so). */
 function parseInvocation(argv: string[], io: PluginIo): Invocation | number {
-  let parsed: ReturnType<typeof parseCli>;
-  try {
-    parsed = parseCli(argv);
-  } catch (err) {
-    io.err(`tenantshift: ${(err as Error).message}\n\n${PLUGIN_USAGE}`);
+  const root = pluginTree();
+  if (argv.length === 0) {
+    io.out(helpText(root));
     return 2;
   }
-  const { values, positionals } = parsed;
-  const [command, name, ...extra] = positionals;
-  if (values.help || command === undefined) {
-    io.out(PLUGIN_USAGE);
-    return values.help ? 0 : 2;
+  let chosen: Omit<Invocation, 'intervalMs'> | undefined;
+  for (const cmd of root.commands) {
+    cmd.action((name: string | undefined, values: Values) => {
+      chosen = { command: cmd.name() as PluginCommand, name, values };
+    });
   }
-  const problem = argumentProblem(command, name, extra);
-  if (problem || !isPluginCommand(command)) {
-    io.err(`tenantshift: ${problem}\n\n${PLUGIN_USAGE}`);
-    return 2;
-  }
-  const intervalMs = parseInterval(values.interval);
+  const code = parse(root, argv, io);
+  if (code !== undefined) return code;
+  if (!chosen) return 2;
+  const interval = chosen.values.interval ?? '1s';
+  const intervalMs = parseInterval(interval);
   if (intervalMs === undefined) {
-    io.err(`tenantshift: --interval must be a duration of at least 100ms like 500ms, 1s or 1m, got "${values.interval}"\n`);
+    io.err(`tenantshift: --interval must be a duration of at least 100ms like 500ms, 1s or 1m, got "${interval}"\n`);
     return 2;
   }
-  return { command, name, values, intervalMs };
+  return { ...chosen, intervalMs };
 }
 
 async function runStatus({ objects, io, namespace, name, values }: CommandContext): Promise<number> {
@@ -114,7 +121,7 @@ async function runStatus({ objects, io, namespace, name, values }: CommandContex
     io.out(renderTenant(view, new Date()));
     return 0;
   }
-  io.out(renderTable(await objects.views(values['all-namespaces'] ? undefined : namespace)));
+  io.out(renderTable(await objects.views(values.allNamespaces ? undefined : namespace)));
   return 0;
 }
 
@@ -124,14 +131,14 @@ async function runWatch(ctx: CommandContext): Promise<number> {
     name: ctx.name as string,
     intervalMs: ctx.intervalMs,
     tty: ctx.io.tty,
-    untilSettled: ctx.values['until-settled'],
+    untilSettled: ctx.values.untilSettled === true,
     signal: ctx.signal ?? interruptSignal(),
     out: ctx.io.out,
     err: ctx.io.err,
   });
 }
 
-const RUNNERS: Record<Command, (ctx: CommandContext) => Promise<number>> = {
+const RUNNERS: Record<PluginCommand, (ctx: CommandContext) => Promise<number>> = {
   status: runStatus,
   approve: ({ objects, io, namespace, name, values }) =>
     runEdit(objects, io, namespace, name as string, values.withdraw ? 'withdraw' : 'approve'),
@@ -139,32 +146,6 @@ const RUNNERS: Record<Command, (ctx: CommandContext) => Promise<number>> = {
     runEdit(objects, io, namespace, name as string, (values.cancel ? 'cancel-rollback' : 'rollback') satisfies Edit),
   watch: runWatch,
 };
-
-function argumentProblem(command: string, name: string | undefined, extra: string[]): string | undefined {
-  if (!isPluginCommand(command)) return `unknown command "${command}"`;
-  if (extra.length > 0) return `unexpected "${extra.join(' ')}"`;
-  if (command !== 'status' && !name) return `${command} needs the name of a TenantCutover`;
-  return undefined;
-}
-
-function parseCli(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      namespace: { type: 'string', short: 'n' },
-      'all-namespaces': { type: 'boolean', short: 'A', default: false },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      withdraw: { type: 'boolean', default: false },
-      cancel: { type: 'boolean', default: false },
-      interval: { type: 'string', default: '1s' },
-      'until-settled': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-}
 
 function loadKubeConfig(file: string | undefined, context: string | undefined): KubeConfig {
   const kc = new KubeConfig();

@@ -1,43 +1,37 @@
 // `tenantshift route-agent`: runs beside one PgBouncer and serves its pool's TenantCutover routes.
 // Credentials (the PgBouncer admin URL, the shared token) come from the environment, i.e. Secrets.
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../observability/logger.js';
+import { helpText, parseCommandLine, PROCESS_OUTPUT, underTenantshift } from '../runtime/commandLine.js';
 import { RouteAgent } from '../routing/agent.js';
+import { routeAgentCommand } from './commands.js';
 
-const USAGE = `Usage: tenantshift route-agent --pool NAME --routes-file FILE [options]
-
-  --pool NAME             the PgBouncer pool this agent serves (TENANTSHIFT_POOL)
-  --routes-file FILE      the [databases] file PgBouncer %includes; the agent owns it (TENANTSHIFT_ROUTES_FILE)
-  --listen HOST:PORT      where the operator reaches the agent (default 0.0.0.0:8090; TENANTSHIFT_AGENT_LISTEN)
-  --advertise-url URL     URL announced in the heartbeat Lease (default http://HOST:PORT; TENANTSHIFT_AGENT_ADVERTISE_URL)
-  --identity NAME         replica identity (default: hostname; TENANTSHIFT_IDENTITY)
-  --lease-namespace NS    namespace of the heartbeat Leases (TENANTSHIFT_OPERATOR_NAMESPACE)
-  --kubeconfig FILE       (default: $KUBECONFIG or in-cluster)
-Environment only (from Secrets): TENANTSHIFT_PGBOUNCER_ADMIN_URL, TENANTSHIFT_ROUTE_AGENT_TOKEN.
-`;
+interface RouteAgentOptions {
+  pool?: string;
+  routesFile?: string;
+  listen: string;
+  advertiseUrl?: string;
+  identity?: string;
+  leaseNamespace?: string;
+  kubeconfig?: string;
+}
 
 export async function runRouteAgent(argv: string[]): Promise<number> {
   const env = process.env;
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      pool: { type: 'string', default: env.TENANTSHIFT_POOL },
-      'routes-file': { type: 'string', default: env.TENANTSHIFT_ROUTES_FILE },
-      listen: { type: 'string', default: env.TENANTSHIFT_AGENT_LISTEN ?? '0.0.0.0:8090' },
-      'advertise-url': { type: 'string', default: env.TENANTSHIFT_AGENT_ADVERTISE_URL },
-      identity: { type: 'string', default: env.TENANTSHIFT_IDENTITY ?? hostname() },
-      'lease-namespace': { type: 'string', default: env.TENANTSHIFT_OPERATOR_NAMESPACE },
-      kubeconfig: { type: 'string', default: env.KUBECONFIG },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const cmd = underTenantshift(routeAgentCommand());
+  const code = parseCommandLine(cmd, argv, PROCESS_OUTPUT);
+  if (code !== undefined) return code;
+  const o = cmd.opts<RouteAgentOptions>();
+  const values = {
+    pool: o.pool,
+    'routes-file': o.routesFile,
+    listen: o.listen,
+    'advertise-url': o.advertiseUrl,
+    identity: o.identity ?? hostname(),
+    'lease-namespace': o.leaseNamespace,
+    kubeconfig: o.kubeconfig,
+  };
   const missing = [
     ['--pool', values.pool],
     ['--routes-file', values['routes-file']],
@@ -48,7 +42,7 @@ export async function runRouteAgent(argv: string[]): Promise<number> {
     .filter(([, v]) => !v)
     .map(([k]) => k);
   if (missing.length > 0) {
-    process.stderr.write(`tenantshift route-agent: missing ${missing.join(', ')}\n\n${USAGE}`);
+    process.stderr.write(`tenantshift route-agent: missing ${missing.join(', ')}\n\n${helpText(underTenantshift(routeAgentCommand()))}`);
     return 2;
   }
   const [host, portText] = (values.listen as string).split(/:(?=\d+$)/);

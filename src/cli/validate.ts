@@ -1,7 +1,6 @@
 // `tenantshift validate`: compares schemas on two servers directly (no cluster needed), in the form
 // DESIGN.md fixes: exit 0 identical, 1 not, 2 could not compare; one line per difference.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { SSL_MODES, type ConnectionInfo, type SslMode } from '../postgres/connection.js';
 import {
   renderDifference,
@@ -11,29 +10,10 @@ import {
   type ValidateOptions,
   type ValidationReport,
 } from '../postgres/validate.js';
+import { exitCodeOf, helpText, parseOrError, SILENT, underTenantshift, usageMessage } from '../runtime/commandLine.js';
+import { validateCommand } from './commands.js';
 
-const USAGE = `Usage: tenantshift validate --source URL --target URL --schema NAME [--schema NAME ...] [options]
-
-Compares every table of the schemas row by row (by key ranges hashed inside each server) and prints
-one line per difference, naming the table and the row's primary key. Values are compared by their
-text form. While logical replication runs between the two, differences that only reflect its lag
-are re-checked and not reported.
-
-Options:
-  --parallelism N          connections per server (default 2)
-  --rate ROWS              at most ROWS rows per second read from each server
-  --slot NAME              the logical slot on the source feeding the target (default: found
-                           from the target's subscriptions)
-  --no-live                compare as of now: no re-check after replication catches up
-  --catch-up-timeout SECS  how long a re-check waits for replication (default 30)
-  --range-rows N           rows per first-level range (default 10000)
-  --max-differences N      differences searched per table before the rest are summarized (default 1000)
-  --output FILE            write the full report (every difference) as JSON
-  --json                   print the report as JSON instead of lines
-
-URLs: postgresql://user:password@host:port/dbname?sslmode=verify-full&sslrootcert=/path/ca.pem
-Exit status: 0 identical, 1 different, 2 could not compare.
-`;
+const usage = (): string => helpText(underTenantshift(validateCommand()));
 
 export interface ValidateIO {
   stdout: { write(text: string): unknown };
@@ -106,28 +86,34 @@ interface Parsed {
   json: boolean;
 }
 
+interface CommanderValues {
+  source?: string;
+  target?: string;
+  schema?: string[];
+  parallelism?: string;
+  rate?: string;
+  slot?: string;
+  live: boolean;
+  catchUpTimeout?: string;
+  rangeRows?: string;
+  maxDifferences?: string;
+  output?: string;
+  json?: boolean;
+}
+
 export function parseValidateArgs(argv: string[]): Parsed | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      source: { type: 'string' },
-      target: { type: 'string' },
-      schema: { type: 'string', multiple: true },
-      parallelism: { type: 'string' },
-      rate: { type: 'string' },
-      slot: { type: 'string' },
-      'no-live': { type: 'boolean', default: false },
-      'catch-up-timeout': { type: 'string' },
-      'range-rows': { type: 'string' },
-      'max-differences': { type: 'string' },
-      output: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
+  const cmd = underTenantshift(validateCommand());
+  const failure = parseOrError(cmd, argv, SILENT);
+  if (failure && exitCodeOf(failure) === 0) return 'help';
+  if (failure) throw new UsageError(usageMessage(failure));
+  const v = cmd.opts<CommanderValues>();
+  return parsedOf({
+    ...v,
+    'no-live': !v.live,
+    'catch-up-timeout': v.catchUpTimeout,
+    'range-rows': v.rangeRows,
+    'max-differences': v.maxDifferences,
   });
-  if (values.help) return 'help';
-  return parsedOf(values);
 }
 
 interface ValidateValues {
@@ -198,11 +184,11 @@ export async function runValidate(argv: string[], io: ValidateIO = process): Pro
   try {
     parsed = parseValidateArgs(argv);
   } catch (err) {
-    io.stderr.write(`tenantshift validate: ${(err as Error).message}\n\n${USAGE}`);
+    io.stderr.write(`tenantshift validate: ${(err as Error).message}\n\n${usage()}`);
     return 2;
   }
   if (parsed === 'help') {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage());
     return 0;
   }
   const { options } = parsed;

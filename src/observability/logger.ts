@@ -4,8 +4,8 @@ import winston from 'winston';
 
 export type Logger = winston.Logger;
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel } from './levels.js';
+import type { LogLevel } from './levels.js';
 
 export interface LoggerOptions {
   level?: LogLevel;

@@ -2,8 +2,10 @@
 // (flags win), a default, and a check. Durations are written like 500ms, 15s, 2m.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+import { Command, type CommanderError, Option } from 'commander';
+import { LOG_LEVELS, type LogLevel } from '../observability/levels.js';
 import { parseDurationMs } from '../api/duration.js';
+import { helpText, parseOrError, SILENT, underTenantshift, usageMessage, withEnvironment, type EnvVar } from './commandLine.js';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -17,6 +19,8 @@ export interface OperatorConfig {
   logLevel: LogLevel;
   /** How long in-flight reconciles may finish after SIGTERM before they are abandoned. */
   shutdownGraceMs: number;
+  /** Initial copies that may run at once against one source server; more wait (waves). */
+  maxInitialCopiesPerSource: number;
   help: boolean;
 }
 
@@ -29,59 +33,140 @@ export class ConfigError extends Error {
 
 interface Setting {
   flag: string;
+  /** The value's name in the help, e.g. <duration>. */
+  arg: string;
   env: string;
   help: string;
   default?: string;
 }
 
 const SETTINGS = {
-  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', help: 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)' },
+  kubeconfig: {
+    flag: 'kubeconfig',
+    arg: '<file>',
+    env: 'KUBECONFIG',
+    help: 'kubeconfig file (default: $KUBECONFIG, which may list several files, ~/.kube/config, or in-cluster)',
+  },
   namespaces: {
     flag: 'namespaces',
+    arg: '<list>',
     env: 'TENANTSHIFT_WATCH_NAMESPACES',
     help: 'comma-separated namespaces to watch (default: all)',
     default: '',
   },
-  workers: { flag: 'workers', env: 'TENANTSHIFT_WORKERS', help: 'concurrent reconciles per controller', default: '2' },
-  identity: { flag: 'identity', env: 'TENANTSHIFT_IDENTITY', help: 'leader election identity (default: hostname)' },
-  leaseName: { flag: 'lease-name', env: 'TENANTSHIFT_LEASE_NAME', help: 'name of the leader Lease', default: 'tenantshift-operator' },
-  leaseNamespace: { flag: 'lease-namespace', env: 'TENANTSHIFT_OPERATOR_NAMESPACE', help: 'namespace of the leader Lease (must exist)' },
-  leaseDuration: { flag: 'lease-duration', env: 'TENANTSHIFT_LEASE_DURATION', help: 'lease validity after a renewal', default: '15s' },
+  workers: {
+    flag: 'workers',
+    arg: '<n>',
+    env: 'TENANTSHIFT_WORKERS',
+    help: 'concurrent reconciles per controller (1 to 64)',
+    default: '2',
+  },
+  identity: { flag: 'identity', arg: '<name>', env: 'TENANTSHIFT_IDENTITY', help: 'leader election identity (default: hostname)' },
+  leaseName: {
+    flag: 'lease-name',
+    arg: '<name>',
+    env: 'TENANTSHIFT_LEASE_NAME',
+    help: 'name of the leader Lease',
+    default: 'tenantshift-operator',
+  },
+  leaseNamespace: {
+    flag: 'lease-namespace',
+    arg: '<ns>',
+    env: 'TENANTSHIFT_OPERATOR_NAMESPACE',
+    help: 'namespace of the leader Lease, must exist (default: the pod namespace in-cluster)',
+  },
+  leaseDuration: {
+    flag: 'lease-duration',
+    arg: '<duration>',
+    env: 'TENANTSHIFT_LEASE_DURATION',
+    help: 'lease validity after a renewal',
+    default: '15s',
+  },
   renewDeadline: {
     flag: 'renew-deadline',
+    arg: '<duration>',
     env: 'TENANTSHIFT_RENEW_DEADLINE',
     help: 'leader steps down when it cannot renew this long',
     default: '10s',
   },
-  retryPeriod: { flag: 'retry-period', env: 'TENANTSHIFT_RETRY_PERIOD', help: 'pause between lease acquire/renew attempts', default: '2s' },
+  retryPeriod: {
+    flag: 'retry-period',
+    arg: '<duration>',
+    env: 'TENANTSHIFT_RETRY_PERIOD',
+    help: 'pause between lease acquire/renew attempts',
+    default: '2s',
+  },
   resyncPeriod: {
     flag: 'resync-period',
+    arg: '<duration>',
     env: 'TENANTSHIFT_RESYNC_PERIOD',
     help: 'every object is reconciled at least this often',
     default: '60s',
   },
-  healthPort: { flag: 'health-port', env: 'TENANTSHIFT_HEALTH_PORT', help: 'port of /healthz, /readyz and /metrics', default: '8081' },
-  healthHost: { flag: 'health-host', env: 'TENANTSHIFT_HEALTH_HOST', help: 'address the health server listens on', default: '0.0.0.0' },
-  logLevel: { flag: 'log-level', env: 'TENANTSHIFT_LOG_LEVEL', help: LOG_LEVELS.join(' | '), default: 'info' },
+  healthPort: {
+    flag: 'health-port',
+    arg: '<port>',
+    env: 'TENANTSHIFT_HEALTH_PORT',
+    help: 'port of /healthz, /readyz and /metrics',
+    default: '8081',
+  },
+  healthHost: {
+    flag: 'health-host',
+    arg: '<host>',
+    env: 'TENANTSHIFT_HEALTH_HOST',
+    help: 'address the health server listens on',
+    default: '0.0.0.0',
+  },
+  logLevel: { flag: 'log-level', arg: '<level>', env: 'TENANTSHIFT_LOG_LEVEL', help: LOG_LEVELS.join(' | '), default: 'info' },
   shutdownGrace: {
     flag: 'shutdown-grace',
+    arg: '<duration>',
     env: 'TENANTSHIFT_SHUTDOWN_GRACE',
     help: 'time in-flight reconciles get on shutdown',
     default: '5s',
+  },
+  maxInitialCopiesPerSource: {
+    flag: 'max-initial-copies-per-source',
+    arg: '<n>',
+    env: 'TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE',
+    help: 'initial schema copies that may run at once against one source server; more wait (a positive integer)',
+    default: '4',
   },
 } as const satisfies Record<string, Setting>;
 
 type Key = keyof typeof SETTINGS;
 
+/** What the operator reads from the environment beyond its settings: credentials from Secrets and tools. */
+export const OPERATOR_ENVIRONMENT: readonly EnvVar[] = [
+  { name: 'TENANTSHIFT_ROUTE_AGENT_TOKEN', help: 'token shared with the route agents (from a Secret); authenticates pause/flip/resume' },
+  { name: 'TENANTSHIFT_ROUTE_AGENT_NAMESPACE', help: "namespace of the route agents' heartbeat Leases (default: the lease namespace)" },
+  { name: 'TENANTSHIFT_PG_BIN', help: 'directory of pg_dump and pg_restore (default: /usr/lib/postgresql/15/bin)' },
+  { name: 'TENANTSHIFT_FAILPOINT', help: 'crash tests only: the process SIGKILLs itself at the named point' },
+  { name: 'AWS_ENDPOINT_URL', help: 'AWS API endpoint instead of the regional one (e.g. a local moto)' },
+  { name: 'AWS_ACCESS_KEY_ID', help: "AWS credentials, read by the AWS SDK's default credential chain" },
+  { name: 'AWS_SECRET_ACCESS_KEY', help: 'the secret of AWS_ACCESS_KEY_ID' },
+  { name: 'AWS_SESSION_TOKEN', help: 'a session token with temporary credentials' },
+  { name: 'AWS_PROFILE', help: 'a profile of ~/.aws/config and ~/.aws/credentials' },
+  { name: 'AWS_ROLE_ARN', help: 'IAM roles for service accounts: the role to assume (set by EKS)' },
+  { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', help: 'IAM roles for service accounts: the token file (set by EKS)' },
+];
+
+/** `tenantshift operator`, its options built from SETTINGS: each shows its variable, "(env: X)". */
+export function operatorCommand(): Command {
+  const cmd = new Command('operator')
+    .description('Runs the tenantshift controllers with leader election.')
+    .summary('run the operator')
+    .helpOption('-h, --help', 'this text');
+  for (const s of Object.values(SETTINGS) as Setting[]) {
+    const option = new Option(`--${s.flag} ${s.arg}`, s.help).env(s.env);
+    cmd.addOption(s.default ? option.default(s.default) : option);
+  }
+  withEnvironment(cmd, OPERATOR_ENVIRONMENT);
+  return cmd.addHelpText('after', '\nDurations are written like 500ms, 15s, 2m or 1m30s; flags win over the environment.');
+}
+
 export function operatorUsage(): string {
-  const lines = Object.values(SETTINGS).map((s: Setting) => {
-    const def = s.default ? ` [default: ${s.default}]` : '';
-    return `  --${s.flag.padEnd(16)} ${s.help}${def}\n  ${' '.repeat(18)} env ${s.env}`;
-  });
-  return (
-    'Usage: tenantshift operator [options]\n\nRuns the tenantshift controllers with leader election.\n\n' +
-    `Options:\n${lines.join('\n')}\n  --help             this text\n`
-  );
+  return helpText(underTenantshift(operatorCommand()));
 }
 
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -92,7 +177,7 @@ export function loadOperatorConfig(
   inClusterNamespaceFile = IN_CLUSTER_NAMESPACE_FILE,
 ): OperatorConfig {
   const flags = parseFlags(argv);
-  if (flags.has('help')) return { ...defaults(), help: true };
+  if (flags === 'help') return { ...defaults(), help: true };
   const get = (k: Key): string | undefined => {
     const s: Setting = SETTINGS[k];
     const v = flags.get(s.flag) ?? env[s.env];
@@ -134,6 +219,7 @@ export function loadOperatorConfig(
     health: { port: parseInteger(get('healthPort') as string, '--health-port', 0, 65535), host: get('healthHost') as string },
     logLevel: level as LogLevel,
     shutdownGraceMs: durationOf('shutdownGrace'),
+    maxInitialCopiesPerSource: parseInteger(get('maxInitialCopiesPerSource') as string, '--max-initial-copies-per-source', 1),
     help: false,
   };
 }
@@ -148,29 +234,37 @@ function defaults(): OperatorConfig {
     health: { port: 8081, host: '0.0.0.0' },
     logLevel: 'info',
     shutdownGraceMs: 5_000,
+    maxInitialCopiesPerSource: 4,
     help: false,
   };
 }
 
-/** `--name value` and `--name=value`; every option takes a value except --help. */
-function parseFlags(argv: string[]): Map<string, string> {
-  const known = new Set<string>(Object.values(SETTINGS).map((s: Setting) => s.flag));
+/** The flags given on the command line (by their flag name), or 'help'; the environment is read by the caller. */
+function parseFlags(argv: string[]): Map<string, string> | 'help' {
+  const cmd = underTenantshift(operatorCommand());
+  const err = parseOrError(cmd, argv, SILENT);
+  if (err?.code === 'commander.helpDisplayed') return 'help';
+  if (err) throw new ConfigError(configMessage(err, cmd.args));
   const out = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--help' || arg === '-h') {
-      out.set('help', 'true');
-      continue;
-    }
-    if (!arg.startsWith('--')) throw new ConfigError(`Unexpected argument "${arg}"`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    if (!known.has(name)) throw new ConfigError(`Unknown option --${name} (see --help)`);
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new ConfigError(`Option --${name} needs a value`);
-    out.set(name, value);
+  for (const option of cmd.options) {
+    const name = option.attributeName();
+    if (cmd.getOptionValueSource(name) === 'cli') out.set(option.long?.slice(2) as string, cmd.getOptionValue(name) as string);
   }
   return out;
+}
+
+function configMessage(err: CommanderError, args: string[]): string {
+  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
+  switch (err.code) {
+    case 'commander.unknownOption':
+      return `Unknown option ${quoted} (see --help)`;
+    case 'commander.optionMissingArgument':
+      return `Option ${quoted.split(' ')[0]} needs a value`;
+    case 'commander.excessArguments':
+      return `Unexpected argument "${args[0] ?? quoted}"`;
+    default:
+      return usageMessage(err);
+  }
 }
 
 /** A flag's duration in the API's grammar (what the CRDs accept: 500ms, 15s, 1m30s); a bare number is refused. */
@@ -182,10 +276,15 @@ export function parseDuration(text: string, what: string): number {
   }
 }
 
-function parseInteger(text: string, what: string, min: number, max: number): number {
+function parseInteger(text: string, what: string, min: number, max?: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${what} must be an integer from ${min} to ${max}, got "${text}"`);
+  if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) throw new ConfigError(rangeMessage(what, min, max, text));
   return n;
+}
+
+function rangeMessage(what: string, min: number, max: number | undefined, text: string): string {
+  if (max === undefined) return `${what} must be ${min === 1 ? 'a positive integer' : `an integer of at least ${min}`}, got "${text}"`;
+  return `${what} must be an integer from ${min} to ${max}, got "${text}"`;
 }
 
 function readInClusterNamespace(file: string): string | undefined {

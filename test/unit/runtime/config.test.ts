@@ -76,6 +76,26 @@ describe('runtime: config', () => {
     }
   });
 
+  it('limits initial copies per source: 4 by default, a positive integer from the flag or the environment', () => {
+    const env = { TENANTSHIFT_OPERATOR_NAMESPACE: 'ops' };
+    assert.equal(loadOperatorConfig([], env, NO_FILE).maxInitialCopiesPerSource, 4);
+    const fromEnv = { ...env, TENANTSHIFT_MAX_INITIAL_COPIES_PER_SOURCE: '2' };
+    assert.equal(loadOperatorConfig([], fromEnv, NO_FILE).maxInitialCopiesPerSource, 2);
+    assert.equal(loadOperatorConfig(['--max-initial-copies-per-source', '7'], fromEnv, NO_FILE).maxInitialCopiesPerSource, 7);
+    for (const bad of ['0', '-1', '1.5', 'many']) {
+      assert.throws(
+        () => loadOperatorConfig([`--max-initial-copies-per-source=${bad}`], env, NO_FILE),
+        /--max-initial-copies-per-source must be a positive integer/,
+      );
+    }
+  });
+
+  it('refuses a flag without its value and a stray argument', () => {
+    const env = { TENANTSHIFT_OPERATOR_NAMESPACE: 'ops' };
+    assert.throws(() => loadOperatorConfig(['--workers'], env, NO_FILE), /Option --workers needs a value/);
+    assert.throws(() => loadOperatorConfig(['stray'], env, NO_FILE), /Unexpected argument "stray"/);
+  });
+
   it('answers --help without requiring anything else', () => {
     assert.equal(loadOperatorConfig(['--help'], {}, NO_FILE).help, true);
   });

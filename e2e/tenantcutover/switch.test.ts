@@ -9,7 +9,7 @@ import { replicationNames } from '../../src/postgres/names.js';
 import { checkInvariants, WalletTraffic, type Invariants } from '../../src/devstack/traffic.js';
 import { withConnection } from '../../test/support/databases.js';
 import { until } from '../../test/support/operator.js';
-import { appCanWrite, bouncerDatabases, tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
+import { appCanWrite, bouncerDatabases, tenantFixture, type BouncerDatabase, type TenantFixture } from '../../test/support/tenant.js';
 
 describe('TenantCutover journey under wallet traffic (real PgBouncer, route agent, operator)', function () {
   this.timeout(420_000);
@@ -56,9 +56,19 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     return expected;
   }
 
-  /** Every PgBouncer replica routes the tenant to `side`, none left paused. */
+  /**
+   * Every PgBouncer replica routes the tenant to `side`, none left paused. Polled for a while: once,
+   * under heavy load, a replica still showed the database paused right after the move settled
+   * (noted on the move-protocol issue); a pause that never ends fails here.
+   */
   async function assertRoutedTo(side: 'source' | 'target'): Promise<void> {
     const port = (side === 'source' ? t.db.source : t.db.target).port;
+    const want = (d: BouncerDatabase | undefined): boolean => d?.port === port && !d.paused;
+    await until(
+      'every PgBouncer replica to route to the serving side',
+      async () => (await bouncerDatabases(t.cluster.env, t.route)).every(want),
+      15_000,
+    ).catch(() => undefined);
     const seen = await bouncerDatabases(t.cluster.env, t.route);
     assert.deepEqual(
       seen.map((d) => d && { port: d.port, paused: d.paused }),

@@ -22,6 +22,8 @@ import { applySequences, readSequences } from '../../postgres/sequences.js';
 import type { AgentRef, RoutingPort } from '../../routing/client.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
 import { failpoint } from '../../runtime/failpoint.js';
+import { sleep } from '../../clock.js';
+import { OperatorError } from '../../errors.js';
 
 export interface Endpoint {
   client: pg.Client;
@@ -179,8 +181,9 @@ async function undoAttempt(input: MoveInput, releaseFence: () => Promise<void>, 
 
 /**
  * After the flip (also the restart path), idempotent: the old side stays fenced by privileges, the
- * new side gets its own grants back, the way back flows, and the old path is retired so its slot
- * leaves the side it was on.
+ * new side gets its own grants back, the old path is retired (its subscription, its walsender and its
+ * slot gone), and only then does the way back flow. PostgreSQL 15 has no `origin = none`: while the
+ * old slot is decoded, what the way back applies on the old side would be sent forward again.
  */
 export async function finishMove(
   input: Pick<MoveInput, 'from' | 'onto' | 'tables' | 'activePath' | 'backPath' | 'ontoGrants'> & { fence?: FenceSession },
@@ -190,10 +193,31 @@ export async function finishMove(
   await input.fence?.release();
   // Idempotent: already done inside the freeze, repeated here for a move finished after a restart.
   if (input.ontoGrants.length > 0) await restoreGrants(input.onto.client, input.ontoGrants);
+  await retirePath(input.from.client, input.onto.client, input.activePath);
+  failpoint('BetweenDirections');
   const back = await pathState(input.from.client, input.backPath);
   if (back.exists && !back.enabled) await enablePath(input.from.client, input.backPath);
-  // The active path: its subscription lives on `onto`, its publication and slot on `from`.
-  const active = await pathState(input.onto.client, input.activePath);
-  await dropPath(input.onto.client, undefined, input.activePath);
-  await dropSlots(input.from.client, input.activePath.slot, active.oid);
+}
+
+const RETIRE_TRIES = 50;
+const RETIRE_PAUSE_MS = 100;
+
+/**
+ * Drops the path's subscription (on `subscriberSide`), then its slots on the publisher, waiting for
+ * the walsender to exit. Throws, so the requeue tries again, while a slot is still held: the other
+ * direction must not start before then.
+ */
+async function retirePath(publisher: pg.Client, subscriberSide: pg.Client, path: ReplicationPath): Promise<void> {
+  const active = await pathState(subscriberSide, path);
+  await dropPath(subscriberSide, undefined, path);
+  let left: string[] = [];
+  for (let i = 0; i < RETIRE_TRIES; i++) {
+    left = await dropSlots(publisher, path.slot, active.oid);
+    if (left.length === 0) return;
+    await sleep(RETIRE_PAUSE_MS);
+  }
+  throw new OperatorError(
+    'transient',
+    `the old direction's slot(s) ${left.join(', ')} are still held by a walsender; the way back starts once they are gone`,
+  );
 }

@@ -8,8 +8,16 @@ import { withConnection } from '../../test/support/databases.js';
 import { until } from '../../test/support/operator.js';
 import { bouncerDatabases, tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
-async function assertNothingLost(t: TenantFixture, report: TrafficReport): Promise<void> {
-  assert.deepEqual(report.failures.slice(0, 3), [], `${report.failures.length} client transaction(s) failed`);
+/**
+ * Between WritesRevoked and RouteRecorded the old side is closed for good: an operator killed there
+ * (at Drained) leaves the agents to resume it at the deadline, and writes are refused until the
+ * restarted operator gives the grants back (docs/cutover.md). Refused, never lost: only that error.
+ */
+const SEALED_POINTS = new Set(['Drained']);
+
+async function assertNothingLost(t: TenantFixture, report: TrafficReport, refusalsAllowed = false): Promise<void> {
+  const failures = refusalsAllowed ? report.failures.filter((f) => !/permission denied/.test(f.message)) : report.failures;
+  assert.deepEqual(failures.slice(0, 3), [], `${failures.length} client transaction(s) failed`);
   const expected = {
     totalBalance: `${1000 * t.accounts}.00`,
     ledgerRows: 2 * report.acknowledged.length,
@@ -75,7 +83,7 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
             `${done.status?.writePause?.milliseconds ?? '-'} ms, attempts ${done.status?.history?.length}`,
         );
         assert.ok(report.maxLatencyMs < CLIENT_WAIT_BOUND_MS, `a client waited ${report.maxLatencyMs} ms`);
-        await assertNothingLost(t, report);
+        await assertNothingLost(t, report, SEALED_POINTS.has(point));
       } finally {
         await t.dispose();
       }
@@ -115,7 +123,8 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
         const report = await traffic.stop();
         console.log(`      rollback killed at ${point}: max client wait ${report.maxLatencyMs} ms`);
         assert.ok(report.maxLatencyMs < CLIENT_WAIT_BOUND_MS, `a client waited ${report.maxLatencyMs} ms`);
-        assert.deepEqual(report.failures.slice(0, 3), [], `${report.failures.length} client transaction(s) failed`);
+        const failed = report.failures.filter((f) => !(SEALED_POINTS.has(point) && /permission denied/.test(f.message)));
+        assert.deepEqual(failed.slice(0, 3), [], `${failed.length} client transaction(s) failed`);
         const expected = await withConnection(t.db.source, (c) => checkInvariants(c, t.wallet, report.acknowledged));
         assert.deepEqual(expected, {
           totalBalance: `${1000 * t.accounts}.00`,

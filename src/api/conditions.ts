@@ -18,6 +18,7 @@ export const ConditionTypes = {
   ApprovalWithdrawn: 'ApprovalWithdrawn',
   RetriesExhausted: 'RetriesExhausted',
   WritesFenced: 'WritesFenced',
+  ServingWritable: 'ServingWritable',
   // LandingZone
   NetworkReady: 'NetworkReady',
   TransitGatewayAttached: 'TransitGatewayAttached',
@@ -101,6 +102,7 @@ export const Reasons = {
   RolledBack: 'RolledBack',
   Migrated: 'Migrated',
   RevokeFailed: 'RevokeFailed',
+  RestoreFailed: 'RestoreFailed',
   // landing zone
   Creating: 'Creating',
   Modifying: 'Modifying',

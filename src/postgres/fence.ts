@@ -1,7 +1,8 @@
-// Fencing a tenant's writes on the source. During the freeze: EXCLUSIVE locks held by one session
-// whose own timeout is the move's deadline, so a dead or stuck operator can never leave the tenant
-// fenced (writes bypassing PgBouncer wait, reads go on). After a switch: write privileges revoked
-// (the grants saved first), so the source stays read-only for the tenant until a rollback.
+// Fencing a tenant's writes on the side it leaves. During the freeze: EXCLUSIVE locks held by one
+// session whose own timeout is the move's deadline (writes bypassing PgBouncer wait, reads go on);
+// while they are held, the tenant's write privileges are revoked in the same transaction, which is
+// committed before the new route is recorded (`seal`). From the point of no return on, the old side
+// takes no write whatever happens to the operator; an abort gives the saved grants back.
 import pg from 'pg';
 import type { TableInfo } from './catalog.js';
 import { connect, type ConnectionInfo } from './connection.js';
@@ -13,7 +14,13 @@ const tableName = (t: Pick<TableInfo, 'schema' | 'name'>): string => `${id(t.sch
 export interface FenceSession {
   /** Source WAL position right after the fence took hold: every tenant commit is before it. */
   lsn: string;
-  /** Ends the session's transaction: the locks go. */
+  /**
+   * Revokes the tenant's writes in the transaction that holds the locks and commits it: writers that
+   * waited on the locks then fail their privilege check, and the fence no longer depends on the
+   * session (its timeout, the operator's life). Undone by restoreGrants.
+   */
+  seal(): Promise<void>;
+  /** Ends the session (a transaction still open rolls back: the locks go). */
   release(): Promise<void>;
 }
 
@@ -34,6 +41,10 @@ export async function acquireFence(client: pg.Client, tables: TableInfo[], budge
     const lsn = (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn as string;
     return {
       lsn,
+      seal: async () => {
+        await revokeWrites(client, tables);
+        await client.query('COMMIT');
+      },
       release: async () => {
         await client.query('ROLLBACK').catch(() => undefined);
         await client.end().catch(() => undefined);

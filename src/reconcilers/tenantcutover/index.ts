@@ -12,7 +12,7 @@ import { locateTenant, observeAgents, observePreconditions, observeWorld, routeF
 import { completionDue, intentFor, retryGate } from './plan.js';
 import { preconditionBlocker } from './preconditions.js';
 import { prepareMove } from './prepare.js';
-import { recoverInterruptedMove, refenceIdleSide } from './recover.js';
+import { recoverInterruptedMove, refenceIdleSide, regrantServingSide } from './recover.js';
 import { CutoverStatus } from './status.js';
 
 export type { CutoverContext, CutoverOutcome } from './context.js';
@@ -52,6 +52,7 @@ async function converge(world: World, st: CutoverStatus, ctx: CutoverContext): P
   const obj = world.obj;
   await recoverInterruptedMove(world, st, ctx);
   await refenceIdleSide(world, st, ctx);
+  await regrantServingSide(world, st, ctx);
   const from = st.activeSide;
   reportApproval(st, obj);
   if (completionDue({ ...obj, status: st.status }, from)) return completeMigration(world, st, ctx);

@@ -21,8 +21,8 @@ export async function prepareMove(world: World, st: CutoverStatus, from: Side, t
       extra: [sentinelPublicationEntry(world.replication.spec.tenant)],
     });
   }
+  // Saved for rehearsals too: the fence revokes the serving side's writes, and a restarted operator gives them back from here.
   const fromGrants = await readGrants(world.sides[from].client, world.tables);
-  if (!rehearse)
-    await st.persist(from === 'source' ? { savedGrants: grantsForStatus(fromGrants) } : { savedTargetGrants: grantsForStatus(fromGrants) });
+  await st.persist(from === 'source' ? { savedGrants: grantsForStatus(fromGrants) } : { savedTargetGrants: grantsForStatus(fromGrants) });
   return fromGrants;
 }

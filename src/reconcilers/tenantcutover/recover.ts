@@ -2,7 +2,7 @@
 // written for the new side, undone before. Also the retry of a revoke an abort could not do.
 import { ConditionTypes } from '../../api/index.js';
 import { fromUnknown } from '../../errors.js';
-import { revokeWrites } from '../../postgres/fence.js';
+import { restoreGrants, revokeWrites } from '../../postgres/fence.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
 import type { CutoverContext } from './context.js';
 import { abortPatch, countedAttempts } from './finish.js';
@@ -32,6 +32,9 @@ export async function recoverInterruptedMove(world: World, st: CutoverStatus, ct
     await st.persist({ activeSide: recovery.to, step: undefined, movingTo: undefined, lastSwitchTime: new Date(ctx.now()).toISOString() });
     ctx.events.normal('MoveFinished', `Finished a move interrupted after the route changed: the ${recovery.to} serves`);
   } else if (recovery.kind === 'abortInterrupted') {
+    // The fence may have been sealed (writes revoked) before the operator stopped: the serving side
+    // gets its writes back before its clients are released.
+    await restoreGrants(world.sides[st.activeSide].client, savedGrantsOf(st.status, st.activeSide));
     await ctx.routing
       .resume(world.agents, world.database, st.status.moveId ?? '')
       .catch((err: unknown) =>
@@ -82,6 +85,33 @@ export async function refenceIdleSide(world: World, st: CutoverStatus, ctx: Cuto
   } catch (err) {
     st.condition(ConditionTypes.WritesFenced, false, 'RevokeFailed', revokeFailedMessage(idle, fromUnknown(err).message));
   }
+}
+
+/**
+ * The serving side an abort could not give its writes back (ServingWritable=False): the grants saved
+ * before the freeze are restored again until it holds. Read-only is never a split, but an outage.
+ */
+export async function regrantServingSide(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<void> {
+  const writable = st.status.conditions?.find((c) => c.type === ConditionTypes.ServingWritable);
+  if (writable?.status !== 'False' || st.status.step) return;
+  const serving = st.activeSide;
+  try {
+    await restoreGrants(world.sides[serving].client, savedGrantsOf(st.status, serving));
+    st.condition(ConditionTypes.ServingWritable, true, 'Succeeded', `the ${serving} takes the tenant's writes again`);
+    ctx.events.normal(
+      'WritesRestored',
+      `Gave the tenant's writes on the ${serving} back after a failed abort (${world.obj.metadata.name})`,
+    );
+  } catch (err) {
+    st.condition(ConditionTypes.ServingWritable, false, 'RestoreFailed', restoreFailedMessage(serving, fromUnknown(err).message));
+  }
+}
+
+export function restoreFailedMessage(side: string, error: string): string {
+  return (
+    `the tenant's write privileges on the ${side}, revoked by the aborted move's fence, could not be given back (${error}): ` +
+    `the ${side} serves read-only; the operator retries, or grant them back from status`
+  );
 }
 
 export function revokeFailedMessage(side: string, error: string): string {

@@ -72,7 +72,7 @@ export type MoveResult =
 
 /** A step of an abort that did not succeed: the reconciler reports each (a failed revoke leaves a side writable). */
 export interface CleanupFailure {
-  step: 'resume' | 'release' | 'revoke';
+  step: 'resume' | 'release' | 'revoke' | 'restore';
   message: string;
 }
 
@@ -82,6 +82,8 @@ export interface Step {
 }
 
 class BudgetExceeded extends Error {}
+
+const otherSideOf = (side: Side): Side => (side === 'source' ? 'target' : 'source');
 
 export async function moveTenant(input: MoveInput): Promise<MoveResult> {
   const fenceClient = await openFenceSession(input.from.info);
@@ -107,6 +109,7 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     return ms;
   };
   let flipped = false;
+  let sealed = false;
   let grantsRestored = false;
   try {
     await input.routing.pause(input.agents, input.database, input.moveId, input.budgetMs);
@@ -116,12 +119,18 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     const probe = input.tables[0];
     if (probe && !(await probeFence(input.from.client, probe))) throw new Error('the write probe got through the fence');
     mark('FenceProven');
+    // Durable before anything else: a dead operator, a lost response or the session's timeout cannot reopen the old side.
+    sealed = true;
+    await fence.seal();
+    mark('WritesRevoked');
     const value = await beat(input.from.client, input.tenant);
     if (!(await waitForBeat(input.onto.client, input.tenant, value, deadline)))
       throw new BudgetExceeded(`the ${input.to} did not apply the sentinel within ${input.budgetMs} ms`);
     mark('Drained');
     if (input.rehearse) {
       // Everything but the flip, then the abort by design: the numbers are what a real move would see.
+      // The grants first: clients released onto a side still revoked would be refused.
+      await restoreGrants(input.from.client, input.fromGrants);
       await input.routing.resume(input.agents, input.database, input.moveId);
       mark('Resumed');
       const writePauseMs = input.now() - t0;
@@ -156,24 +165,35 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
       throw err;
     }
     const release = (): Promise<void> => (fence ? fence.release() : fenceClient.end());
-    const cleanupFailures = await undoAttempt(input, release, grantsRestored);
+    const cleanupFailures = await undoAttempt(input, release, { sealed, grantsRestored });
     mark('Aborted');
     return { ok: false, reason, writePauseMs: input.now() - t0, steps, startedAt: t0, cleanupFailures };
   }
 }
 
 /** An abort before the flip: every step runs, and each that fails is returned, never swallowed. */
-async function undoAttempt(input: MoveInput, releaseFence: () => Promise<void>, grantsRestored: boolean): Promise<CleanupFailure[]> {
+async function undoAttempt(
+  input: MoveInput,
+  releaseFence: () => Promise<void>,
+  done: { sealed: boolean; grantsRestored: boolean },
+): Promise<CleanupFailure[]> {
   const failures: CleanupFailure[] = [];
   const attempt = async (step: CleanupFailure['step'], what: string, work: () => Promise<unknown>): Promise<void> => {
     await work().catch((e: unknown) => failures.push({ step, message: `${what} failed: ${(e as Error).message ?? String(e)}` }));
   };
+  // The serving side gets its writes back before its clients are released (a failure leaves it
+  // read-only, never split: reported, retried).
+  if (done.sealed) {
+    await attempt('restore', `giving the tenant's writes on the ${otherSideOf(input.to)} back`, () =>
+      restoreGrants(input.from.client, input.fromGrants),
+    );
+  }
   await attempt('resume', `resuming the route agents of ${input.database} (they resume by the deadline)`, () =>
     input.routing.resume(input.agents, input.database, input.moveId),
   );
   await attempt('release', 'releasing the fence session (the server ends it by its timeout)', releaseFence);
   // The side that did not take over stays fenced as it was.
-  if (grantsRestored) {
+  if (done.grantsRestored) {
     await attempt('revoke', `revoking the tenant's writes on the ${input.to} again`, () => revokeWrites(input.onto.client, input.tables));
   }
   return failures;

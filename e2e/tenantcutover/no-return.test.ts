@@ -1,0 +1,65 @@
+// After the point of no return nothing commits on the old side: the operator dies once the new route
+// is recorded, the fence session's own timeout (the budget) passes with no operator, and a writer
+// connected straight to the old side keeps moving money the whole time. Every acknowledged transfer,
+// through PgBouncer or around it, must be on the serving side exactly once, and every account must
+// equal its ledger: a write the old side took after the switch would come forward and overwrite newer
+// balances, or be lost.
+import assert from 'node:assert/strict';
+import { checkInvariants, WalletTraffic } from '../../src/devstack/traffic.js';
+import { tlsOptions } from '../../src/postgres/connection.js';
+import { withConnection } from '../../test/support/databases.js';
+import { until } from '../../test/support/operator.js';
+import { tenantFixture } from '../../test/support/tenant.js';
+
+describe('TenantCutover: no write on the old side after the point of no return (operator killed at RouteRecorded)', function () {
+  this.timeout(300_000);
+
+  it('refuses or carries forward every write of a writer that bypasses PgBouncer, and loses none', async () => {
+    const t = await tenantFixture('tcnoret', 20);
+    try {
+      const doomed = await t.startOperator('noret-op', { TENANTSHIFT_FAILPOINT: 'RouteRecorded' });
+      await t.createReplication();
+      await t.createCutover({ maxWritePause: '1500ms', retry: { attempts: 3, backoff: '1s' } });
+      await t.waitCutover(
+        'the route to be owned',
+        (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
+      );
+      const common = { walletSchema: t.wallet, accounts: t.accounts, thinkMs: 2 };
+      const pooled = new WalletTraffic({ ...common, connection: t.appConnections(), workers: 4 }).start();
+      const src = t.db.source;
+      const direct = { ...t.appConnection(), host: src.host, port: src.port, database: src.dbname, ssl: tlsOptions(src) };
+      const bypass = new WalletTraffic({ ...common, connection: direct, workers: 2 }).start();
+      await until('traffic through PgBouncer and around it', () => pooled.count > 100 && bypass.count > 100, 60_000);
+      await t.patchCutover({ approved: true });
+      const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
+      assert.notEqual(code, 'alive', 'the operator never reached RouteRecorded');
+      // No operator while the fence session's timeout lifts its locks: the old side must stay closed.
+      const at = bypass.count;
+      await new Promise((r) => setTimeout(r, 6000));
+      await t.startOperator('noret-op');
+      await t.waitCutover('the move to be finished', (c) => c.status?.activeSide === 'target' && !c.status?.step);
+      const moved = pooled.count;
+      await until('traffic on the target', () => pooled.count > moved + 100, 60_000);
+      const p = await pooled.stop();
+      const b = await bypass.stop();
+      const after = b.acknowledged.length - at;
+      console.log(
+        `      bypassing writer: ${b.acknowledged.length} transfers acknowledged (${after} after the kill), ${b.failures.length} refused`,
+      );
+      assert.deepEqual(p.failures.slice(0, 3), [], `${p.failures.length} pooled client transaction(s) failed`);
+      const acknowledged = [...p.acknowledged, ...b.acknowledged];
+      const seen = await withConnection(t.db.target, (c) => checkInvariants(c, t.wallet, acknowledged));
+      assert.deepEqual(seen, {
+        totalBalance: `${1000 * t.accounts}.00`,
+        ledgerRows: 2 * acknowledged.length,
+        distinctTransfers: acknowledged.length,
+        duplicateLedgerIds: 0,
+        accountsNotMatchingLedger: 0,
+        missingAcknowledged: 0,
+        unacknowledgedPresent: 0,
+      });
+    } finally {
+      await t.dispose();
+    }
+  });
+});

@@ -5,7 +5,7 @@
 // equal its ledger: a write the old side took after the switch would come forward and overwrite newer
 // balances, or be lost.
 import assert from 'node:assert/strict';
-import { checkInvariants, WalletTraffic } from '../../src/devstack/traffic.js';
+import { balancedBook, checkInvariants, WalletTraffic } from '../../src/devstack/traffic.js';
 import { tlsOptions } from '../../src/postgres/connection.js';
 import { withConnection } from '../../test/support/databases.js';
 import { until } from '../../test/support/operator.js';
@@ -49,15 +49,7 @@ describe('TenantCutover: no write on the old side after the point of no return (
       assert.deepEqual(p.failures.slice(0, 3), [], `${p.failures.length} pooled client transaction(s) failed`);
       const acknowledged = [...p.acknowledged, ...b.acknowledged];
       const seen = await withConnection(t.db.target, (c) => checkInvariants(c, t.wallet, acknowledged));
-      assert.deepEqual(seen, {
-        totalBalance: `${1000 * t.accounts}.00`,
-        ledgerRows: 2 * acknowledged.length,
-        distinctTransfers: acknowledged.length,
-        duplicateLedgerIds: 0,
-        accountsNotMatchingLedger: 0,
-        missingAcknowledged: 0,
-        unacknowledgedPresent: 0,
-      });
+      assert.deepEqual(seen, balancedBook(t.accounts, acknowledged));
     } finally {
       await t.dispose();
     }

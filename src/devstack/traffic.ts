@@ -98,6 +98,19 @@ export interface Invariants {
   unacknowledgedPresent: number;
 }
 
+/** What checkInvariants must find when nothing was lost: money conserved, every acknowledged transfer exactly once. */
+export function balancedBook(accounts: number, acknowledged: string[]): Invariants {
+  return {
+    totalBalance: `${1000 * accounts}.00`,
+    ledgerRows: 2 * acknowledged.length,
+    distinctTransfers: acknowledged.length,
+    duplicateLedgerIds: 0,
+    accountsNotMatchingLedger: 0,
+    missingAcknowledged: 0,
+    unacknowledgedPresent: 0,
+  };
+}
+
 /** The bank checks on one side: money conserved, accounts equal their ledgers, every acknowledged commit present exactly once. */
 export async function checkInvariants(client: pg.Client, walletSchema: string, acknowledged: string[]): Promise<Invariants> {
   const w = pg.escapeIdentifier(walletSchema);

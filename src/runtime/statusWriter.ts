@@ -1,5 +1,7 @@
 // Writes an object's status: a JSON merge patch on /status, only when the desired status differs from
-// the object's current one, guarded by resourceVersion and retried on conflict within a budget.
+// the object's current one, guarded by resourceVersion and retried on conflict within a budget. The
+// patch is this writer's own change against the status it read; on a conflict only that change is
+// sent again, onto what was re-read: a field another writer set meanwhile (a newer leader) stays.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { fromUnknown } from '../errors.js';
 import type { KubeObject, ResourceType } from './resources.js';
@@ -40,9 +42,9 @@ export class StatusWriter {
       desired.observedGeneration = req.object.metadata.generation;
     }
     let current: T = req.object;
+    const patch = mergePatch(current.status ?? {}, desired);
+    if (patch === undefined) return { written: false, object: current };
     for (let attempt = 0; ; attempt++) {
-      const patch = mergePatch(current.status ?? {}, desired);
-      if (patch === undefined) return { written: false, object: current };
       try {
         const updated = (await this.api.patchNamespacedCustomObjectStatus(
           {

@@ -79,6 +79,21 @@ describe('runtime: status, finalizers, events and a controller (real kube-apiser
     assert.equal((await get('a')).status?.conditions?.[0]?.status, 'True');
   });
 
+  it('on a conflict re-applies only its own change, never what it read before (a field another writer set stays)', async () => {
+    const writer = new StatusWriter(cluster.kc);
+    const obj = await create('b');
+    const base = { phase: 'Streaming', lag: { bytes: 1 } };
+    const read = (await writer.update({ resource: r, object: obj, status: base })).object;
+    // Another writer (a newer leader) records something this one never saw.
+    const other = new StatusWriter(cluster.kc);
+    await other.update({ resource: r, object: read, status: { ...base, sourceServer: 'db.internal:5432' } });
+    // This writer, from its older read, changes one field: only that change may land.
+    await writer.update({ resource: r, object: read, status: { ...base, lag: { bytes: 2 } } });
+    const now = (await get('b')).status as { lag?: { bytes?: number }; sourceServer?: string };
+    assert.equal(now.lag?.bytes, 2);
+    assert.equal(now.sourceServer, 'db.internal:5432', 'a stale writer wiped a field it never saw');
+  });
+
   it('adds and removes a finalizer, also from a stale copy', async () => {
     const fin = new Finalizers(cluster.kc);
     const obj = await create('b');

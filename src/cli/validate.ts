@@ -86,7 +86,8 @@ interface Parsed {
   json: boolean;
 }
 
-interface CommanderValues {
+/** The options as commander parses them (camelCase; `--no-live` is `live: false`). */
+interface ValidateValues {
   source?: string;
   target?: string;
   schema?: string[];
@@ -106,29 +107,7 @@ export function parseValidateArgs(argv: string[]): Parsed | 'help' {
   const failure = parseOrError(cmd, argv, SILENT);
   if (failure && exitCodeOf(failure) === 0) return 'help';
   if (failure) throw new UsageError(usageMessage(failure));
-  const v = cmd.opts<CommanderValues>();
-  return parsedOf({
-    ...v,
-    'no-live': !v.live,
-    'catch-up-timeout': v.catchUpTimeout,
-    'range-rows': v.rangeRows,
-    'max-differences': v.maxDifferences,
-  });
-}
-
-interface ValidateValues {
-  source?: string;
-  target?: string;
-  schema?: string[];
-  parallelism?: string;
-  rate?: string;
-  slot?: string;
-  'no-live'?: boolean;
-  'catch-up-timeout'?: string;
-  'range-rows'?: string;
-  'max-differences'?: string;
-  output?: string;
-  json?: boolean;
+  return parsedOf(cmd.opts<ValidateValues>());
 }
 
 function requiredOf(values: ValidateValues): { source: string; target: string; schemas: string[] } {
@@ -136,22 +115,22 @@ function requiredOf(values: ValidateValues): { source: string; target: string; s
   if (!values.target) throw new UsageError('--target is required');
   const schemas = values.schema ?? [];
   if (schemas.length === 0) throw new UsageError('name at least one --schema');
-  if (values.slot && values['no-live']) throw new UsageError('--slot and --no-live exclude each other');
+  if (values.slot && !values.live) throw new UsageError('--slot and --no-live exclude each other');
   return { source: values.source, target: values.target, schemas };
 }
 
 function liveReplicationOf(values: ValidateValues): ValidateOptions['liveReplication'] {
-  if (values['no-live']) return false;
+  if (!values.live) return false;
   return values.slot ? { slotName: values.slot, publisher: 'source' } : 'auto';
 }
 
 function parsedOf(values: ValidateValues): Parsed {
   const { source, target, schemas } = requiredOf(values);
   const rate = positiveNumber(values.rate, '--rate');
-  const timeout = positiveNumber(values['catch-up-timeout'], '--catch-up-timeout');
+  const timeout = positiveNumber(values.catchUpTimeout, '--catch-up-timeout');
   const parallelism = positiveNumber(values.parallelism, '--parallelism');
-  const rangeRows = positiveNumber(values['range-rows'], '--range-rows');
-  const maxDifferences = positiveNumber(values['max-differences'], '--max-differences');
+  const rangeRows = positiveNumber(values.rangeRows, '--range-rows');
+  const maxDifferences = positiveNumber(values.maxDifferences, '--max-differences');
   const options: ValidateOptions = {
     source: connectionFromUrl(source, '--source'),
     target: connectionFromUrl(target, '--target'),

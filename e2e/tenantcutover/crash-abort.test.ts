@@ -3,9 +3,9 @@
 // retries. Wallet invariants hold on both sides every time.
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { balancedBook, checkInvariants, WalletTraffic, type TrafficReport } from '../../src/devstack/traffic.js';
+import { balancedBook, checkInvariants, type TrafficReport } from '../../src/devstack/traffic.js';
 import { withConnection } from '../../test/support/databases.js';
-import { until } from '../../test/support/operator.js';
+import { diesAt, until } from '../../test/support/operator.js';
 import { bouncerDatabases, tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
 /**
@@ -47,21 +47,11 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
         const doomed = await t.startOperator('crash-op', { TENANTSHIFT_FAILPOINT: point });
         await t.createReplication();
         await t.createCutover({ maxWritePause: `${BUDGET_MS}ms`, retry: { attempts: 3, backoff: '1s' } });
-        await t.waitCutover(
-          'the route to be owned',
-          (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
-        );
-        const traffic = new WalletTraffic({
-          connection: t.appConnections(),
-          walletSchema: t.wallet,
-          accounts: t.accounts,
-          workers: 4,
-          thinkMs: 2,
-        }).start();
+        await t.waitRouteOwned();
+        const traffic = t.walletTraffic();
         await until('traffic', () => traffic.count > 100, 60_000);
         await t.patchCutover({ approved: true });
-        const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
-        assert.notEqual(code, 'alive', `the operator never reached ${point}`);
+        await diesAt(doomed, point);
         await t.startOperator('crash-op');
         const done = await t.waitCutover(
           'the switch to complete after the restart',
@@ -89,25 +79,15 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
         const first = await t.startOperator('rollback-op');
         await t.createReplication();
         await t.createCutover({ maxWritePause: `${BUDGET_MS}ms`, approved: true, retry: { attempts: 3, backoff: '1s' } });
-        await t.waitCutover(
-          'the route to be owned',
-          (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
-        );
-        const traffic = new WalletTraffic({
-          connection: t.appConnections(),
-          walletSchema: t.wallet,
-          accounts: t.accounts,
-          workers: 4,
-          thinkMs: 2,
-        }).start();
+        await t.waitRouteOwned();
+        const traffic = t.walletTraffic();
         await t.waitCutover('the switch', (c) => c.status?.activeSide === 'target' && !c.status?.step);
         first.child.kill('SIGKILL');
         await first.exited;
         const doomed = await t.startOperator('rollback-op', { TENANTSHIFT_FAILPOINT: point });
         await until('traffic on the target', () => traffic.count > 100, 60_000);
         await t.patchCutover({ rollback: true });
-        const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
-        assert.notEqual(code, 'alive', `the operator never reached ${point} of the rollback`);
+        await diesAt(doomed, `${point} of the rollback`);
         await t.startOperator('rollback-op');
         await t.waitCutover('the rollback to complete after the restart', (c) => c.status?.activeSide === 'source' && !c.status?.step);
         const at = traffic.count;
@@ -142,22 +122,11 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
       const doomed = await t.startOperator('pause-op', { TENANTSHIFT_FAILPOINT: 'Paused' });
       await t.createReplication();
       await t.createCutover({ maxWritePause: '20s', retry: { attempts: 3, backoff: '1s' } });
-      await t.waitCutover(
-        'the route to be owned',
-        (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
-      );
-      const traffic = new WalletTraffic({
-        connection: t.appConnections(),
-        walletSchema: t.wallet,
-        accounts: t.accounts,
-        workers: 4,
-        thinkMs: 2,
-      });
-      traffic.start();
+      await t.waitRouteOwned();
+      const traffic = t.walletTraffic();
       await until('traffic', () => traffic.count > 50, 60_000);
       await t.patchCutover({ approved: true });
-      const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
-      assert.notEqual(code, 'alive', 'the operator never reached Paused');
+      await diesAt(doomed, 'Paused');
       const held = await bouncerDatabases(t.cluster.env, t.route);
       assert.equal(held.length, 2);
       assert.deepEqual(
@@ -188,17 +157,8 @@ describe('TenantCutover crash safety and aborts (real operator processes, SIGKIL
       await t.startOperator();
       await t.createReplication();
       await t.createCutover({ maxWritePause: '1s', retry: { attempts: 3, backoff: '2s' } });
-      await t.waitCutover(
-        'the route to be owned',
-        (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
-      );
-      const traffic = new WalletTraffic({
-        connection: t.appConnections(),
-        walletSchema: t.wallet,
-        accounts: t.accounts,
-        workers: 4,
-        thinkMs: 2,
-      }).start();
+      await t.waitRouteOwned();
+      const traffic = t.walletTraffic();
       await until('traffic', () => traffic.count > 100, 60_000);
       // A long transaction through PgBouncer: PAUSE must wait for it, longer than the budget allows.
       const holder = new pg.Client(t.appConnection());

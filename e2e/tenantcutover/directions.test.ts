@@ -8,7 +8,7 @@ import pg from 'pg';
 import { counterMismatches, createCounters, CounterTraffic, type CounterReport } from '../../src/devstack/counters.js';
 import { testCluster } from '../../test/support/cluster.js';
 import { withConnection } from '../../test/support/databases.js';
-import { stopProcess, until } from '../../test/support/operator.js';
+import { diesAt, stopProcess, until } from '../../test/support/operator.js';
 import { tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
 const CLIENTS = 6;
@@ -56,10 +56,7 @@ describe('TenantCutover never replicates both ways (hot counters, apply workers 
         let operator = await t.startOperator('dir-op', rollback ? {} : { TENANTSHIFT_FAILPOINT: 'BetweenDirections' });
         await t.createReplication();
         await t.createCutover({ maxWritePause: '5s', retry: { attempts: 3, backoff: '1s' } });
-        await t.waitCutover(
-          'the route to be owned',
-          (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
-        );
+        await t.waitRouteOwned();
         const traffic = new CounterTraffic({ connection: t.appConnections(), schema: t.wallet, clients: CLIENTS }).start();
         await until('counter traffic', () => traffic.count > 200, 60_000);
         if (rollback) {
@@ -71,8 +68,7 @@ describe('TenantCutover never replicates both ways (hot counters, apply workers 
         } else {
           await t.patchCutover({ approved: true });
         }
-        const code = await Promise.race([operator.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
-        assert.notEqual(code, 'alive', 'the operator never reached BetweenDirections');
+        await diesAt(operator, 'BetweenDirections');
         // The window stays open while no operator runs: traffic goes on through both PgBouncers.
         const at = traffic.count;
         await until('traffic on the new side', () => traffic.count > at + 1000, 60_000);

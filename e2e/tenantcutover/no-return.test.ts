@@ -5,10 +5,9 @@
 // equal its ledger: a write the old side took after the switch would come forward and overwrite newer
 // balances, or be lost.
 import assert from 'node:assert/strict';
-import { balancedBook, checkInvariants, WalletTraffic } from '../../src/devstack/traffic.js';
-import { tlsOptions } from '../../src/postgres/connection.js';
+import { balancedBook, checkInvariants } from '../../src/devstack/traffic.js';
 import { withConnection } from '../../test/support/databases.js';
-import { until } from '../../test/support/operator.js';
+import { diesAt, until } from '../../test/support/operator.js';
 import { tenantFixture } from '../../test/support/tenant.js';
 
 describe('TenantCutover: no write on the old side after the point of no return (operator killed at RouteRecorded)', function () {
@@ -20,19 +19,12 @@ describe('TenantCutover: no write on the old side after the point of no return (
       const doomed = await t.startOperator('noret-op', { TENANTSHIFT_FAILPOINT: 'RouteRecorded' });
       await t.createReplication();
       await t.createCutover({ maxWritePause: '1500ms', retry: { attempts: 3, backoff: '1s' } });
-      await t.waitCutover(
-        'the route to be owned',
-        (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
-      );
-      const common = { walletSchema: t.wallet, accounts: t.accounts, thinkMs: 2 };
-      const pooled = new WalletTraffic({ ...common, connection: t.appConnections(), workers: 4 }).start();
-      const src = t.db.source;
-      const direct = { ...t.appConnection(), host: src.host, port: src.port, database: src.dbname, ssl: tlsOptions(src) };
-      const bypass = new WalletTraffic({ ...common, connection: direct, workers: 2 }).start();
+      await t.waitRouteOwned();
+      const pooled = t.walletTraffic();
+      const bypass = t.walletTraffic(2, t.directAppConnection('source'));
       await until('traffic through PgBouncer and around it', () => pooled.count > 100 && bypass.count > 100, 60_000);
       await t.patchCutover({ approved: true });
-      const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('alive'), 60_000))]);
-      assert.notEqual(code, 'alive', 'the operator never reached RouteRecorded');
+      await diesAt(doomed, 'RouteRecorded');
       // No operator while the fence session's timeout lifts its locks: the old side must stay closed.
       const at = bypass.count;
       await new Promise((r) => setTimeout(r, 6000));

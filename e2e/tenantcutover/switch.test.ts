@@ -3,7 +3,6 @@
 // switch, and completion. After every move: nothing lost or duplicated, no client error, both sides equal.
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { tlsOptions } from '../../src/postgres/connection.js';
 import type { TenantCutover } from '../../src/api/index.js';
 import { replicationNames } from '../../src/postgres/names.js';
 import { balancedBook, checkInvariants, WalletTraffic, type Invariants } from '../../src/devstack/traffic.js';
@@ -70,13 +69,11 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
   }
   const accounts = (): string => `${pg.escapeIdentifier(t.wallet)}.accounts`;
 
-  const startTraffic = (): WalletTraffic =>
-    new WalletTraffic({ connection: t.appConnections(), walletSchema: t.wallet, accounts: t.accounts, workers: 6, thinkMs: 2 }).start();
+  const startTraffic = (): WalletTraffic => t.walletTraffic(6);
 
   async function directUpdate(side: 'source' | 'target'): Promise<void> {
-    const info = side === 'source' ? t.db.source : t.db.target;
-    // A writer that bypasses PgBouncer: the application role straight to the server, TLS verified as every client.
-    const direct = new pg.Client({ ...t.appConnection(), host: info.host, port: info.port, database: info.dbname, ssl: tlsOptions(info) });
+    // A writer that bypasses PgBouncer.
+    const direct = new pg.Client(t.directAppConnection(side));
     await direct.connect();
     try {
       await direct.query(`UPDATE ${pg.escapeIdentifier(t.wallet)}.accounts SET balance = balance WHERE id = 1`);
@@ -94,10 +91,7 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
 
   it('rehearses without changing anything but its record', async () => {
     await t.createCutover({ maxWritePause: '5s' });
-    await t.waitCutover(
-      'the route to be owned',
-      (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
-    );
+    await t.waitRouteOwned();
     traffic = startTraffic();
     await until('traffic through PgBouncer', () => traffic.count > 100, 60_000);
     await t.patchCutover({ rehearse: true });

@@ -8,8 +8,9 @@ import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@k
 import pg from 'pg';
 import type { SchemaReplication, TenantCutover } from '../../src/api/index.js';
 import { createTenant } from '../../src/devstack/estate.js';
-import type { ConnectionInfo } from '../../src/postgres/connection.js';
 import { bouncerClientConfigs } from '../../src/devstack/pgbouncer.js';
+import { WalletTraffic } from '../../src/devstack/traffic.js';
+import { tlsOptions, type ConnectionInfo } from '../../src/postgres/connection.js';
 import { testCluster, type TestCluster } from './cluster.js';
 import { newDatabasePair, secretData, withConnection, type DatabasePair } from './databases.js';
 import { startOperator, until, type OperatorProcess } from './operator.js';
@@ -31,6 +32,12 @@ export interface TenantFixture {
   appConnection(): pg.ClientConfig;
   /** Through every PgBouncer replica of pool "local" (workloads spread their clients over them). */
   appConnections(): pg.ClientConfig[];
+  /** The application role straight to one side, bypassing PgBouncer (TLS verified as every client). */
+  directAppConnection(side: 'source' | 'target'): pg.ClientConfig;
+  /** Wallet transfers (2 ms apart per worker), started; through every PgBouncer replica unless told otherwise. */
+  walletTraffic(workers?: number, connection?: pg.ClientConfig | pg.ClientConfig[]): WalletTraffic;
+  /** Waits until every live route agent applied the TenantCutover's route (RouteOwned=True). */
+  waitRouteOwned(): Promise<TenantCutover>;
   startOperator(identity?: string, extraEnv?: Record<string, string>): Promise<OperatorProcess>;
   createReplication(): Promise<void>;
   createCutover(spec?: Record<string, unknown>): Promise<void>;
@@ -77,6 +84,17 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
     api,
     appConnection: () => bouncerClientConfigs(cluster.env, route)[0] as pg.ClientConfig,
     appConnections: () => bouncerClientConfigs(cluster.env, route),
+    directAppConnection(side) {
+      const info = side === 'source' ? db.source : db.target;
+      return { ...fixture.appConnection(), host: info.host, port: info.port, database: info.dbname, ssl: tlsOptions(info) };
+    },
+    walletTraffic: (workers = 4, connection = fixture.appConnections()) =>
+      new WalletTraffic({ connection, walletSchema: wallet, accounts, workers, thinkMs: 2 }).start(),
+    waitRouteOwned: () =>
+      fixture.waitCutover(
+        'the route to be owned',
+        (c) => c.status?.conditions?.some((x) => x.type === 'RouteOwned' && x.status === 'True') ?? false,
+      ),
     async startOperator(identity = `${prefix}-operator`, extraEnv = {}) {
       const p = await startOperator({
         env: cluster.env,

@@ -1,7 +1,7 @@
 // `tenantshift validate`: compares schemas on two servers directly (no cluster needed), in the form
 // DESIGN.md fixes: exit 0 identical, 1 not, 2 could not compare; one line per difference.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { SSL_MODES, type ConnectionInfo, type SslMode } from '../postgres/connection.js';
+import { writeFileSync } from 'node:fs';
+import { ConnectionUrlError, parseConnectionUrl, type ConnectionInfo } from '../postgres/connection.js';
 import {
   renderDifference,
   renderUnsettled,
@@ -24,53 +24,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Connection settings from a URL; messages never repeat the URL, which carries the password. */
-function parseUrl(url: string, flag: string): URL {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new UsageError(`${flag} is not a valid URL (postgresql://user:password@host:port/dbname)`);
-  }
-  if (u.protocol !== 'postgresql:' && u.protocol !== 'postgres:') throw new UsageError(`${flag} must be a postgresql:// URL`);
-  if (!u.hostname) throw new UsageError(`${flag} names no host`);
-  return u;
-}
-
-function sslModeOf(u: URL, flag: string): SslMode {
-  const sslmode = (u.searchParams.get('sslmode') ?? process.env.PGSSLMODE ?? 'prefer') as SslMode;
-  if (!SSL_MODES.includes(sslmode)) throw new UsageError(`${flag} has sslmode "${sslmode}"; use one of ${SSL_MODES.join(', ')}`);
-  return sslmode;
-}
-
-function rootCertOf(u: URL, flag: string): string | undefined {
-  const rootCertPath = u.searchParams.get('sslrootcert');
-  if (!rootCertPath) return undefined;
-  try {
-    return readFileSync(rootCertPath, 'utf8');
-  } catch (err) {
-    throw new UsageError(
-      `${flag} names sslrootcert ${rootCertPath}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
-  }
-}
-
-/** Connection settings from a URL; messages never repeat the URL, which carries the password. */
+/** Connection settings from a URL given as `flag`; a bad URL is a usage error. */
 export function connectionFromUrl(url: string, flag: string): ConnectionInfo {
-  const u = parseUrl(url, flag);
-  const user = decodeURIComponent(u.username) || process.env.PGUSER || 'postgres';
-  const sslmode = sslModeOf(u, flag);
-  const sslrootcert = rootCertOf(u, flag);
-  const port = u.port ? Number(u.port) : 5432;
-  return {
-    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port,
-    dbname: decodeURIComponent(u.pathname.slice(1)) || user,
-    user,
-    password: decodeURIComponent(u.password) || process.env.PGPASSWORD || '',
-    sslmode,
-    ...(sslrootcert ? { sslrootcert } : {}),
-  };
+  try {
+    return parseConnectionUrl(url, flag);
+  } catch (err) {
+    if (err instanceof ConnectionUrlError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 function positiveNumber(value: string | undefined, flag: string): number | undefined {

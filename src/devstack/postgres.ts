@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { runOrThrow, startDaemon, waitUntil, type RunAs } from './process.js';
 import type { StackTls } from './tls.js';
-import type { ConnectionInfo, SslMode } from '../postgres/connection.js';
+import { parseConnectionUrl, type ConnectionInfo } from '../postgres/connection.js';
 import { PG_BIN } from './system.js';
 
 /** The source's superuser; on the target, the RDS-like master user (a member of rds_superuser, not a superuser). */
@@ -224,17 +224,7 @@ export function mkdirOwned(dir: string, runAs: RunAs | undefined, mode: number):
 
 /** Connection settings from one of the stack's URLs, TLS included (they ask for verify-full with the stack CA file). */
 export function stackConnectionInfo(url: string, dbname?: string): ConnectionInfo {
-  const u = new URL(url);
-  const rootCertFile = u.searchParams.get('sslrootcert');
-  return {
-    host: u.hostname,
-    port: Number(u.port),
-    dbname: dbname ?? u.pathname.slice(1),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    sslmode: (u.searchParams.get('sslmode') ?? 'disable') as SslMode,
-    ...(rootCertFile ? { sslrootcert: readFileSync(rootCertFile, 'utf8') } : {}),
-  };
+  return { ...parseConnectionUrl(url, 'a stack URL', {}), ...(dbname ? { dbname } : {}) };
 }
 
 /**

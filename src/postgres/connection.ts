@@ -1,5 +1,6 @@
 // Connection settings from a Kubernetes Secret's keys (host, port, dbname, user, password, sslmode,
 // sslrootcert) to node-pg options and to libpq conninfo strings, honouring sslmode exactly.
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
@@ -64,6 +65,59 @@ export function connectionFromSecretData(secretName: string, data: Record<string
     ...(sslrootcert ? { sslrootcert } : {}),
     ...(privilegedUser && privilegedPassword ? { privileged: { user: privilegedUser, password: privilegedPassword } } : {}),
   };
+}
+
+export class ConnectionUrlError extends Error {
+  override name = 'ConnectionUrlError';
+}
+
+/**
+ * Connection settings from a postgresql:// URL, as libpq reads one: user, password and sslmode
+ * default to PGUSER, PGPASSWORD and PGSSLMODE (then postgres, none, prefer); `sslrootcert` names a
+ * file, whose PEM is read. `what` names the URL in messages, which never repeat it (it carries the
+ * password).
+ */
+export function parseConnectionUrl(url: string, what: string, env: NodeJS.ProcessEnv = process.env): ConnectionInfo {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConnectionUrlError(`${what} is not a valid URL (postgresql://user:password@host:port/dbname)`);
+  }
+  if (u.protocol !== 'postgresql:' && u.protocol !== 'postgres:') throw new ConnectionUrlError(`${what} must be a postgresql:// URL`);
+  if (!u.hostname) throw new ConnectionUrlError(`${what} names no host`);
+  const sslmode = sslModeOf(u, what, env);
+  const sslrootcert = rootCertOf(u, what);
+  const user = decodeURIComponent(u.username) || env.PGUSER || 'postgres';
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: u.port ? Number(u.port) : 5432,
+    dbname: decodeURIComponent(u.pathname.slice(1)) || user,
+    user,
+    password: decodeURIComponent(u.password) || env.PGPASSWORD || '',
+    sslmode,
+    ...(sslrootcert ? { sslrootcert } : {}),
+  };
+}
+
+function sslModeOf(u: URL, what: string, env: NodeJS.ProcessEnv): SslMode {
+  const sslmode = (u.searchParams.get('sslmode') ?? env.PGSSLMODE ?? 'prefer') as SslMode;
+  if (!SSL_MODES.includes(sslmode)) {
+    throw new ConnectionUrlError(`${what} has sslmode "${sslmode}"; use one of ${SSL_MODES.join(', ')}`);
+  }
+  return sslmode;
+}
+
+function rootCertOf(u: URL, what: string): string | undefined {
+  const rootCertPath = u.searchParams.get('sslrootcert');
+  if (!rootCertPath) return undefined;
+  try {
+    return readFileSync(rootCertPath, 'utf8');
+  } catch (err) {
+    throw new ConnectionUrlError(
+      `${what} names sslrootcert ${rootCertPath}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
 }
 
 /** node-pg client options; `prefer` and `allow` start without TLS only where libpq would fall back. */

@@ -61,10 +61,12 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
       15_000,
     ).catch(() => undefined);
     const seen = await bouncerDatabases(t.cluster.env, t.route);
+    const st = (await t.cutover()).status;
     assert.deepEqual(
       seen.map((d) => d && { port: d.port, paused: d.paused }),
       seen.map(() => ({ port, paused: false })),
-      `not every PgBouncer replica routes to the ${side}`,
+      `not every PgBouncer replica routes to the ${side} (step ${st?.step ?? '-'}, move ${st?.moveId}, ` +
+        `last abort ${st?.lastAbortReason ?? '-'}; agent logs in ${t.cluster.stateDir}/logs)`,
     );
   }
   const accounts = (): string => `${pg.escapeIdentifier(t.wallet)}.accounts`;

@@ -1,12 +1,15 @@
 // The route agent beside one PgBouncer: serves the routes of its pool's TenantCutovers (their
 // status.route, by revision), PAUSEs/flips/RESUMEs on the operator's request over HTTP, resumes the
 // unchanged route by itself when a pause outlives its deadline, and announces itself with a Lease.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import type { Server } from 'node:http';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { RoutingLog } from './heartbeat.js';
 import { errorFields } from '../errors.js';
 import { AgentHeartbeat } from './heartbeat.js';
+import { bounded, readRecordedRoute } from './recorded.js';
+
+const CONVERGE_READ_MS = 10_000;
+import { agentServer, type AgentOperations, type Reply } from './agent-http.js';
 import { PgBouncerAdmin, renderRoutes, writeRoutesFile, type Route } from './pgbouncer.js';
 import type { AgentStatus, FlipRequest, PauseRequest, ResumeRequest, RoutedRoute } from './protocol.js';
 
@@ -24,6 +27,8 @@ export interface RouteAgentOptions {
   advertiseUrl?: string;
   leaseNamespace: string;
   convergeIntervalMs?: number;
+  /** PgBouncer's admin console; tests pass one that delays commands. */
+  admin?: PgBouncerAdmin;
 }
 
 interface PauseState {
@@ -32,12 +37,16 @@ interface PauseState {
   expired: boolean;
 }
 
-export class RouteAgent {
+export class RouteAgent implements AgentOperations {
   private readonly admin: PgBouncerAdmin;
   private readonly routes = new Map<string, RoutedRoute>();
   private readonly pauses = new Map<string, PauseState>();
+  /** database -> a RESUME on its way (the dead-man's or a release of an unowned pause). */
+  private readonly resuming = new Map<string, Promise<void>>();
   /** database -> the TenantCutover that owns it, from the last convergence. */
   private readonly owners = new Map<string, { namespace: string; name: string }>();
+  /** database -> the route its TenantCutover published at the last convergence (paused or not). */
+  private readonly recorded = new Map<string, RoutedRoute>();
   private server: Server | undefined;
   private heartbeat: AgentHeartbeat | undefined;
   private convergeTimer: NodeJS.Timeout | undefined;
@@ -46,11 +55,11 @@ export class RouteAgent {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: RouteAgentOptions) {
-    this.admin = new PgBouncerAdmin(opts.adminUrl);
+    this.admin = opts.admin ?? new PgBouncerAdmin(opts.adminUrl);
   }
 
   async start(): Promise<number> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = agentServer(this, this.opts.token, this.opts.log);
     const port = await new Promise<number>((resolve, reject) => {
       this.server?.once('error', reject);
       this.server?.listen(this.opts.listenPort, this.opts.listenHost, () => {
@@ -99,7 +108,11 @@ export class RouteAgent {
   /** Level-triggered: the routes every TenantCutover of this pool publishes in status.route. */
   async converge(): Promise<void> {
     const api = this.opts.kc.makeApiClient(CustomObjectsApi);
-    const list = (await api.listClusterCustomObject({ group: 'tenantshift.io', version: 'v1alpha1', plural: 'tenantcutovers' })) as {
+    // Bounded: a hung API request must not stop convergence (and the release of unowned pauses) for good.
+    const list = (await bounded(
+      api.listClusterCustomObject({ group: 'tenantshift.io', version: 'v1alpha1', plural: 'tenantcutovers' }),
+      CONVERGE_READ_MS,
+    )) as {
       items: Array<{
         metadata: { namespace: string; name: string };
         spec: { routing?: { pgbouncer?: { pool?: string; database?: string } } };
@@ -112,6 +125,7 @@ export class RouteAgent {
       const route = item.status?.route;
       if (pgb?.pool !== this.opts.pool || !pgb.database || !route) continue;
       this.owners.set(pgb.database, { namespace: item.metadata.namespace, name: item.metadata.name });
+      this.recorded.set(pgb.database, route);
       if (this.pauses.has(pgb.database)) continue; // a move owns it right now
       const current = this.routes.get(pgb.database);
       if (current && current.revision >= route.revision) continue;
@@ -119,6 +133,7 @@ export class RouteAgent {
       changed = true;
     }
     if (changed) await this.apply();
+    await this.releaseUnownedPauses();
   }
 
   private apply(): Promise<void> {
@@ -132,69 +147,115 @@ export class RouteAgent {
     return next;
   }
 
-  private async pause(req: PauseRequest): Promise<{ status: number; body: unknown }> {
-    const existing = this.pauses.get(req.database);
+  async pause(req: PauseRequest): Promise<Reply> {
+    const db = req.database;
+    const existing = this.pauses.get(db);
     if (existing && existing.moveId === req.moveId && !existing.expired) return { status: 200, body: { paused: true } };
     if (existing) clearTimeout(existing.timer);
     const state: PauseState = {
       moveId: req.moveId,
       expired: false,
-      timer: setTimeout(
-        () => {
-          state.expired = true;
-          this.pauses.delete(req.database);
-          void this.deadManResume(req.database, req.moveId);
-        },
-        Math.max(0, req.deadlineInMs),
-      ),
+      timer: setTimeout(() => this.expire(db, state), Math.max(0, req.deadlineInMs)),
     };
-    this.pauses.set(req.database, state);
-    try {
-      await this.admin.pause(req.database);
-    } catch (err) {
-      if (state.expired) return { status: 409, body: { paused: false, error: 'the deadline passed before the pause completed' } };
+    this.pauses.set(db, state);
+    // A RESUME of this database still on its way (the dead-man's, a release) lands before our PAUSE.
+    await this.resuming.get(db);
+    let failure: Error | undefined;
+    await this.admin.pause(db).catch((err: Error) => (failure = err));
+    if (this.pauses.get(db) !== state) return this.withdrawn(db, state);
+    if (failure) {
       clearTimeout(state.timer);
-      this.pauses.delete(req.database);
-      await this.admin.resume(req.database).catch(() => undefined);
-      return { status: 502, body: { paused: false, error: (err as Error).message } };
+      this.pauses.delete(db);
+      await this.admin.resume(db).catch(() => undefined);
+      return { status: 502, body: { paused: false, error: failure.message } };
     }
-    if (state.expired) return { status: 409, body: { paused: false, error: 'the deadline passed before the pause completed' } };
     return { status: 200, body: { paused: true } };
+  }
+
+  /**
+   * The pause was withdrawn while its PAUSE was on its way (a resume, a flip, its deadline, a newer
+   * pause): the RESUME that withdrew it may have reached PgBouncer first, which would leave the
+   * database paused with nobody to resume it. Unless a newer pause owns it, it is resumed again, after
+   * the dead-man (which puts the recorded route in place first) is done.
+   */
+  private async withdrawn(db: string, state: PauseState): Promise<Reply> {
+    await this.resuming.get(db);
+    if (!this.pauses.has(db))
+      await this.admin.resume(db).catch((err: Error) => this.opts.log.error('Resume failed', { database: db, error: err.message }));
+    const error = state.expired
+      ? 'the deadline passed before the pause completed'
+      : 'the pause was withdrawn (resumed, flipped or replaced) before PgBouncer confirmed it';
+    return { status: 409, body: { paused: false, error } };
+  }
+
+  private expire(db: string, state: PauseState): void {
+    state.expired = true;
+    if (this.pauses.get(db) === state) this.pauses.delete(db);
+    this.track(db, this.deadManResume(db, state.moveId));
+  }
+
+  /** A RESUME in progress for `db`: a pause that starts meanwhile waits for it (see pause()). */
+  private track(db: string, work: Promise<unknown>): void {
+    const done: Promise<void> = work
+      .then(
+        () => undefined,
+        (err: Error) => this.opts.log.error('Resume failed', { database: db, error: err.message }),
+      )
+      .finally(() => {
+        if (this.resuming.get(db) === done) this.resuming.delete(db);
+      });
+    this.resuming.set(db, done);
+  }
+
+  /**
+   * Level-triggered like the routes: a database of this pool that PgBouncer holds paused while no
+   * move owns the pause (a PAUSE that reached PgBouncer after the RESUME meant to end it, an agent
+   * restarted mid-move, a PAUSE typed by hand) is resumed, on the route just converged from the
+   * TenantCutover's status, as the dead-man would have done.
+   */
+  private async releaseUnownedPauses(): Promise<void> {
+    const seen = await this.admin.routes();
+    for (const [db, r] of Object.entries(seen)) {
+      if (!r.paused || !this.routes.has(db) || this.pauses.has(db) || this.resuming.has(db)) continue;
+      this.opts.log.warn('PgBouncer held a database paused that no move owns: resuming it on its recorded route', {
+        database: db,
+        side: this.routes.get(db)?.side,
+      });
+      this.track(db, this.admin.resume(db));
+    }
   }
 
   /**
    * The dead-man: whoever paused us is gone or too slow. Clients get the route the TenantCutover
    * recorded: the unchanged one, unless the operator had already recorded the flip (its point of no
    * return) before dying, in which case sending clients back to the source would split the tenant.
+   * The read is bounded (RECORDED_ROUTE_READ_MS); without an answer the last route convergence saw
+   * stands in. A side given up is revoked before a flip is recorded: resumed on it, writes fail, never split.
    */
   private async deadManResume(database: string, moveId: string): Promise<void> {
-    try {
-      const owner = this.owners.get(database);
-      if (owner) {
-        const api = this.opts.kc.makeApiClient(CustomObjectsApi);
-        const obj = (await api.getNamespacedCustomObject({
-          group: 'tenantshift.io',
-          version: 'v1alpha1',
-          plural: 'tenantcutovers',
-          ...owner,
-        })) as { status?: { route?: RoutedRoute } };
-        const recorded = obj.status?.route;
-        const current = this.routes.get(database);
-        if (recorded && (!current || recorded.revision > current.revision)) {
-          this.routes.set(database, recorded);
-          await this.apply();
-          this.opts.log.warn('Pause deadline passed after the flip was recorded: resuming on the recorded route', {
-            database,
-            moveId,
-            side: recorded.side,
-          });
-        }
+    const owner = this.owners.get(database);
+    let recorded = this.recorded.get(database);
+    if (owner) {
+      try {
+        recorded = (await readRecordedRoute(this.opts.kc, owner)) ?? recorded;
+      } catch (err) {
+        this.opts.log.error('Could not read the recorded route at the pause deadline; resuming on the last route seen', {
+          database,
+          moveId,
+          ...errorFields(err),
+        });
       }
-    } catch (err) {
-      this.opts.log.error('Could not read the recorded route at the pause deadline; resuming the unchanged route', {
+    }
+    const current = this.routes.get(database);
+    if (recorded && (!current || recorded.revision > current.revision)) {
+      this.routes.set(database, recorded);
+      await this.apply().catch((err: unknown) =>
+        this.opts.log.error('Could not apply the recorded route', { database, ...errorFields(err) }),
+      );
+      this.opts.log.warn('Pause deadline passed after the flip was recorded: resuming on the recorded route', {
         database,
         moveId,
-        ...errorFields(err),
+        side: recorded.side,
       });
     }
     this.opts.log.warn('Pause deadline passed without flip or resume: resumed', { database, moveId });
@@ -203,7 +264,7 @@ export class RouteAgent {
       .catch((err: Error) => this.opts.log.error('Resume after deadline failed', { database, error: err.message }));
   }
 
-  private async flip(req: FlipRequest): Promise<{ status: number; body: unknown }> {
+  async flip(req: FlipRequest): Promise<Reply> {
     const p = this.pauses.get(req.database);
     if (p && p.moveId !== req.moveId) return { status: 409, body: { error: `database paused by another move (${p.moveId})` } };
     if (p?.expired) return { status: 409, body: { error: 'the pause already expired and the old route was resumed' } };
@@ -216,7 +277,7 @@ export class RouteAgent {
     return { status: 200, body: { applied: req.route } };
   }
 
-  private async resume(req: ResumeRequest): Promise<{ status: number; body: unknown }> {
+  async resume(req: ResumeRequest): Promise<Reply> {
     const p = this.pauses.get(req.database);
     if (p) clearTimeout(p.timer);
     this.pauses.delete(req.database);
@@ -224,7 +285,7 @@ export class RouteAgent {
     return { status: 200, body: { resumed: true } };
   }
 
-  private async status(): Promise<{ status: number; body: AgentStatus }> {
+  async status(): Promise<{ status: number; body: AgentStatus }> {
     return {
       status: 200,
       body: {
@@ -236,43 +297,4 @@ export class RouteAgent {
       },
     };
   }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-    };
-    if (req.url === '/healthz') return send(200, { ok: true });
-    if (!this.authorized(req)) return send(401, { error: 'missing or wrong bearer token' });
-    try {
-      const body = req.method === 'POST' ? JSON.parse(await readBody(req)) : undefined;
-      let out: { status: number; body: unknown };
-      if (req.method === 'GET' && req.url === '/v1/status') out = await this.status();
-      else if (req.method === 'POST' && req.url === '/v1/pause') out = await this.pause(body as PauseRequest);
-      else if (req.method === 'POST' && req.url === '/v1/flip') out = await this.flip(body as FlipRequest);
-      else if (req.method === 'POST' && req.url === '/v1/resume') out = await this.resume(body as ResumeRequest);
-      else out = { status: 404, body: { error: 'unknown endpoint' } };
-      send(out.status, out.body);
-    } catch (err) {
-      this.opts.log.error('Route agent request failed', { url: req.url, error: (err as Error).message });
-      send(500, { error: (err as Error).message });
-    }
-  }
-
-  private authorized(req: IncomingMessage): boolean {
-    const got = Buffer.from(req.headers.authorization ?? '');
-    const want = Buffer.from(`Bearer ${this.opts.token}`);
-    return got.length === want.length && timingSafeEqual(got, want);
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    req.on('data', (c: Buffer) => {
-      data += c.toString();
-      if (data.length > 64 * 1024) reject(new Error('request too large'));
-    });
-    req.on('end', () => resolve(data));
-    req.on('error', reject);
-  });
 }

@@ -1,0 +1,151 @@
+// The route agent against a real PgBouncer of its own and the real kube-apiserver: a pause must
+// never outlive the move that owns it, whatever order PAUSE and RESUME reach PgBouncer in.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { RouteAgent } from '../../../src/routing/agent.js';
+import { RouteAgentClient, type AgentRef } from '../../../src/routing/client.js';
+import { PgBouncerAdmin, renderRoutes, writeRoutesFile } from '../../../src/routing/pgbouncer.js';
+import type { RoutedRoute } from '../../../src/routing/protocol.js';
+import { scratchBouncer, type ScratchBouncer } from '../../support/bouncer.js';
+import { CutProxy } from '../../support/cutproxy.js';
+import { testCluster, type TestCluster } from '../../support/cluster.js';
+import { until } from '../../support/operator.js';
+
+const GROUP = 'tenantshift.io';
+const VERSION = 'v1alpha1';
+const TOKEN = randomBytes(16).toString('hex');
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** PAUSE reaches PgBouncer late: what a slow connection or a loaded agent does. */
+class LatePause extends PgBouncerAdmin {
+  constructor(
+    url: string,
+    private readonly delayMs: number,
+  ) {
+    super(url);
+  }
+  override async pause(database: string): Promise<unknown> {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    return super.pause(database);
+  }
+}
+
+describe('route agent: pauses against a real PgBouncer', function () {
+  this.timeout(120_000);
+  let cluster: TestCluster;
+  let bouncer: ScratchBouncer;
+  let ns: string;
+  let pool: string;
+  let proxy: CutProxy | undefined;
+  const agents: RouteAgent[] = [];
+  const ref = { group: GROUP, version: VERSION, plural: 'tenantcutovers', name: 'scratch' };
+  const publish = (route: RoutedRoute): Promise<unknown> =>
+    cluster.kc
+      .makeApiClient(CustomObjectsApi)
+      .patchNamespacedCustomObjectStatus(
+        { ...ref, namespace: ns, body: { status: { route } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+  const client = (): RouteAgentClient => new RouteAgentClient({ kc: cluster.kc, namespace: ns, token: TOKEN, requestTimeoutMs: 30_000 });
+
+  before(async () => {
+    cluster = await testCluster();
+    bouncer = await scratchBouncer(cluster.stateDir);
+    ns = await cluster.newNamespace('agent');
+    pool = `scratch-${randomBytes(3).toString('hex')}`;
+    // A TenantCutover of the agent's pool publishing the route (no operator watches this namespace).
+    await cluster.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      ...ref,
+      namespace: ns,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'TenantCutover',
+        metadata: { name: 'scratch' },
+        spec: { replicationRef: { name: 'scratch' }, routing: { pgbouncer: { pool, database: bouncer.database } } },
+      },
+    });
+  });
+
+  beforeEach(() => publish({ ...bouncer.route, side: 'source', revision: 1 }));
+
+  afterEach(async () => {
+    await proxy?.stop();
+    proxy = undefined;
+    for (const a of agents.splice(0)) await a.stop();
+    await writeRoutesFile(bouncer.routesFile, renderRoutes({ [bouncer.database]: bouncer.route }));
+    await bouncer.admin.reload();
+    await bouncer.admin.resume(bouncer.database);
+  });
+
+  after(async () => bouncer?.stop());
+
+  async function startAgent(opts: { admin?: PgBouncerAdmin; convergeIntervalMs?: number; kc?: KubeConfig } = {}): Promise<AgentRef> {
+    const agent = new RouteAgent({
+      kc: cluster.kc,
+      log: quiet,
+      pool,
+      identity: `scratch-${agents.length}`,
+      adminUrl: bouncer.adminUrl,
+      routesFile: bouncer.routesFile,
+      token: TOKEN,
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      leaseNamespace: ns,
+      ...opts,
+    });
+    agents.push(agent);
+    const port = await agent.start();
+    return { identity: `scratch-${agents.length - 1}`, endpoint: `http://127.0.0.1:${port}` };
+  }
+
+  it('pauses and resumes on request', async () => {
+    const ref = await startAgent({ convergeIntervalMs: 3_600_000 });
+    await client().pause([ref], bouncer.database, 'move-1', 30_000);
+    assert.equal(await bouncer.paused(), true);
+    await client().resume([ref], bouncer.database, 'move-1');
+    assert.equal(await bouncer.paused(), false);
+  });
+
+  it('undoes a PAUSE that reached PgBouncer after the RESUME that withdrew it', async () => {
+    const ref = await startAgent({ admin: new LatePause(bouncer.adminUrl, 1500), convergeIntervalMs: 3_600_000 });
+    const pausing = client().pause([ref], bouncer.database, 'move-1', 30_000);
+    await new Promise((r) => setTimeout(r, 200));
+    await client().resume([ref], bouncer.database, 'move-1'); // reaches PgBouncer first: "not paused"
+    await assert.rejects(pausing, /withdrawn/);
+    assert.equal(await bouncer.paused(), false, 'PgBouncer still holds the database paused after the move withdrew its pause');
+  });
+
+  it('undoes a PAUSE that reached PgBouncer after its deadline resumed the database', async () => {
+    const ref = await startAgent({ admin: new LatePause(bouncer.adminUrl, 1500), convergeIntervalMs: 3_600_000 });
+    await assert.rejects(client().pause([ref], bouncer.database, 'move-1', 200), /deadline passed/);
+    assert.equal(await bouncer.paused(), false, 'PgBouncer still holds the database paused after the deadline');
+  });
+
+  it('resumes a database PgBouncer holds paused with no move owning it (an agent restarted mid-move)', async () => {
+    await bouncer.admin.pause(bouncer.database); // the pause of an agent that died before its deadline
+    await startAgent({ convergeIntervalMs: 200 });
+    await until('the agent to resume the unowned pause', async () => !(await bouncer.paused()), 10_000);
+  });
+
+  it('leaves a pause a move owns in place across convergence passes', async () => {
+    const ref = await startAgent({ convergeIntervalMs: 100 });
+    await client().pause([ref], bouncer.database, 'move-1', 30_000);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(await bouncer.paused(), true, 'a convergence pass resumed a pause its move still owns');
+  });
+
+  it('resumes at the deadline with the API server cut off, on the last route convergence saw', async () => {
+    const server = new URL(cluster.kc.getCurrentCluster()?.server ?? '');
+    proxy = await CutProxy.start({ host: server.hostname, port: Number(server.port) });
+    const agentRef = await startAgent({ kc: proxy.kubeConfig(cluster.kc), convergeIntervalMs: 200 });
+    await client().pause([agentRef], bouncer.database, 'move-1', 3_000);
+    // The operator records the flip (its point of no return), convergence sees it, then the API is gone.
+    await publish({ ...bouncer.route, dbname: 'postgres', side: 'target', revision: 2 });
+    await new Promise((r) => setTimeout(r, 1_200));
+    proxy.cut();
+    await until('the dead-man to resume with the API server cut off', async () => !(await bouncer.paused()), 20_000);
+    const seen = (await bouncer.admin.routes())[bouncer.database];
+    assert.equal(seen?.dbname, 'postgres', 'the dead-man resumed the old route although the flip was recorded');
+  });
+});

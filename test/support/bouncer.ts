@@ -1,0 +1,68 @@
+// A PgBouncer of its own for a test that pauses and resumes databases (the stack's replicas carry
+// other tests' traffic): the stack's TLS, credentials and source, a fresh port and directory.
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stackPaths } from '../../src/devstack/paths.js';
+import { PGBOUNCER_ADMIN_USER, startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from '../../src/devstack/pgbouncer.js';
+import { DATABASE } from '../../src/devstack/postgres.js';
+import { freePort, stopDaemon } from '../../src/devstack/process.js';
+import { readState } from '../../src/devstack/state.js';
+import { isRoot, serverIdentity } from '../../src/devstack/system.js';
+import { stackTlsFiles } from '../../src/devstack/tls.js';
+import { scramVerifier } from '../../src/postgres/scram.js';
+import { PgBouncerAdmin, renderRoutes, writeRoutesFile, type Route } from '../../src/routing/pgbouncer.js';
+
+export interface ScratchBouncer {
+  /** A routed database (in its routes file, as a route agent writes it), in front of the stack's source. */
+  database: string;
+  route: Route;
+  /** The %include'd routes file, the route agent's to write. */
+  routesFile: string;
+  adminUrl: string;
+  admin: PgBouncerAdmin;
+  /** Whether PgBouncer itself holds `database` paused (SHOW DATABASES). */
+  paused(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function scratchBouncer(stateDir: string): Promise<ScratchBouncer> {
+  const state = readState(stackPaths(stateDir, isRoot()));
+  if (!state) throw new Error(`no running stack in ${stateDir}`);
+  const tls = stackTlsFiles(state.runtimeDir);
+  const runAs = serverIdentity();
+  const dir = mkdtempSync(join(tmpdir(), 'tenantshift-bouncer-'));
+  chmodSync(dir, 0o755); // PgBouncer runs as the server user
+  const setup = {
+    name: 'pgbouncer-scratch',
+    dir: join(dir, 'pgbouncer'),
+    tls,
+    port: await freePort(),
+    sourcePort: state.ports.source,
+    appVerifier: scramVerifier(state.credentials.appPassword),
+    adminPassword: state.credentials.pgbouncerAdminPassword,
+    logFile: join(dir, 'pgbouncer.log'),
+    runAs,
+  };
+  const files = writePgBouncerConfig(setup);
+  const pid = startPgBouncer(setup, files);
+  await waitForPgBouncer(setup, pid);
+  const password = encodeURIComponent(setup.adminPassword);
+  const adminUrl =
+    `postgresql://${PGBOUNCER_ADMIN_USER}:${password}@127.0.0.1:${setup.port}/pgbouncer` +
+    `?sslmode=verify-full&sslrootcert=${encodeURIComponent(tls.caFile)}`;
+  const admin = new PgBouncerAdmin(adminUrl);
+  const database = 'scratch_wallet';
+  const route = { host: '127.0.0.1', port: state.ports.source, dbname: DATABASE };
+  await writeRoutesFile(files.routes, renderRoutes({ [database]: route }));
+  await admin.reload();
+  return {
+    database,
+    route,
+    routesFile: files.routes,
+    adminUrl,
+    admin,
+    paused: async () => (await admin.routes())[database]?.paused === true,
+    stop: () => stopDaemon(pid),
+  };
+}

@@ -31,6 +31,11 @@ function defined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** The fields a move owns: a write that finds them changed by another writer must not land. */
+function sameMove(a: TenantCutoverStatus | undefined, b: TenantCutoverStatus | undefined): boolean {
+  return a?.moveId === b?.moveId && a?.step === b?.step && a?.route?.revision === b?.route?.revision && a?.activeSide === b?.activeSide;
+}
+
 export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
   constructor(private readonly deps: TenantCutoverControllerDeps) {}
 
@@ -55,16 +60,19 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
     obj = await this.deps.finalizers.add(TENANT_CUTOVERS, obj, CUTOVER_FINALIZER);
     let current: TenantCutover = obj;
     const write = async (status: TenantCutoverStatus): Promise<void> => {
+      const ours = current.status;
       const { object } = await this.deps.status.update({
         resource: TENANT_CUTOVERS,
         object: current,
         status: defined(status) as Record<string, unknown>,
+        // A move's fields changed by someone else (a newer leader recovering the move) are never overwritten.
+        stillOurs: (reread) => sameMove(reread.status, ours),
       });
       current = object;
     };
     let outcome: Awaited<ReturnType<typeof reconcileTenantCutover>>;
     try {
-      outcome = await this.reconcileDomain(obj, () => current, write);
+      outcome = await this.reconcileDomain(obj, () => current, write, ctx.signal);
     } catch (err) {
       // The status as last persisted (a move writes its steps as it goes), with Ready=False on top.
       return reportAndRethrow(this.deps, TENANT_CUTOVERS, current, err, ctx.log);
@@ -77,7 +85,12 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
     return { requeueAfterMs: outcome.requeueAfterMs };
   }
 
-  private reconcileDomain(obj: TenantCutover, current: () => TenantCutover, write: (status: TenantCutoverStatus) => Promise<void>) {
+  private reconcileDomain(
+    obj: TenantCutover,
+    current: () => TenantCutover,
+    write: (status: TenantCutoverStatus) => Promise<void>,
+    signal: AbortSignal | undefined,
+  ) {
     return reconcileTenantCutover(obj, {
       kube: {
         getReplication: async (namespace, name) => this.deps.replications.get(`${namespace}/${name}`),
@@ -91,6 +104,7 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
       },
       persist: async (patch) => write({ ...(current().status ?? {}), ...patch }),
       now: () => Date.now(),
+      ...(signal ? { signal } : {}),
     });
   }
 }

@@ -17,6 +17,8 @@ export const SqlState = {
   insufficientPrivilege: '42501',
   /** 42704: the object named does not exist (a role, a type). */
   undefinedObject: '42704',
+  /** 42P01: the table does not exist. */
+  undefinedTable: '42P01',
   /** 42P06: the schema exists already. */
   duplicateSchema: '42P06',
   /** 42P07: the table (or index) exists already. */

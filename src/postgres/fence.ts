@@ -6,6 +6,7 @@
 import pg from 'pg';
 import type { TableInfo } from './catalog.js';
 import { connect, type ConnectionInfo } from './connection.js';
+import { assertClaim, inClaimedTransaction, type MoveClaim } from './claim.js';
 import { hasSqlState } from './errors.js';
 
 const id = pg.escapeIdentifier;
@@ -30,7 +31,7 @@ export async function openFenceSession(info: ConnectionInfo): Promise<pg.Client>
 }
 
 /** Takes the fence on a session from openFenceSession; the session's timeouts are the move's budget. */
-export async function acquireFence(client: pg.Client, tables: TableInfo[], budgetMs: number): Promise<FenceSession> {
+export async function acquireFence(client: pg.Client, tables: TableInfo[], budgetMs: number, claim?: MoveClaim): Promise<FenceSession> {
   const ms = Math.max(1, Math.floor(budgetMs));
   try {
     // Both timeouts are the move's budget: the server drops the fence even if we never come back.
@@ -42,6 +43,8 @@ export async function acquireFence(client: pg.Client, tables: TableInfo[], budge
     return {
       lsn,
       seal: async () => {
+        // A move a newer leader took over must not seal: it may serve from here again.
+        if (claim) await assertClaim(client, claim);
         await revokeWrites(client, tables);
         await client.query('COMMIT');
       },
@@ -126,10 +129,12 @@ export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Prom
   await source.query(`REVOKE ${WRITE_PRIVILEGES} ON ${list} FROM ${who}`);
 }
 
-/** Grants back the write privileges the saved ACLs held (a rollback, or an abort after the revoke). */
-export async function restoreGrants(source: pg.Client, saved: SavedGrant[]): Promise<void> {
-  await source.query('BEGIN');
-  try {
+/**
+ * Grants back the write privileges the saved ACLs held (a rollback, or an abort after the revoke), in
+ * one transaction; with a claim only while that move still owns the tenant here (MoveSuperseded).
+ */
+export async function restoreGrants(source: pg.Client, saved: SavedGrant[], claim?: MoveClaim): Promise<void> {
+  await inClaimedTransaction(source, claim, async () => {
     for (const g of saved) {
       // `table` came from format('%I.%I'): already a quoted identifier.
       const rows =
@@ -149,9 +154,5 @@ export async function restoreGrants(source: pg.Client, saved: SavedGrant[]): Pro
         await source.query(`GRANT ${r.privilege_type} ON ${g.table} TO ${who}${r.is_grantable ? ' WITH GRANT OPTION' : ''}`);
       }
     }
-    await source.query('COMMIT');
-  } catch (err) {
-    await source.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  });
 }

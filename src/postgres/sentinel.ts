@@ -2,6 +2,7 @@
 // in the tenant's publication. A beat written after the fence and seen on the target proves that
 // everything committed before it was applied (the apply worker commits in source commit order).
 import pg from 'pg';
+import { CLAIM_DDL } from './claim.js';
 import { hasSqlState } from './errors.js';
 
 export const SENTINEL_SCHEMA = 'tenantshift';
@@ -13,7 +14,8 @@ CREATE TABLE IF NOT EXISTS ${qualified} (
   tenant text PRIMARY KEY,
   beat bigint NOT NULL DEFAULT 0,
   at timestamptz NOT NULL DEFAULT now()
-)`;
+);
+${CLAIM_DDL}`;
 
 /** The publication entry: only this tenant's row travels (the filter column is the primary key). */
 export function sentinelPublicationEntry(tenant: string): string {

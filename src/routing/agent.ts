@@ -7,8 +7,6 @@ import type { RoutingLog } from './heartbeat.js';
 import { errorFields } from '../errors.js';
 import { AgentHeartbeat } from './heartbeat.js';
 import { bounded, readRecordedRoute } from './recorded.js';
-
-const CONVERGE_READ_MS = 10_000;
 import { agentServer, type AgentOperations, type Reply } from './agent-http.js';
 import { PgBouncerAdmin, renderRoutes, writeRoutesFile, type Route } from './pgbouncer.js';
 import type { AgentStatus, FlipRequest, PauseRequest, ResumeRequest, RoutedRoute } from './protocol.js';
@@ -41,7 +39,7 @@ export class RouteAgent implements AgentOperations {
   private readonly admin: PgBouncerAdmin;
   private readonly routes = new Map<string, RoutedRoute>();
   private readonly pauses = new Map<string, PauseState>();
-  /** database -> a RESUME on its way (the dead-man's or a release of an unowned pause). */
+  /** database -> a RESUME on its way (the dead-man's, or the release of an unowned pause). */
   private readonly resuming = new Map<string, Promise<void>>();
   /** database -> the TenantCutover that owns it, from the last convergence. */
   private readonly owners = new Map<string, { namespace: string; name: string }>();
@@ -108,10 +106,10 @@ export class RouteAgent implements AgentOperations {
   /** Level-triggered: the routes every TenantCutover of this pool publishes in status.route. */
   async converge(): Promise<void> {
     const api = this.opts.kc.makeApiClient(CustomObjectsApi);
-    // Bounded: a hung API request must not stop convergence (and the release of unowned pauses) for good.
+    // Bounded (10 s): a hung API request must not stop convergence, and the release of unowned pauses, for good.
     const list = (await bounded(
       api.listClusterCustomObject({ group: 'tenantshift.io', version: 'v1alpha1', plural: 'tenantcutovers' }),
-      CONVERGE_READ_MS,
+      10_000,
     )) as {
       items: Array<{
         metadata: { namespace: string; name: string };
@@ -208,10 +206,9 @@ export class RouteAgent implements AgentOperations {
   }
 
   /**
-   * Level-triggered like the routes: a database of this pool that PgBouncer holds paused while no
-   * move owns the pause (a PAUSE that reached PgBouncer after the RESUME meant to end it, an agent
-   * restarted mid-move, a PAUSE typed by hand) is resumed, on the route just converged from the
-   * TenantCutover's status, as the dead-man would have done.
+   * Level-triggered like the routes: a database of this pool PgBouncer holds paused with no move
+   * owning the pause (a PAUSE that reached it after the RESUME meant to end it, an agent restarted
+   * mid-move, a PAUSE by hand) is resumed on the route just converged, as the dead-man would.
    */
   private async releaseUnownedPauses(): Promise<void> {
     const seen = await this.admin.routes();
@@ -279,6 +276,9 @@ export class RouteAgent implements AgentOperations {
 
   async resume(req: ResumeRequest): Promise<Reply> {
     const p = this.pauses.get(req.database);
+    // A late resume of an older move (a deposed operator's) must not release a newer move's pause.
+    if (p && req.moveId && p.moveId !== req.moveId)
+      return { status: 409, body: { error: `database paused by another move (${p.moveId})` } };
     if (p) clearTimeout(p.timer);
     this.pauses.delete(req.database);
     await this.admin.resume(req.database);

@@ -1,5 +1,13 @@
 // Fault injection for crash tests: TENANTSHIFT_FAILPOINT=<name> makes the process SIGKILL itself when
-// it reaches the named point, exactly like a node failure there. Unset in production: a no-op.
+// it reaches the named point, exactly like a node failure there; `<name>:stall=<ms>` freezes the whole
+// process there instead (no timer, no lease renewal runs), like a long GC pause or a stopped VM, and
+// then lets it go on with what it knew before. Unset in production: a no-op.
 export function failpoint(name: string): void {
-  if (process.env.TENANTSHIFT_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
+  const spec = process.env.TENANTSHIFT_FAILPOINT;
+  if (!spec) return;
+  const [point, action] = spec.split(':');
+  if (point !== name) return;
+  const stall = /^stall=(\d+)$/.exec(action ?? '');
+  if (stall) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(stall[1]));
+  else process.kill(process.pid, 'SIGKILL');
 }

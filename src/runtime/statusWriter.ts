@@ -3,7 +3,7 @@
 // patch is this writer's own change against the status it read; on a conflict only that change is
 // sent again, onto what was re-read: a field another writer set meanwhile (a newer leader) stays.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { fromUnknown } from '../errors.js';
+import { fromUnknown, OperatorError } from '../errors.js';
 import type { KubeObject, ResourceType } from './resources.js';
 import { mergePatch } from './status.js';
 
@@ -15,6 +15,12 @@ export interface StatusUpdate<T extends KubeObject> {
   object: T;
   /** The whole desired status; observedGeneration is set from the object unless given. */
   status: Record<string, unknown>;
+  /**
+   * On a conflict the change is re-applied only if this holds for the re-read object: a move's own
+   * fields as this writer last wrote them. Otherwise another writer (a newer leader) took over and
+   * the write fails with code `conflict`, reason `Superseded`.
+   */
+  stillOurs?: (reread: T) => boolean;
 }
 
 export interface StatusResult<T extends KubeObject> {
@@ -63,8 +69,21 @@ export class StatusWriter {
       } catch (err) {
         const e = fromUnknown(err);
         if (e.code !== 'conflict' || attempt >= this.conflictRetries) throw e;
-        current = (await this.api.getNamespacedCustomObjectStatus({ group, version, namespace, plural, name })) as T;
+        current = await this.reread(req, err);
       }
     }
+  }
+
+  /** The object again after a conflict; fails (Superseded) when another writer changed what this one owns. */
+  private async reread<T extends KubeObject>(req: StatusUpdate<T>, conflict: unknown): Promise<T> {
+    const { group, version, plural } = req.resource;
+    const namespace = req.object.metadata?.namespace ?? '';
+    const name = req.object.metadata?.name ?? '';
+    const current = (await this.api.getNamespacedCustomObjectStatus({ group, version, namespace, plural, name })) as T;
+    if (req.stillOurs && !req.stillOurs(current)) {
+      const message = `the status of ${namespace}/${name} was changed by another writer; this change is not applied`;
+      throw new OperatorError('conflict', message, { reason: 'Superseded', cause: conflict });
+    }
+    return current;
   }
 }

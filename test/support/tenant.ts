@@ -1,6 +1,7 @@
 // One tenant on the shared stack, ready to be moved: a database pair, the wallet estate with grants
 // for the application role, connection Secrets, a namespace, an operator watching it, and helpers
 // to apply and read the tenantshift objects.
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import pg from 'pg';
 import type { SchemaReplication, TenantCutover } from '../../src/api/index.js';
 import { createTenant } from '../../src/devstack/estate.js';
 import { bouncerClientConfigs } from '../../src/devstack/pgbouncer.js';
-import { WalletTraffic } from '../../src/devstack/traffic.js';
+import { balancedBook, checkInvariants, WalletTraffic, type TrafficReport } from '../../src/devstack/traffic.js';
 import { tlsOptions, type ConnectionInfo } from '../../src/postgres/connection.js';
 import { testCluster, type TestCluster } from './cluster.js';
 import { newDatabasePair, secretData, withConnection, type DatabasePair } from './databases.js';
@@ -212,4 +213,24 @@ export async function appCanWrite(info: ConnectionInfo, table: string): Promise<
     const res = await c.query<{ ok: boolean }>(`SELECT has_table_privilege('app', $1::regclass, 'INSERT, UPDATE, DELETE') AS ok`, [table]);
     return res.rows[0]?.ok ?? false;
   });
+}
+
+/**
+ * Stops pooled and bypassing traffic and checks the serving side's book: no pooled client failed,
+ * every acknowledged transfer (through PgBouncer or around it) is there exactly once, every account
+ * equals its ledger. Returns the bypassing writer's report (its refusals are expected).
+ */
+export async function assertBooksOn(
+  t: TenantFixture,
+  side: 'source' | 'target',
+  pooled: WalletTraffic,
+  bypass: WalletTraffic,
+): Promise<TrafficReport> {
+  const p = await pooled.stop();
+  const b = await bypass.stop();
+  assert.deepEqual(p.failures.slice(0, 3), [], `${p.failures.length} pooled client transaction(s) failed`);
+  const acknowledged = [...p.acknowledged, ...b.acknowledged];
+  const seen = await withConnection(t.db[side], (c) => checkInvariants(c, t.wallet, acknowledged));
+  assert.deepEqual(seen, balancedBook(t.accounts, acknowledged));
+  return b;
 }

@@ -16,6 +16,8 @@ export interface CutoverContext {
   /** Merges into status on the API now (crash-safe progress); the reconcile's object sees it too. */
   persist(patch: Partial<TenantCutoverStatus>): Promise<void>;
   now(): number;
+  /** Aborted when this operator stops leading (a move in flight abandons its freeze). */
+  signal?: AbortSignal;
 }
 
 export interface CutoverOutcome {

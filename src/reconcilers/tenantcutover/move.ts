@@ -44,6 +44,7 @@ export async function runMove(world: World, st: CutoverStatus, ctx: CutoverConte
     rehearse: plan.rehearse,
     persist: (patch) => st.persist(patch),
     now: ctx.now,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   const attempt: Attempt = { moveId, to: plan.to, from: plan.from, attempts: countedAttempts(world.obj) + 1, result };
   if (plan.rehearse) return finishRehearsal(st, ctx, attempt);

@@ -1,7 +1,9 @@
 // A move a dead operator left half-done (status.step is set): finished when the route was already
 // written for the new side, undone before. Also the retry of a revoke an abort could not do.
 import { ConditionTypes } from '../../api/index.js';
+import { randomBytes } from 'node:crypto';
 import { fromUnknown } from '../../errors.js';
+import { claimMove } from '../../postgres/claim.js';
 import { restoreGrants, revokeWrites } from '../../postgres/fence.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
 import type { CutoverContext } from './context.js';
@@ -13,6 +15,16 @@ import { finishMove } from './switch.js';
 
 export async function recoverInterruptedMove(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<void> {
   const recovery = recoveryFor(st.status);
+  if (recovery.kind !== 'none') {
+    // This operator takes the tenant over on both sides: a deposed one still running that move can
+    // no longer seal, give back or take away anything there.
+    const claim = {
+      tenant: world.replication.spec.tenant,
+      moveId: `recovered-${ctx.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+    };
+    await claimMove(world.sides.source.client, claim);
+    await claimMove(world.sides.target.client, claim);
+  }
   if (recovery.kind === 'finishMove') {
     const from = otherSide(recovery.to);
     // The agents converge on the recorded route by themselves; the flip only makes it immediate.

@@ -21,6 +21,7 @@ import { beat, waitForBeat } from '../../postgres/sentinel.js';
 import { applySequences, readSequences } from '../../postgres/sequences.js';
 import type { AgentRef, RoutingPort } from '../../routing/client.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
+import { claimMove, inClaimedTransaction, MoveSuperseded, type MoveClaim } from '../../postgres/claim.js';
 import { failpoint } from '../../runtime/failpoint.js';
 import { sleep } from '../../clock.js';
 import { OperatorError } from '../../errors.js';
@@ -56,6 +57,8 @@ export interface MoveInput {
   rehearse: boolean;
   persist(patch: Partial<TenantCutoverStatus>): Promise<void>;
   now(): number;
+  /** Aborted when this operator stops leading: the move is abandoned before its point of no return. */
+  signal?: AbortSignal;
 }
 
 export type MoveResult =
@@ -85,36 +88,55 @@ class BudgetExceeded extends Error {}
 
 const otherSideOf = (side: Side): Side => (side === 'source' ? 'target' : 'source');
 
+/**
+ * The move's step goes to status first (a restart undoes it), then, after that write (which a deposed
+ * operator's stale copy fails), both sides name this move as the tenant's owner: an older move's
+ * guarded writes fail from here on.
+ */
+async function claimTenant(input: MoveInput, fenceClient: pg.Client): Promise<MoveClaim> {
+  const claim: MoveClaim = { tenant: input.tenant, moveId: input.moveId };
+  try {
+    await input.persist({
+      step: input.rehearse ? 'Rehearsing' : 'Freezing',
+      movingTo: input.to,
+      moveId: input.moveId,
+      freezeStartedAt: new Date(input.now()).toISOString(),
+      freezeDeadline: new Date(input.now() + input.budgetMs).toISOString(),
+    });
+    await Promise.all([claimMove(input.from.client, claim), claimMove(input.onto.client, claim)]);
+    return claim;
+  } catch (err) {
+    await fenceClient.end().catch(() => undefined);
+    throw err;
+  }
+}
+
 export async function moveTenant(input: MoveInput): Promise<MoveResult> {
   const fenceClient = await openFenceSession(input.from.info);
   let fence: FenceSession | undefined;
   const steps: Step[] = [];
   failpoint('BeforeFreezing');
-  await input.persist({
-    step: input.rehearse ? 'Rehearsing' : 'Freezing',
-    movingTo: input.to,
-    moveId: input.moveId,
-    freezeStartedAt: new Date(input.now()).toISOString(),
-    freezeDeadline: new Date(input.now() + input.budgetMs).toISOString(),
-  });
+  const claim = await claimTenant(input, fenceClient);
   const t0 = input.now();
   const deadline = t0 + input.budgetMs;
+  let flipped = false;
+  let sealed = false;
+  let grantsRestored = false;
   const mark = (name: string): void => {
     steps.push({ name, atMilliseconds: input.now() - t0 });
     failpoint(name);
+    if (!flipped && input.signal?.aborted)
+      throw new Error('this operator stopped leading during the freeze: the move is abandoned (the new leader undoes or retries it)');
   };
   const left = (): number => {
     const ms = deadline - input.now();
     if (ms <= 0) throw new BudgetExceeded(`the write pause budget of ${input.budgetMs} ms ran out`);
     return ms;
   };
-  let flipped = false;
-  let sealed = false;
-  let grantsRestored = false;
   try {
     await input.routing.pause(input.agents, input.database, input.moveId, input.budgetMs);
     mark('Paused');
-    fence = await acquireFence(fenceClient, input.tables, left());
+    fence = await acquireFence(fenceClient, input.tables, left(), claim);
     mark('Fenced');
     const probe = input.tables[0];
     if (probe && !(await probeFence(input.from.client, probe))) throw new Error('the write probe got through the fence');
@@ -130,7 +152,7 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     if (input.rehearse) {
       // Everything but the flip, then the abort by design: the numbers are what a real move would see.
       // The grants first: clients released onto a side still revoked would be refused.
-      await restoreGrants(input.from.client, input.fromGrants);
+      await restoreGrants(input.from.client, input.fromGrants, claim);
       await input.routing.resume(input.agents, input.database, input.moveId);
       mark('Resumed');
       const writePauseMs = input.now() - t0;
@@ -144,7 +166,7 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     // The side taking over gets its own grants back before any client reaches it.
     if (input.ontoGrants.length > 0) {
       grantsRestored = true;
-      await restoreGrants(input.onto.client, input.ontoGrants);
+      await restoreGrants(input.onto.client, input.ontoGrants, claim);
       mark('GrantsRestored');
     }
     left();
@@ -165,7 +187,7 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
       throw err;
     }
     const release = (): Promise<void> => (fence ? fence.release() : fenceClient.end());
-    const cleanupFailures = await undoAttempt(input, release, { sealed, grantsRestored });
+    const cleanupFailures = await undoAttempt(input, claim, release, { sealed, grantsRestored });
     mark('Aborted');
     return { ok: false, reason, writePauseMs: input.now() - t0, steps, startedAt: t0, cleanupFailures };
   }
@@ -174,18 +196,23 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
 /** An abort before the flip: every step runs, and each that fails is returned, never swallowed. */
 async function undoAttempt(
   input: MoveInput,
+  claim: MoveClaim,
   releaseFence: () => Promise<void>,
   done: { sealed: boolean; grantsRestored: boolean },
 ): Promise<CleanupFailure[]> {
   const failures: CleanupFailure[] = [];
   const attempt = async (step: CleanupFailure['step'], what: string, work: () => Promise<unknown>): Promise<void> => {
-    await work().catch((e: unknown) => failures.push({ step, message: `${what} failed: ${(e as Error).message ?? String(e)}` }));
+    await work().catch((e: unknown) => {
+      // A newer leader took the tenant over meanwhile: what it did stands, ours is not undone over it.
+      if (e instanceof MoveSuperseded) return;
+      failures.push({ step, message: `${what} failed: ${(e as Error).message ?? String(e)}` });
+    });
   };
   // The serving side gets its writes back before its clients are released (a failure leaves it
   // read-only, never split: reported, retried).
   if (done.sealed) {
     await attempt('restore', `giving the tenant's writes on the ${otherSideOf(input.to)} back`, () =>
-      restoreGrants(input.from.client, input.fromGrants),
+      restoreGrants(input.from.client, input.fromGrants, claim),
     );
   }
   await attempt('resume', `resuming the route agents of ${input.database} (they resume by the deadline)`, () =>
@@ -194,7 +221,9 @@ async function undoAttempt(
   await attempt('release', 'releasing the fence session (the server ends it by its timeout)', releaseFence);
   // The side that did not take over stays fenced as it was.
   if (done.grantsRestored) {
-    await attempt('revoke', `revoking the tenant's writes on the ${input.to} again`, () => revokeWrites(input.onto.client, input.tables));
+    await attempt('revoke', `revoking the tenant's writes on the ${input.to} again`, () =>
+      inClaimedTransaction(input.onto.client, claim, () => revokeWrites(input.onto.client, input.tables)),
+    );
   }
   return failures;
 }

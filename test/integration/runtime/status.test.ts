@@ -94,6 +94,26 @@ describe('runtime: status, finalizers, events and a controller (real kube-apiser
     assert.equal(now.sourceServer, 'db.internal:5432', 'a stale writer wiped a field it never saw');
   });
 
+  it('refuses to re-apply its change when another writer changed what it owns (a deposed leader’s move)', async () => {
+    const writer = new StatusWriter(cluster.kc);
+    const obj = await create('own');
+    const read = (await writer.update({ resource: r, object: obj, status: { phase: 'Streaming' } })).object;
+    // A newer leader changes the field this writer's change depends on.
+    await new StatusWriter(cluster.kc).update({ resource: r, object: read, status: { phase: 'TargetServing' } });
+    await assert.rejects(
+      writer.update({
+        resource: r,
+        object: read,
+        status: { phase: 'Streaming', lag: { bytes: 3 } },
+        stillOurs: (o) => (o.status as { phase?: string } | undefined)?.phase === 'Streaming',
+      }),
+      (err: Error & { reason?: string }) => err.reason === 'Superseded',
+    );
+    const now = (await get('own')).status as { phase?: string; lag?: unknown };
+    assert.equal(now.phase, 'TargetServing');
+    assert.equal(now.lag, undefined, 'the superseded change landed');
+  });
+
   it('adds and removes a finalizer, also from a stale copy', async () => {
     const fin = new Finalizers(cluster.kc);
     const obj = await create('b');

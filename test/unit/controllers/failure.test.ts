@@ -13,7 +13,7 @@ import type { StatusUpdate } from '../../../src/runtime/statusWriter.js';
 class FakeStatusWriter {
   readonly updates: StatusUpdate<KubeObject>[] = [];
   async update<T extends KubeObject>(req: StatusUpdate<T>): Promise<{ written: boolean; object: T }> {
-    this.updates.push(req as StatusUpdate<KubeObject>);
+    this.updates.push(req as unknown as StatusUpdate<KubeObject>);
     return { written: true, object: { ...req.object, status: req.status } };
   }
 }

@@ -3,10 +3,9 @@
 // it knew. Whatever it does then must not reopen the side given up: the database itself says which
 // move owns the tenant (tenantshift.move_claim), and a writer connected straight to the old side
 // keeps moving money the whole time. Every acknowledged transfer must be on the serving side exactly once.
-import assert from 'node:assert/strict';
-import pg from 'pg';
 import { until } from '../../test/support/operator.js';
-import { appCanWrite, assertBooksOn, tenantFixture } from '../../test/support/tenant.js';
+import { assertServedByTarget, readyToMove, trafficAroundPgBouncer } from '../../test/support/moves.js';
+import { tenantFixture } from '../../test/support/tenant.js';
 
 const FROZEN_MS = 25_000;
 
@@ -17,24 +16,16 @@ describe('TenantCutover: a leader deposed mid-move cannot undo the new leader’
     const t = await tenantFixture('tclead', 20);
     try {
       const sleeper = await t.startOperator('lead-a', { TENANTSHIFT_FAILPOINT: `FenceProven:stall=${FROZEN_MS}` });
-      await t.createReplication();
-      await t.createCutover({ maxWritePause: '1500ms', retry: { attempts: 5, backoff: '1s' } });
-      await t.waitRouteOwned();
+      await readyToMove(t, 5);
       await t.startOperator('lead-b'); // the standby
-      const pooled = t.walletTraffic();
-      const bypass = t.walletTraffic(2, t.directAppConnection('source'));
-      await until('traffic through PgBouncer and around it', () => pooled.count > 100 && bypass.count > 100, 60_000);
+      const traffic = await trafficAroundPgBouncer(t);
       await t.patchCutover({ approved: true });
       // The leader freezes holding the fence; its session times out, the agents resume at the
       // deadline, its lease lapses; the standby undoes that move and makes its own.
       await t.waitCutover('the new leader to move the tenant', (c) => c.status?.activeSide === 'target' && !c.status?.step, 120_000);
       await until('the frozen leader to wake and notice', () => /Lost leadership/.test(sleeper.output()), FROZEN_MS + 30_000);
       await new Promise((r) => setTimeout(r, 3_000));
-      const accounts = `${pg.escapeIdentifier(t.wallet)}.accounts`;
-      assert.equal(await appCanWrite(t.db.source, accounts), false, 'the deposed leader gave the side given up its writes back');
-      const moved = pooled.count;
-      await until('traffic on the target', () => pooled.count > moved + 100, 60_000);
-      const b = await assertBooksOn(t, 'target', pooled, bypass);
+      const b = await assertServedByTarget(t, traffic);
       console.log(`      bypassing writer: ${b.acknowledged.length} transfers acknowledged, ${b.failures.length} refused`);
     } finally {
       await t.dispose();

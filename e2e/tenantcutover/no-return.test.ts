@@ -4,8 +4,9 @@
 // through PgBouncer or around it, must be on the serving side exactly once, and every account must
 // equal its ledger: a write the old side took after the switch would come forward and overwrite newer
 // balances, or be lost.
-import { diesAt, until } from '../../test/support/operator.js';
-import { assertBooksOn, tenantFixture } from '../../test/support/tenant.js';
+import { diesAt } from '../../test/support/operator.js';
+import { assertServedByTarget, readyToMove, trafficAroundPgBouncer } from '../../test/support/moves.js';
+import { tenantFixture } from '../../test/support/tenant.js';
 
 describe('TenantCutover: no write on the old side after the point of no return (operator killed at RouteRecorded)', function () {
   this.timeout(300_000);
@@ -14,12 +15,9 @@ describe('TenantCutover: no write on the old side after the point of no return (
     const t = await tenantFixture('tcnoret', 20);
     try {
       const doomed = await t.startOperator('noret-op', { TENANTSHIFT_FAILPOINT: 'RouteRecorded' });
-      await t.createReplication();
-      await t.createCutover({ maxWritePause: '1500ms', retry: { attempts: 3, backoff: '1s' } });
-      await t.waitRouteOwned();
-      const pooled = t.walletTraffic();
-      const bypass = t.walletTraffic(2, t.directAppConnection('source'));
-      await until('traffic through PgBouncer and around it', () => pooled.count > 100 && bypass.count > 100, 60_000);
+      await readyToMove(t);
+      const traffic = await trafficAroundPgBouncer(t);
+      const { bypass } = traffic;
       await t.patchCutover({ approved: true });
       await diesAt(doomed, 'RouteRecorded');
       // No operator while the fence session's timeout lifts its locks: the old side must stay closed.
@@ -27,9 +25,7 @@ describe('TenantCutover: no write on the old side after the point of no return (
       await new Promise((r) => setTimeout(r, 6000));
       await t.startOperator('noret-op');
       await t.waitCutover('the move to be finished', (c) => c.status?.activeSide === 'target' && !c.status?.step);
-      const moved = pooled.count;
-      await until('traffic on the target', () => pooled.count > moved + 100, 60_000);
-      const b = await assertBooksOn(t, 'target', pooled, bypass);
+      const b = await assertServedByTarget(t, traffic);
       const after = b.acknowledged.length - at;
       console.log(
         `      bypassing writer: ${b.acknowledged.length} transfers acknowledged (${after} after the kill), ${b.failures.length} refused`,

@@ -9,6 +9,7 @@ import type { Informer } from '../runtime/informer.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
 import type { StatusWriter } from '../runtime/statusWriter.js';
 import type { RoutingPort } from '../routing/client.js';
+import type { RoutedRoute } from '../routing/protocol.js';
 import { reconcileTenantCutover } from '../reconcilers/tenantcutover/index.js';
 import { reportAndRethrow } from './failure.js';
 import { TENANT_CUTOVERS } from './kinds.js';
@@ -103,6 +104,7 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
         warning: (reason, note) => void this.deps.events.record(obj, { type: 'Warning', reason, action: 'Move', note }),
       },
       persist: async (patch) => write({ ...(current().status ?? {}), ...patch }),
+      recordedRoute: async () => (await this.deps.status.get<TenantCutover>(TENANT_CUTOVERS, obj)).status?.route as RoutedRoute | undefined,
       now: () => Date.now(),
       ...(signal ? { signal } : {}),
     });

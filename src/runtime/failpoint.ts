@@ -1,7 +1,8 @@
 // Fault injection for crash tests: TENANTSHIFT_FAILPOINT=<name> makes the process SIGKILL itself when
 // it reaches the named point, exactly like a node failure there; `<name>:stall=<ms>` freezes the whole
 // process there instead (no timer, no lease renewal runs), like a long GC pause or a stopped VM, and
-// then lets it go on with what it knew before. Unset in production: a no-op.
+// then lets it go on with what it knew before; `<name>:throw` throws there, as a lost answer would.
+// Unset in production: a no-op.
 export function failpoint(name: string): void {
   const spec = process.env.TENANTSHIFT_FAILPOINT;
   if (!spec) return;
@@ -9,5 +10,6 @@ export function failpoint(name: string): void {
   if (point !== name) return;
   const stall = /^stall=(\d+)$/.exec(action ?? '');
   if (stall) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(stall[1]));
+  else if (action === 'throw') throw new Error(`failpoint ${name}: the answer was lost`);
   else process.kill(process.pid, 'SIGKILL');
 }

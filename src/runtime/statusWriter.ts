@@ -74,12 +74,19 @@ export class StatusWriter {
     }
   }
 
+  /** The object's status as the API holds it now (not a cache). */
+  async get<T extends KubeObject>(resource: ResourceType, object: KubeObject): Promise<T> {
+    const { group, version, plural } = resource;
+    const namespace = object.metadata?.namespace ?? '';
+    const name = object.metadata?.name ?? '';
+    return (await this.api.getNamespacedCustomObjectStatus({ group, version, namespace, plural, name })) as T;
+  }
+
   /** The object again after a conflict; fails (Superseded) when another writer changed what this one owns. */
   private async reread<T extends KubeObject>(req: StatusUpdate<T>, conflict: unknown): Promise<T> {
-    const { group, version, plural } = req.resource;
+    const current = await this.get<T>(req.resource, req.object);
     const namespace = req.object.metadata?.namespace ?? '';
     const name = req.object.metadata?.name ?? '';
-    const current = (await this.api.getNamespacedCustomObjectStatus({ group, version, namespace, plural, name })) as T;
     if (req.stillOurs && !req.stillOurs(current)) {
       const message = `the status of ${namespace}/${name} was changed by another writer; this change is not applied`;
       throw new OperatorError('conflict', message, { reason: 'Superseded', cause: conflict });

@@ -2,6 +2,7 @@
 // status writes, the clock) and what it returns.
 import type { SchemaReplication, TenantCutoverStatus } from '../../api/index.js';
 import type { RoutingPort } from '../../routing/client.js';
+import type { RoutedRoute } from '../../routing/protocol.js';
 import type { KubeReader } from '../shared/endpoints.js';
 
 export interface CutoverEvents {
@@ -15,6 +16,8 @@ export interface CutoverContext {
   events: CutoverEvents;
   /** Merges into status on the API now (crash-safe progress); the reconcile's object sees it too. */
   persist(patch: Partial<TenantCutoverStatus>): Promise<void>;
+  /** The route status holds on the API now (not a cache): was a write whose answer was lost made? */
+  recordedRoute(): Promise<RoutedRoute | undefined>;
   now(): number;
   /** Aborted when this operator stops leading (a move in flight abandons its freeze). */
   signal?: AbortSignal;

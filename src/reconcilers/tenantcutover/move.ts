@@ -43,6 +43,7 @@ export async function runMove(world: World, st: CutoverStatus, ctx: CutoverConte
     ontoGrants: savedGrantsOf(st.status, plan.to),
     rehearse: plan.rehearse,
     persist: (patch) => st.persist(patch),
+    recordedRoute: () => ctx.recordedRoute(),
     now: ctx.now,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });

@@ -56,6 +56,7 @@ export interface MoveInput {
   ontoGrants: SavedGrant[];
   rehearse: boolean;
   persist(patch: Partial<TenantCutoverStatus>): Promise<void>;
+  recordedRoute(): Promise<RoutedRoute | undefined>;
   now(): number;
   /** Aborted when this operator stops leading: the move is abandoned before its point of no return. */
   signal?: AbortSignal;
@@ -171,9 +172,8 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     }
     left();
     // The point of no return: from here a restarted operator (and the agents' dead-man) finish the move.
-    await input.persist({ step: 'Flipping', route: input.route });
+    flipped = await recordRoute(input);
     mark('RouteRecorded');
-    flipped = true;
     await input.routing.flip(input.agents, input.database, input.moveId, input.route);
     mark('Resumed');
     const writePauseMs = input.now() - t0;
@@ -181,7 +181,7 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     return { ok: true, rehearsed: false, writePauseMs, switchLsn: fence.lsn, sequences, steps, startedAt: t0 };
   } catch (err) {
     const reason = (err as Error).message;
-    if (flipped) {
+    if (flipped || err instanceof RouteUnknown) {
       // The route already names the new side: agents converge on it; the requeue finishes the move.
       await fence?.release();
       throw err;
@@ -191,6 +191,31 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     mark('Aborted');
     return { ok: false, reason, writePauseMs: input.now() - t0, steps, startedAt: t0, cleanupFailures };
   }
+}
+
+/**
+ * The point of no return. A write whose answer is lost may have landed: the API is asked before
+ * anything is undone. Landed, the move goes on; not landed, it aborts; no answer either, and it stops
+ * as if flipped (nothing given back): the restarted reconcile reads which it was and finishes or
+ * undoes it, while the side given up stays closed.
+ */
+async function recordRoute(input: MoveInput): Promise<true> {
+  try {
+    await input.persist({ step: 'Flipping', route: input.route });
+    failpoint('RouteWriteAnswered');
+    return true;
+  } catch (err) {
+    const seen = await input.recordedRoute().catch((e: unknown) => e as Error);
+    if (seen instanceof Error)
+      throw new RouteUnknown(`the route write's answer was lost and the API cannot say whether it landed: ${seen.message}`);
+    if (seen?.revision === input.route.revision) return true;
+    throw err;
+  }
+}
+
+/** The route write may or may not have landed: nothing may be given back until a reconcile knows. */
+class RouteUnknown extends Error {
+  override name = 'RouteUnknown';
 }
 
 /** An abort before the flip: every step runs, and each that fails is returned, never swallowed. */

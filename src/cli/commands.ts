@@ -3,6 +3,7 @@
 // scripts are generated from them. Light on purpose: the modules that run a command are loaded only
 // when it runs. Every variable a command reads is an option's "(env: X)" or a line of its
 // "Environment:" table below.
+import { FAILPOINT_VARIABLE } from '../failpoint.js';
 import { Argument, Command, type CommanderError, Option } from 'commander';
 import { DEFAULT_STATE_DIR } from '../devstack/paths.js';
 import { withEnvironment, type EnvVar } from '../runtime/commandLine.js';
@@ -20,6 +21,7 @@ export const ROUTE_AGENT_ENVIRONMENT: readonly EnvVar[] = [
     help: "PgBouncer's admin console, postgresql://user:password@host:port/pgbouncer (from a Secret)",
   },
   { name: 'TENANTSHIFT_ROUTE_AGENT_TOKEN', help: "the operator's token for pause/flip/resume requests (from a Secret)" },
+  FAILPOINT_VARIABLE,
 ];
 
 export const VALIDATE_ENVIRONMENT: readonly EnvVar[] = [

@@ -25,7 +25,13 @@ export function startOperatorDaemon(state: StackState, env: Record<string, strin
  * The route agent of PgBouncer replica i of pool "local": owns that replica's included routes file
  * (as root writes it for PgBouncer to read) and heartbeats as identity local-i.
  */
-export function startRouteAgent(state: StackState, i: number, env: Record<string, string>, logFile: string): number {
+export function startRouteAgent(
+  state: StackState,
+  i: number,
+  env: Record<string, string>,
+  logFile: string,
+  extraEnv: Record<string, string> = {},
+): number {
   const names = bouncerNames(i);
   return startDaemon({
     name: names.agent,
@@ -48,6 +54,7 @@ export function startRouteAgent(state: StackState, i: number, env: Record<string
       TENANTSHIFT_ROUTE_AGENT_TOKEN: env.TENANTSHIFT_ROUTE_AGENT_TOKEN,
       TENANTSHIFT_OPERATOR_NAMESPACE: OPERATOR_NAMESPACE,
       TENANTSHIFT_IDENTITY: names.identity,
+      ...extraEnv,
     },
     logFile,
   });

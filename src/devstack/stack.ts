@@ -188,6 +188,24 @@ export async function restartDaemon(stateDir: string, name: string, downtimeMs =
   return entry.pid;
 }
 
+/**
+ * Starts route agent `i` again (stopping it first if it runs): a Deployment's restart after the agent
+ * died, or, in tests, the agent with a failpoint in its environment.
+ */
+export async function restartRouteAgent(stateDir: string, i: number, extraEnv: Record<string, string> = {}): Promise<number> {
+  const paths = stackPaths(stateDir, isRoot());
+  const state = readState(paths);
+  const names = bouncerNames(i);
+  const entry = state?.pids.find((p) => p.name === names.agent);
+  if (!state || !entry) throw new Error(`no route agent ${names.agent} in the stack at ${paths.stateDir}`);
+  if (isAlive(entry.pid)) await stopDaemon(entry.pid);
+  const log = join(paths.logDir, `${names.agent}.log`);
+  entry.pid = startRouteAgent(state, i, envExports(state), log, extraEnv);
+  writeState(paths, state);
+  await waitForRouteAgent(state.ports.routeAgents[i] as number, entry.pid, log);
+  return entry.pid;
+}
+
 /** The `export` lines of `dev env`; fails with a message on a stopped stack. */
 export function devEnv(stateDir: string = DEFAULT_STATE_DIR): Record<string, string> {
   const paths = stackPaths(stateDir, isRoot());

@@ -1,10 +1,10 @@
-// The route agent beside one PgBouncer: serves the routes of its pool's TenantCutovers (their
-// status.route, by revision), PAUSEs/flips/RESUMEs on the operator's request over HTTP, resumes the
-// unchanged route by itself when a pause outlives its deadline, and announces itself with a Lease.
+// The route agent beside one PgBouncer: serves its pool's TenantCutovers' routes (status.route, by revision), PAUSEs/flips/RESUMEs
+// on the operator's request over HTTP, resumes by itself when a pause outlives its deadline, and announces itself with a Lease.
 import type { Server } from 'node:http';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { RoutingLog } from './heartbeat.js';
 import { errorFields } from '../errors.js';
+import { failpoint } from '../failpoint.js';
 import { AgentHeartbeat } from './heartbeat.js';
 import { bounded, readRecordedRoute } from './recorded.js';
 import { agentServer, type AgentOperations, type Reply } from './agent-http.js';
@@ -161,6 +161,7 @@ export class RouteAgent implements AgentOperations {
     let failure: Error | undefined;
     await this.admin.pause(db).catch((err: Error) => (failure = err));
     if (this.pauses.get(db) !== state) return this.withdrawn(db, state);
+    if (!failure) failpoint('AgentPaused');
     if (failure) {
       clearTimeout(state.timer);
       this.pauses.delete(db);
@@ -236,11 +237,8 @@ export class RouteAgent implements AgentOperations {
       try {
         recorded = (await readRecordedRoute(this.opts.kc, owner)) ?? recorded;
       } catch (err) {
-        this.opts.log.error('Could not read the recorded route at the pause deadline; resuming on the last route seen', {
-          database,
-          moveId,
-          ...errorFields(err),
-        });
+        const fields = { database, moveId, ...errorFields(err) };
+        this.opts.log.error('Could not read the recorded route at the pause deadline; resuming on the last route seen', fields);
       }
     }
     const current = this.routes.get(database);
@@ -249,11 +247,8 @@ export class RouteAgent implements AgentOperations {
       await this.apply().catch((err: unknown) =>
         this.opts.log.error('Could not apply the recorded route', { database, ...errorFields(err) }),
       );
-      this.opts.log.warn('Pause deadline passed after the flip was recorded: resuming on the recorded route', {
-        database,
-        moveId,
-        side: recorded.side,
-      });
+      const fields = { database, moveId, side: recorded.side };
+      this.opts.log.warn('Pause deadline passed after the flip was recorded: resuming on the recorded route', fields);
     }
     this.opts.log.warn('Pause deadline passed without flip or resume: resumed', { database, moveId });
     await this.admin
@@ -268,6 +263,7 @@ export class RouteAgent implements AgentOperations {
     const current = this.routes.get(req.database);
     if (!current || current.revision <= req.route.revision) this.routes.set(req.database, req.route);
     await this.apply();
+    failpoint('AgentFlipped');
     if (p) clearTimeout(p.timer);
     this.pauses.delete(req.database);
     await this.admin.resume(req.database);

@@ -1,5 +1,6 @@
 // The operator's configuration in one place: every setting has a flag and an environment variable
 // (flags win), a default, and a check. Durations are written like 500ms, 15s, 2m.
+import { FAILPOINT_VARIABLE } from '../failpoint.js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, type CommanderError, Option } from 'commander';
@@ -141,7 +142,7 @@ export const OPERATOR_ENVIRONMENT: readonly EnvVar[] = [
   { name: 'TENANTSHIFT_ROUTE_AGENT_TOKEN', help: 'token shared with the route agents (from a Secret); authenticates pause/flip/resume' },
   { name: 'TENANTSHIFT_ROUTE_AGENT_NAMESPACE', help: "namespace of the route agents' heartbeat Leases (default: the lease namespace)" },
   { name: 'TENANTSHIFT_PG_BIN', help: 'directory of pg_dump and pg_restore (default: /usr/lib/postgresql/15/bin)' },
-  { name: 'TENANTSHIFT_FAILPOINT', help: 'crash tests only: the process SIGKILLs itself at the named point' },
+  FAILPOINT_VARIABLE,
   { name: 'AWS_ENDPOINT_URL', help: 'AWS API endpoint instead of the regional one (e.g. a local moto)' },
   { name: 'AWS_ACCESS_KEY_ID', help: "AWS credentials, read by the AWS SDK's default credential chain" },
   { name: 'AWS_SECRET_ACCESS_KEY', help: 'the secret of AWS_ACCESS_KEY_ID' },

@@ -27,10 +27,10 @@ export async function trafficAroundPgBouncer(t: TenantFixture): Promise<MoveTraf
 }
 
 /** The target serves: the source refuses the application's writes, traffic flows, every acknowledged transfer is there once. */
-export async function assertServedByTarget(t: TenantFixture, traffic: MoveTraffic): Promise<TrafficReport> {
+export async function assertServedByTarget(t: TenantFixture, traffic: MoveTraffic, pooledRefusals?: RegExp): Promise<TrafficReport> {
   const accounts = `${pg.escapeIdentifier(t.wallet)}.accounts`;
   assert.equal(await appCanWrite(t.db.source, accounts), false, 'the side given up takes the application’s writes');
   const moved = traffic.pooled.count;
   await until('traffic on the target', () => traffic.pooled.count > moved + 100, 60_000);
-  return assertBooksOn(t, 'target', traffic.pooled, traffic.bypass);
+  return assertBooksOn(t, 'target', traffic.pooled, traffic.bypass, pooledRefusals);
 }

@@ -22,7 +22,7 @@ import { applySequences, readSequences } from '../../postgres/sequences.js';
 import type { AgentRef, RoutingPort } from '../../routing/client.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
 import { claimMove, inClaimedTransaction, MoveSuperseded, type MoveClaim } from '../../postgres/claim.js';
-import { failpoint } from '../../runtime/failpoint.js';
+import { failpoint } from '../../failpoint.js';
 import { sleep } from '../../clock.js';
 import { OperatorError } from '../../errors.js';
 

@@ -13,3 +13,9 @@ export function failpoint(name: string): void {
   else if (action === 'throw') throw new Error(`failpoint ${name}: the answer was lost`);
   else process.kill(process.pid, 'SIGKILL');
 }
+
+/** How --help names it (the operator and the route agent read it). */
+export const FAILPOINT_VARIABLE = {
+  name: 'TENANTSHIFT_FAILPOINT',
+  help: 'fault tests only: <point> SIGKILLs the process there, <point>:stall=<ms> freezes it, <point>:throw throws',
+} as const;

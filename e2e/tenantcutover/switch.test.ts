@@ -1,6 +1,7 @@
 // The whole journey of one tenant under wallet traffic through the real PgBouncer, route agent,
 // operator and kube-apiserver: a rehearsal that changes nothing, the switch, a rollback, a second
-// switch, and completion. After every move: nothing lost or duplicated, no client error, both sides equal.
+// switch, and completion, with a writer connected straight to the source all along. After every move:
+// nothing lost or duplicated, no pooled client error (the direct writer only refused), both sides equal.
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { TenantCutover } from '../../src/api/index.js';
@@ -14,6 +15,8 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
   this.timeout(420_000);
   let t: TenantFixture;
   let traffic: WalletTraffic;
+  /** A writer connected straight to the source the whole journey: refused while it does not serve. */
+  let bypass: WalletTraffic;
   const acknowledged: string[] = [];
 
   before(async () => {
@@ -23,14 +26,22 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
   });
   after(async () => {
     await traffic?.stop();
+    await bypass?.stop();
     await t?.dispose();
   });
 
   /** Stops the traffic, checks both sides, and starts it again. */
   async function checkpoint(serving: 'source' | 'target'): Promise<Invariants> {
     const report = await traffic.stop();
-    acknowledged.push(...report.acknowledged);
+    const around = await bypass.stop();
+    acknowledged.push(...report.acknowledged, ...around.acknowledged);
     assert.deepEqual(report.failures.slice(0, 3), [], `${report.failures.length} client transaction(s) failed`);
+    const unexpected = around.failures.filter((f) => !/permission denied/.test(f.message));
+    assert.deepEqual(
+      unexpected.slice(0, 3),
+      [],
+      `${unexpected.length} transaction(s) of the writer around PgBouncer failed otherwise than refused`,
+    );
     const expected: Invariants = balancedBook(t.accounts, acknowledged);
     const primary = serving === 'source' ? t.db.source : t.db.target;
     const replica = serving === 'source' ? t.db.target : t.db.source;
@@ -43,6 +54,7 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     );
     assert.deepEqual(await withConnection(replica, (c) => checkInvariants(c, t.wallet, acknowledged)), expected, 'the side kept warm');
     traffic = startTraffic();
+    bypass = startBypass();
     await until('traffic', () => traffic.count > 50, 60_000);
     return expected;
   }
@@ -72,6 +84,7 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
   const accounts = (): string => `${pg.escapeIdentifier(t.wallet)}.accounts`;
 
   const startTraffic = (): WalletTraffic => t.walletTraffic(6);
+  const startBypass = (): WalletTraffic => t.walletTraffic(1, t.directAppConnection('source'));
 
   async function directUpdate(side: 'source' | 'target'): Promise<void> {
     // A writer that bypasses PgBouncer.
@@ -95,6 +108,7 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     await t.createCutover({ maxWritePause: '5s' });
     await t.waitRouteOwned();
     traffic = startTraffic();
+    bypass = startBypass();
     await until('traffic through PgBouncer', () => traffic.count > 100, 60_000);
     await t.patchCutover({ rehearse: true });
     const rehearsed = await t.waitCutover('the rehearsal', (c) => c.status?.lastRehearsal !== undefined);

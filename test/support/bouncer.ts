@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stackPaths } from '../../src/devstack/paths.js';
 import { PGBOUNCER_ADMIN_USER, startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from '../../src/devstack/pgbouncer.js';
-import { DATABASE } from '../../src/devstack/postgres.js';
+import { APP_USER, DATABASE, stackSsl, SUPERUSER } from '../../src/devstack/postgres.js';
+import pg from 'pg';
 import { freePort, stopDaemon } from '../../src/devstack/process.js';
 import { readState } from '../../src/devstack/state.js';
 import { isRoot, serverIdentity } from '../../src/devstack/system.js';
 import { stackTlsFiles } from '../../src/devstack/tls.js';
-import { scramVerifier } from '../../src/postgres/scram.js';
+import { RouteAgent, type RouteAgentOptions } from '../../src/routing/agent.js';
+import type { AgentRef } from '../../src/routing/client.js';
 import { PgBouncerAdmin, renderRoutes, writeRoutesFile, type Route } from '../../src/routing/pgbouncer.js';
 
 export interface ScratchBouncer {
@@ -21,6 +23,8 @@ export interface ScratchBouncer {
   routesFile: string;
   adminUrl: string;
   admin: PgBouncerAdmin;
+  /** The application's login to `database` through this PgBouncer (TLS verified against the stack CA). */
+  app: pg.ClientConfig;
   /** Whether PgBouncer itself holds `database` paused (SHOW DATABASES). */
   paused(): Promise<boolean>;
   stop(): Promise<void>;
@@ -39,7 +43,7 @@ export async function scratchBouncer(stateDir: string): Promise<ScratchBouncer> 
     tls,
     port: await freePort(),
     sourcePort: state.ports.source,
-    appVerifier: scramVerifier(state.credentials.appPassword),
+    appVerifier: await appVerifier(state.ports.source, state.credentials.superPassword.source, tls.caFile),
     adminPassword: state.credentials.pgbouncerAdminPassword,
     logFile: join(dir, 'pgbouncer.log'),
     runAs,
@@ -62,7 +66,57 @@ export async function scratchBouncer(stateDir: string): Promise<ScratchBouncer> 
     routesFile: files.routes,
     adminUrl,
     admin,
+    app: {
+      host: '127.0.0.1',
+      port: setup.port,
+      user: APP_USER,
+      password: state.credentials.appPassword,
+      database,
+      ssl: stackSsl(tls.caFile),
+    },
     paused: async () => (await admin.routes())[database]?.paused === true,
     stop: () => stopDaemon(pid),
   };
+}
+
+/** The source's own SCRAM verifier of the application role: PgBouncer passes SCRAM through only with the same one. */
+async function appVerifier(sourcePort: number, superPassword: string, caFile: string): Promise<string> {
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port: sourcePort,
+    user: SUPERUSER,
+    password: superPassword,
+    database: DATABASE,
+    ssl: stackSsl(caFile),
+  });
+  await c.connect();
+  try {
+    const res = await c.query<{ v: string }>('SELECT rolpassword AS v FROM pg_authid WHERE rolname = $1', [APP_USER]);
+    return res.rows[0]?.v as string;
+  } finally {
+    await c.end();
+  }
+}
+
+export interface ScratchAgent {
+  agent: RouteAgent;
+  ref: AgentRef;
+}
+
+/** A route agent in this process for the scratch PgBouncer (quiet logs, an ephemeral port on loopback), started. */
+export async function startScratchAgent(
+  bouncer: ScratchBouncer,
+  opts: Pick<RouteAgentOptions, 'kc' | 'pool' | 'identity' | 'token' | 'leaseNamespace'> & Partial<RouteAgentOptions>,
+): Promise<ScratchAgent> {
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const agent = new RouteAgent({
+    log: quiet,
+    adminUrl: bouncer.adminUrl,
+    routesFile: bouncer.routesFile,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    ...opts,
+  });
+  const port = await agent.start();
+  return { agent, ref: { identity: opts.identity, endpoint: `http://127.0.0.1:${port}` } };
 }

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { RouteAgent } from '../../../src/routing/agent.js';
+import type { RouteAgent } from '../../../src/routing/agent.js';
 import { RouteAgentClient, type AgentRef } from '../../../src/routing/client.js';
 import { PgBouncerAdmin, renderRoutes, writeRoutesFile } from '../../../src/routing/pgbouncer.js';
 import type { RoutedRoute } from '../../../src/routing/protocol.js';
-import { scratchBouncer, type ScratchBouncer } from '../../support/bouncer.js';
+import { scratchBouncer, startScratchAgent, type ScratchBouncer } from '../../support/bouncer.js';
 import { CutProxy } from '../../support/cutproxy.js';
 import { testCluster, type TestCluster } from '../../support/cluster.js';
 import { until } from '../../support/operator.js';
@@ -15,7 +15,6 @@ import { until } from '../../support/operator.js';
 const GROUP = 'tenantshift.io';
 const VERSION = 'v1alpha1';
 const TOKEN = randomBytes(16).toString('hex');
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** PAUSE reaches PgBouncer late: what a slow connection or a loaded agent does. */
 class LatePause extends PgBouncerAdmin {
@@ -81,22 +80,16 @@ describe('route agent: pauses against a real PgBouncer', function () {
   after(async () => bouncer?.stop());
 
   async function startAgent(opts: { admin?: PgBouncerAdmin; convergeIntervalMs?: number; kc?: KubeConfig } = {}): Promise<AgentRef> {
-    const agent = new RouteAgent({
+    const { agent, ref } = await startScratchAgent(bouncer, {
       kc: cluster.kc,
-      log: quiet,
       pool,
       identity: `scratch-${agents.length}`,
-      adminUrl: bouncer.adminUrl,
-      routesFile: bouncer.routesFile,
       token: TOKEN,
-      listenHost: '127.0.0.1',
-      listenPort: 0,
       leaseNamespace: ns,
       ...opts,
     });
     agents.push(agent);
-    const port = await agent.start();
-    return { identity: `scratch-${agents.length - 1}`, endpoint: `http://127.0.0.1:${port}` };
+    return ref;
   }
 
   it('pauses and resumes on request', async () => {

@@ -77,29 +77,45 @@ export interface SavedGrant {
   table: string;
   /** pg_class.relacl as text; null means the owner's default privileges. */
   acl: string | null;
+  /** Column ACLs (pg_attribute.attacl): a table-level REVOKE takes their write privileges too. */
+  columns?: Array<{ column: string; acl: string }>;
 }
 
 const WRITE_PRIVILEGES = 'INSERT, UPDATE, DELETE, TRUNCATE';
 
-/** The tables' oids on this server: oids differ between servers, names do not. */
-async function oidsOn(client: pg.Client, tables: Array<Pick<TableInfo, 'schema' | 'name'>>): Promise<number[]> {
-  const res = await client.query<{ oid: number }>(
-    `SELECT c.oid::int AS oid FROM unnest($1::text[], $2::text[]) AS t(s, n)
-       JOIN pg_namespace ns ON ns.nspname = t.s JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = t.n`,
+/**
+ * The tables on this server (oids differ between servers, names do not) and every partition under
+ * them, at every level, as attached now: PostgreSQL checks a partition's own ACL when it is written
+ * directly, so what is revoked, saved and given back must cover the partitions too.
+ */
+async function relationsOn(
+  client: pg.Client,
+  tables: Array<Pick<TableInfo, 'schema' | 'name'>>,
+): Promise<{ oids: number[]; names: string[] }> {
+  const res = await client.query<{ oid: number; name: string }>(
+    `WITH roots AS (
+       SELECT c.oid FROM unnest($1::text[], $2::text[]) AS t(s, n)
+         JOIN pg_namespace ns ON ns.nspname = t.s JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = t.n)
+     SELECT c.oid::int AS oid, format('%I.%I', n.nspname, c.relname) AS name
+       FROM (SELECT oid FROM roots UNION SELECT p.relid::oid FROM roots r, LATERAL pg_partition_tree(r.oid) p) x
+       JOIN pg_class c ON c.oid = x.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+      ORDER BY 2`,
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
-  return res.rows.map((r) => r.oid);
+  return { oids: res.rows.map((r) => r.oid), names: res.rows.map((r) => r.name) };
 }
 
 /** Saves the tables' ACLs on this server; returns them so the caller can record them before revoking. */
 export async function readGrants(client: pg.Client, tables: TableInfo[]): Promise<SavedGrant[]> {
-  const res = await client.query<{ t: string; acl: string | null }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relacl::text AS acl
+  const res = await client.query<{ t: string; acl: string | null; columns: Array<{ column: string; acl: string }> | null }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relacl::text AS acl,
+            (SELECT json_agg(json_build_object('column', a.attname, 'acl', a.attacl::text) ORDER BY a.attnum)
+               FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL) AS columns
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($1::oid[])
       ORDER BY 1`,
-    [await oidsOn(client, tables)],
+    [(await relationsOn(client, tables)).oids],
   );
-  return res.rows.map((r) => ({ table: r.t, acl: r.acl }));
+  return res.rows.map((r) => ({ table: r.t, acl: r.acl, ...(r.columns ? { columns: r.columns } : {}) }));
 }
 
 /**
@@ -110,7 +126,7 @@ export async function readGrants(client: pg.Client, tables: TableInfo[]): Promis
  */
 export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Promise<void> {
   if (tables.length === 0) return;
-  const oids = await oidsOn(source, tables);
+  const { oids, names } = await relationsOn(source, tables);
   const owners = await source.query<{ owner: string }>(
     'SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = ANY($1::oid[])',
     [oids],
@@ -124,7 +140,7 @@ export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Prom
   const roles = new Set([...owners.rows.map((r) => r.owner), ...grantees.rows.map((r) => r.grantee)]);
   if (self) roles.delete(self);
   if (roles.size === 0) return;
-  const list = tables.map(tableName).join(', ');
+  const list = names.join(', ');
   const who = [...roles].map((r) => (r === 'PUBLIC' ? 'PUBLIC' : id(r))).join(', ');
   await source.query(`REVOKE ${WRITE_PRIVILEGES} ON ${list} FROM ${who}`);
 }
@@ -139,20 +155,37 @@ export async function restoreGrants(source: pg.Client, saved: SavedGrant[], clai
       // `table` came from format('%I.%I'): already a quoted identifier.
       const rows =
         g.acl === null
-          ? await source.query<{ grantee: string; privilege_type: string; is_grantable: boolean }>(
+          ? await source.query<AclItem>(
               `SELECT pg_get_userbyid(relowner) AS grantee, p AS privilege_type, false AS is_grantable
                FROM pg_class, unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p WHERE oid = $1::regclass`,
               [g.table],
             )
-          : await source.query<{ grantee: string; privilege_type: string; is_grantable: boolean }>(
+          : await source.query<AclItem>(
               `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
                FROM aclexplode($1::aclitem[]) a WHERE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')`,
               [g.acl],
             );
-      for (const r of rows.rows) {
-        const who = r.grantee === 'PUBLIC' ? 'PUBLIC' : id(r.grantee);
-        await source.query(`GRANT ${r.privilege_type} ON ${g.table} TO ${who}${r.is_grantable ? ' WITH GRANT OPTION' : ''}`);
+      for (const r of rows.rows) await source.query(grantSql(r, g.table));
+      for (const col of g.columns ?? []) {
+        const cols = await source.query<AclItem>(
+          `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
+             FROM aclexplode($1::aclitem[]) a WHERE a.privilege_type IN ('INSERT', 'UPDATE')`,
+          [col.acl],
+        );
+        for (const r of cols.rows) await source.query(grantSql(r, g.table, col.column));
       }
     }
   });
+}
+
+interface AclItem {
+  grantee: string;
+  privilege_type: string;
+  is_grantable: boolean;
+}
+
+function grantSql(r: AclItem, table: string, column?: string): string {
+  const who = r.grantee === 'PUBLIC' ? 'PUBLIC' : id(r.grantee);
+  const on = column === undefined ? '' : ` (${id(column)})`;
+  return `GRANT ${r.privilege_type}${on} ON ${table} TO ${who}${r.is_grantable ? ' WITH GRANT OPTION' : ''}`;
 }

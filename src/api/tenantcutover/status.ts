@@ -19,6 +19,18 @@ const grantList = (description: string) =>
       {
         table: Type.String({ description: 'Qualified, quoted table name.', maxLength: 300 }),
         acl: Type.Optional(Type.String({ description: 'The table ACL before the fence (absent: owner defaults).', maxLength: 8192 })),
+        columns: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                column: Type.String({ description: 'Column name.', maxLength: 63 }),
+                acl: Type.String({ description: 'The column ACL before the fence.', maxLength: 8192 }),
+              },
+              { description: 'A column with privileges of its own.' },
+            ),
+            { description: 'Column ACLs (a table-level REVOKE takes their write privileges too).', maxItems: 1600 },
+          ),
+        ),
       },
       { description: 'One table and its ACL.' },
     ),

@@ -37,7 +37,7 @@ export function abortPatch(obj: TenantCutover, attempts: number, reason: string,
 }
 
 export function grantsForStatus(grants: SavedGrant[]): NonNullable<TenantCutoverStatus['savedGrants']> {
-  return grants.map((g) => ({ table: g.table, ...(g.acl !== null ? { acl: g.acl } : {}) }));
+  return grants.map((g) => ({ table: g.table, ...(g.acl !== null ? { acl: g.acl } : {}), ...(g.columns ? { columns: g.columns } : {}) }));
 }
 
 function history(st: CutoverStatus, a: Attempt, now: number, entry: Partial<HistoryEntry>): TenantCutoverStatus['history'] {

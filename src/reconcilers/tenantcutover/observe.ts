@@ -97,7 +97,7 @@ export function pathsFor(world: Pick<World, 'forward' | 'reverse'>, to: Side): {
 /** The grants saved when the tenant last left `side`: given back once it serves there again. */
 export function savedGrantsOf(status: TenantCutoverStatus, side: Side): SavedGrant[] {
   const saved = (side === 'source' ? status.savedGrants : status.savedTargetGrants) ?? [];
-  return saved.map((g) => ({ table: g.table, acl: g.acl ?? null }));
+  return saved.map((g) => ({ table: g.table, acl: g.acl ?? null, ...(g.columns ? { columns: g.columns } : {}) }));
 }
 
 /** The facts the preconditions of a move to `to` are judged on (the server is asked only what that direction needs). */

@@ -1,16 +1,33 @@
 // Sequences are not replicated: at the switch every sequence the tenant's tables use (owned, identity,
-// or only named by a column DEFAULT, in whatever schema) is set on the other side, plus a safety gap.
+// or only named by a column DEFAULT, in whatever schema) is set on the other side past every value the
+// serving side handed out, plus a safety gap counted in increments, in the sequence's own direction
+// and within its bounds. Each sequence is read from itself (last_value, is_called): pg_sequences shows
+// NULL after a RESTART and for a role without privileges, and computes every sequence of the database.
 import pg from 'pg';
 
 export interface SequenceValue {
   /** format('%I.%I'): a quoted, qualified name. */
   name: string;
-  /** null when the sequence was never used. */
+  /** The last value this side handed out; null when it handed out none (new, or RESTARTed since). */
   lastValue: string | null;
+  /** Where the sequence stands: nextval() returns `position` next if not `called`, else position + increment. */
+  position: string;
+  called: boolean;
+  increment: string;
+  min: string;
+  max: string;
 }
 
-export async function readSequences(client: pg.Client, schemas: string[]): Promise<SequenceValue[]> {
-  const res = await client.query<{ name: string; last_value: string | null }>(
+interface Definition {
+  name: string;
+  increment: string;
+  min: string;
+  max: string;
+}
+
+/** The tenant's sequences and their definitions (pg_sequence: no privilege needed, no per-sequence work). */
+async function definitions(client: pg.Client, schemas: string[]): Promise<Definition[]> {
+  const res = await client.query<Definition>(
     `WITH used AS (
        SELECT s.oid FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
         WHERE s.relkind = 'S' AND n.nspname = ANY($1::text[])
@@ -21,33 +38,95 @@ export async function readSequences(client: pg.Client, schemas: string[]): Promi
          JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = 'pg_class'::regclass
          JOIN pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
         WHERE n.nspname = ANY($1::text[]))
-     SELECT format('%I.%I', ps.schemaname, ps.sequencename) AS name, ps.last_value::text AS last_value
-       FROM pg_sequences ps JOIN pg_class s ON s.relname = ps.sequencename
-       JOIN pg_namespace n ON n.oid = s.relnamespace AND n.nspname = ps.schemaname
-      WHERE s.oid IN (SELECT oid FROM used)
+     SELECT format('%I.%I', n.nspname, s.relname) AS name, q.seqincrement::text AS increment,
+            q.seqmin::text AS min, q.seqmax::text AS max
+       FROM used u JOIN pg_class s ON s.oid = u.oid JOIN pg_namespace n ON n.oid = s.relnamespace
+       JOIN pg_sequence q ON q.seqrelid = s.oid
       ORDER BY 1`,
     [schemas],
   );
-  return res.rows.map((r) => ({ name: r.name, lastValue: r.last_value }));
+  return res.rows;
+}
+
+/** Each sequence's own state, in one round trip. */
+async function positions(client: pg.Client, names: string[]): Promise<Map<string, { position: string; called: boolean }>> {
+  if (names.length === 0) return new Map();
+  // `name` came from format('%I.%I'): already quoted identifiers.
+  const sql = names.map((n, i) => `SELECT ${i} AS i, last_value::text AS position, is_called AS called FROM ${n}`).join(' UNION ALL ');
+  const res = await client.query<{ i: number; position: string; called: boolean }>(sql);
+  return new Map(res.rows.map((r) => [names[r.i] as string, { position: r.position, called: r.called }]));
+}
+
+export async function readSequences(client: pg.Client, schemas: string[]): Promise<SequenceValue[]> {
+  const defs = await definitions(client, schemas);
+  const at = await positions(
+    client,
+    defs.map((d) => d.name),
+  );
+  return defs.map((d) => {
+    const p = at.get(d.name) ?? { position: d.min, called: false };
+    return { ...d, ...p, lastValue: p.called ? p.position : null };
+  });
 }
 
 /**
- * Sets each sequence on the other side to the read value plus `gap` (never lower than it already is),
- * in one statement; returns the values set.
+ * Where the side taking over must stand so that its next value lies past everything `from` handed out
+ * (and past where it stands already), `gap` increments further, within the bounds: setval(value, called).
+ * A sequence the serving side exhausted stays exhausted: it must not hand out a value again.
  */
+export function nextPosition(from: SequenceValue, onto: SequenceValue, gap: number): { value: bigint; called: boolean } {
+  const inc = BigInt(from.increment);
+  const [min, max] = [BigInt(from.min), BigInt(from.max)];
+  const up = inc > 0n;
+  const nextOf = (s: SequenceValue): bigint => (s.called ? BigInt(s.position) + inc : BigInt(s.position));
+  const beyond = (a: bigint, b: bigint): boolean => (up ? a > b : a < b);
+  const fromNext = nextOf(from);
+  let want = fromNext + BigInt(gap) * inc;
+  const ontoNext = nextOf(onto);
+  if (beyond(ontoNext, want)) want = ontoNext;
+  if (want > max || want < min) {
+    // The gap does not fit: the farthest value within the bounds, if the serving side has not reached it.
+    const edge = up ? max : min;
+    if (beyond(fromNext, edge)) return { value: edge, called: true }; // exhausted on the serving side
+    return { value: edge, called: false };
+  }
+  return { value: want, called: false };
+}
+
+/** Sets each sequence on the side taking over (see nextPosition); returns the values set. */
 export async function applySequences(
   client: pg.Client,
   values: SequenceValue[],
   gap: number,
 ): Promise<Array<{ name: string; value: string }>> {
-  const used = values.filter((v) => v.lastValue !== null);
-  if (used.length === 0) return [];
+  if (values.length === 0) return [];
+  const onto = new Map((await readSequenceStates(client, values)).map((s) => [s.name, s]));
+  const plan = values.flatMap((v) => {
+    const there = onto.get(v.name);
+    return there ? [{ name: v.name, ...nextPosition(v, there, gap) }] : [];
+  });
+  if (plan.length === 0) return [];
   const res = await client.query<{ name: string; value: string }>(
-    `SELECT v.name, setval(v.name::regclass, greatest(v.val + $3::bigint,
-              (SELECT last_value FROM pg_sequences ps WHERE format('%I.%I', ps.schemaname, ps.sequencename) = v.name
-                AND ps.last_value IS NOT NULL)), true)::text AS value
-       FROM unnest($1::text[], $2::bigint[]) AS v(name, val)`,
-    [used.map((v) => v.name), used.map((v) => v.lastValue), gap],
+    `SELECT v.name, setval(v.name::regclass, v.val, v.called)::text AS value
+       FROM unnest($1::text[], $2::bigint[], $3::boolean[]) AS v(name, val, called)`,
+    [plan.map((p) => p.name), plan.map((p) => p.value.toString()), plan.map((p) => p.called)],
   );
   return res.rows;
+}
+
+/** The same sequences on this server (by name; a sequence missing here is left out). */
+async function readSequenceStates(client: pg.Client, values: SequenceValue[]): Promise<SequenceValue[]> {
+  const present = await client.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, s.relname) AS name FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
+      WHERE s.relkind = 'S' AND format('%I.%I', n.nspname, s.relname) = ANY($1::text[])`,
+    [values.map((v) => v.name)],
+  );
+  const names = present.rows.map((r) => r.name);
+  const at = await positions(client, names);
+  const byName = new Map(values.map((v) => [v.name, v]));
+  return names.map((name) => {
+    const def = byName.get(name) as SequenceValue;
+    const p = at.get(name) ?? { position: def.min, called: false };
+    return { ...def, ...p, lastValue: p.called ? p.position : null };
+  });
 }

@@ -82,7 +82,8 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
     `SELECT n.nspname AS schema, c.relname AS name, a.attname AS column
        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.oid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
-        AND a.atttypid IN ('oid'::regtype, COALESCE(to_regtype('lo'), 'oid'::regtype))`,
+        AND (a.atttypid = 'oid'::regtype
+             OR EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = a.atttypid AND t.typtype = 'd' AND t.typbasetype = 'oid'::regtype))`,
     [oids],
   );
   return {
@@ -218,11 +219,15 @@ const tablesLogged: Check = ({ inventory }) => {
   );
 };
 
+// pg_largeobject is database-wide: it cannot be scoped to a tenant, and logical replication does not
+// carry it. A move would leave the objects behind, so the tenant does not replicate at all.
 const noLargeObjects: Check = ({ source }) =>
   source.largeObjectColumns.length > 0
-    ? warn(
+    ? block(
         'LargeObjectsNotReplicated',
-        `column(s) ${listNames(source.largeObjectColumns)} reference large objects, which logical replication does not carry`,
+        `column(s) ${listNames(source.largeObjectColumns)} reference large objects (type oid or a domain over it, such as lo): ` +
+          'pg_largeobject is database-wide and logical replication does not carry it, so the tenant cannot move with them; ' +
+          'store the contents in bytea columns (lo_get) or move those tables out of spec.schemas',
       )
     : undefined;
 

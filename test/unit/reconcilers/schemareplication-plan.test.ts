@@ -83,6 +83,19 @@ describe('SchemaReplication plan', () => {
     );
   });
 
+  it('blocks a tenant whose tables reference large objects, naming the columns and what to do', () => {
+    const findings = evaluatePreflight({
+      source: { ...goodSource, largeObjectColumns: ['w.docs.scan', 'w.kyc.photo'] },
+      target: goodTarget,
+      inventory: inv([table('w', 'docs'), table('w', 'kyc')]),
+      replicaIdentityFull: [],
+    });
+    const lo = findings.find((f) => f.reason === 'LargeObjectsNotReplicated');
+    assert.equal(lo?.blocking, true, 'large objects left behind by a move must block it, not warn');
+    assert.match(lo?.message ?? '', /w\.docs\.scan, w\.kyc\.photo/);
+    assert.match(lo?.message ?? '', /bytea/);
+  });
+
   it('reports each source problem with what to do', () => {
     const findings = evaluatePreflight({
       source: {

@@ -97,6 +97,7 @@ export const Reasons = {
   SchemaDrift: 'SchemaDrift',
   SessionPooling: 'SessionPooling',
   ReverseReplicationNotReady: 'ReverseReplicationNotReady',
+  TablesNotCovered: 'TablesNotCovered',
   ReverseReplicationNeedsSuperuser: 'ReverseReplicationNeedsSuperuser',
   Switched: 'Switched',
   RolledBack: 'RolledBack',

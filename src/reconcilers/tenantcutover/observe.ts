@@ -115,6 +115,7 @@ export async function observePreconditions(world: World, to: Side, now: number):
     database: world.database,
     ownership: world.ownership,
     sessionPooled,
+    coverage: await observeCoverage(world, to),
   };
   if (to === 'source') {
     const rev = await pathState(world.sides.source.client, world.reverse);
@@ -123,4 +124,25 @@ export async function observePreconditions(world: World, to: Side, now: number):
   // A privileged login in the source Secret creates the way back on vanilla PostgreSQL as it does on the target.
   const canSubscribe = world.sides.source.info.privileged !== undefined || (await isSuperuser(world.sides.source.client));
   return { ...facts, sourceIsSuperuser: canSubscribe };
+}
+
+/** What the path carrying the tenant to `to` leaves out: tables it does not publish, tables still copying. */
+async function observeCoverage(world: World, to: Side): Promise<{ notPublished: string[]; notReady: string[] }> {
+  const path = pathsFor(world, to).active;
+  const publisher = world.sides[to === 'target' ? 'source' : 'target'].client;
+  const notPublished = await publisher.query<{ t: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'
+        AND NOT EXISTS (SELECT 1 FROM pg_publication_tables pt
+                         WHERE pt.pubname = $2 AND pt.schemaname = n.nspname AND pt.tablename = c.relname)
+      ORDER BY 1`,
+    [world.replication.spec.schemas, path.publication],
+  );
+  const notReady = await world.sides[to].client.query<{ t: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid
+       JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE s.subname = $1 AND sr.srsubstate <> 'r' ORDER BY 1`,
+    [path.subscription],
+  );
+  return { notPublished: notPublished.rows.map((r) => r.t), notReady: notReady.rows.map((r) => r.t) };
 }

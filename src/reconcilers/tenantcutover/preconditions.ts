@@ -25,6 +25,11 @@ export interface PreconditionFacts {
   reversePath?: { subscription: string; exists: boolean; enabled: boolean };
   /** Whether the source role can create the reverse subscription (observed for a switch). */
   sourceIsSuperuser?: boolean;
+  /**
+   * The tenant's tables on the serving side that the path carrying it to `to` does not publish, and
+   * those the subscriber still copies (state other than ready).
+   */
+  coverage?: { notPublished: string[]; notReady: string[] };
 }
 
 export interface Blocker {
@@ -99,10 +104,40 @@ const wayBackPossible: Check = (f) =>
         message: 'the source role cannot create the reverse subscription (superuser needed on PostgreSQL 15): no switch without a way back',
       };
 
+const names = (list: string[]): string => list.slice(0, 10).join(', ') + (list.length > 10 ? ` and ${list.length - 10} more` : '');
+
+const everyTableCarried: Check = (f) => {
+  const c = f.coverage;
+  const from = f.to === 'target' ? 'source' : 'target';
+  if (c && c.notPublished.length > 0)
+    return {
+      reason: 'TablesNotCovered',
+      message:
+        `table(s) ${names(c.notPublished)} of the tenant on the ${from} are not replicated to the ${f.to} (created since the ` +
+        `path was set up?): a move would leave their rows behind. The SchemaReplication adds a new source table on its next ` +
+        `pass; a table created on the serving target must be created on the source as well`,
+    };
+  if (c && c.notReady.length > 0)
+    return {
+      reason: 'InitialCopyInProgress',
+      message: `table(s) ${names(c.notReady)} are still being copied to the ${f.to}: the move waits until they are ready`,
+    };
+  return undefined;
+};
+
 /** In the order they are reported: the first failing one blocks the move. */
 export const PRECONDITIONS: Readonly<Record<Side, readonly Check[]>> = {
-  source: [reversePathFlowing, routeAgentsConfirmed, transactionPooling],
-  target: [replicationReady, noSchemaDrift, validatedRecently, lagUnderGate, routeAgentsConfirmed, transactionPooling, wayBackPossible],
+  source: [reversePathFlowing, everyTableCarried, routeAgentsConfirmed, transactionPooling],
+  target: [
+    replicationReady,
+    noSchemaDrift,
+    everyTableCarried,
+    validatedRecently,
+    lagUnderGate,
+    routeAgentsConfirmed,
+    transactionPooling,
+    wayBackPossible,
+  ],
 };
 
 export function preconditionBlocker(facts: PreconditionFacts): Blocker | undefined {

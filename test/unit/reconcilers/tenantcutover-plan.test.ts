@@ -185,6 +185,21 @@ describe('tenantcutover: preconditions', () => {
     assert.match(pooled?.message ?? '', /session pooling at pgb-1/);
     assert.equal(reasonOf(forward({ sourceIsSuperuser: false })), 'ReverseReplicationNeedsSuperuser');
   });
+  it('blocks while a table of the tenant is not carried, or still copying, naming it', () => {
+    const left = preconditionBlocker(forward({ coverage: { notPublished: ['wallet.bonus'], notReady: [] } }));
+    assert.equal(left?.reason, 'TablesNotCovered');
+    assert.match(left?.message ?? '', /wallet\.bonus .*leave their rows behind/);
+    const copying = preconditionBlocker(forward({ coverage: { notPublished: [], notReady: ['wallet.ledger'] } }));
+    assert.equal(copying?.reason, 'InitialCopyInProgress');
+    assert.equal(reasonOf(forward({ coverage: { notPublished: [], notReady: [] } })), undefined);
+    const back = forward({
+      to: 'source',
+      replication: {},
+      reversePath: { subscription: 'rev', exists: true, enabled: true },
+      coverage: { notPublished: ['wallet.promo'], notReady: [] },
+    });
+    assert.match(preconditionBlocker(back)?.message ?? '', /wallet\.promo of the tenant on the target/);
+  });
   it('reports the first failing precondition in order', () => {
     assert.equal(
       reasonOf(forward({ replication: {}, ownership: { ok: false, message: 'x' }, sourceIsSuperuser: false })),

@@ -1,6 +1,6 @@
 // `npm test`: starts one local stack for the whole run (no operator: tests start their own),
 // runs every unit, integration and e2e suite with mocha, and stops the stack, pass or fail.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import { devDown, devUp } from '../src/devstack/stack.js';
@@ -28,6 +28,7 @@ async function main(): Promise<number> {
   process.env.TENANTSHIFT_TEST_STATE_DIR = stateDir;
   const grep = process.argv[2];
   let stopping = false;
+  let failed = true;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
@@ -50,9 +51,29 @@ async function main(): Promise<number> {
     const stats = runner.stats;
     // The plain closing line CI reads, beside mocha's own summary.
     console.log(`tests: ${stats?.passes ?? 0} passed, ${stats?.failures ?? failures} failed, ${stats?.pending ?? 0} skipped`);
-    return failures > 0 || (stats?.passes ?? 0) === 0 ? 1 : 0;
+    failed = failures > 0 || (stats?.passes ?? 0) === 0;
+    return failed ? 1 : 0;
   } finally {
     await stop();
+    // CI keeps only what is printed: the servers' complaints, for a failure that does not reproduce.
+    if (failed) printServerComplaints(join(stateDir, 'logs'));
+  }
+}
+
+function printServerComplaints(logDir: string): void {
+  let files: string[];
+  try {
+    files = readdirSync(logDir).filter((f) => /^(pgbouncer|postgres-).*\.log$/.test(f));
+  } catch {
+    return;
+  }
+  for (const file of files.sort()) {
+    const lines = readFileSync(join(logDir, file), 'utf8')
+      .split('\n')
+      .filter((l) => /FATAL|ERROR|WARNING|login failed|server_login_retry|closing because: server/.test(l));
+    if (lines.length === 0) continue;
+    console.log(`--- ${file}: last ${Math.min(lines.length, 20)} of ${lines.length} complaints`);
+    for (const l of lines.slice(-20)) console.log(l.slice(0, 400));
   }
 }
 

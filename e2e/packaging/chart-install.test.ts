@@ -220,8 +220,13 @@ describe('packaging: Helm chart installed', function () {
         { verb: 'create', resource: 'events', group: 'events.k8s.io', namespace: w2 },
         { verb: 'create', resource: 'events', group: 'events.k8s.io', namespace: rel },
         ...['get', 'create', 'update', 'list'].map((v) => leases(v, rel)),
+        // Routes kept for deleted TenantCutovers, in the agents' (Lease) namespace.
+        ...['get', 'list', 'create', 'update', 'delete'].map((verb) => ({ verb, resource: 'configmaps', namespace: rel })),
         ...['create', 'update', 'patch', 'delete', 'get'].map((v) => secrets(v, lz, 'eu-west-db')),
         { verb: 'get', resource: 'namespaces', name: rel },
+        // A validation's full list of differences, beside the SchemaReplication.
+        { verb: 'create', resource: 'configmaps', namespace: w2 },
+        { verb: 'update', resource: 'configmaps', namespace: w1 },
       ],
       [
         secrets('list'),
@@ -245,11 +250,13 @@ describe('packaging: Helm chart installed', function () {
         { verb: 'get', resource: 'namespaces', name: w1 },
         { verb: 'list', resource: 'namespaces' },
         { verb: 'create', resource: 'events', group: 'events.k8s.io', namespace: other },
+        { verb: 'list', resource: 'configmaps', namespace: w1 },
+        { verb: 'list', resource: 'configmaps' },
       ],
     );
   });
 
-  it('grants the route agent its heartbeat Leases and read access to TenantCutovers only', async () => {
+  it('grants the route agent its heartbeat Leases, read access to TenantCutovers and the kept routes only', async () => {
     await expectAccess(
       cluster,
       saUser(pgb, 'tenantshift-route-agent'),
@@ -262,9 +269,13 @@ describe('packaging: Helm chart installed', function () {
           group: 'coordination.k8s.io',
           namespace: rel,
         })),
+        { verb: 'list', resource: 'configmaps', namespace: rel },
       ],
       [
         { verb: 'patch', resource: 'tenantcutovers', group: TS, namespace: w1 },
+        { verb: 'get', resource: 'configmaps', namespace: rel },
+        { verb: 'create', resource: 'configmaps', namespace: rel },
+        { verb: 'list', resource: 'configmaps', namespace: w1 },
         { verb: 'patch', resource: 'tenantcutovers', group: TS, namespace: w1, subresource: 'status' },
         { verb: 'list', resource: 'schemareplications', group: TS },
         { verb: 'get', resource: 'secrets', namespace: pgb, name: 'pgbouncer-admin' },

@@ -55,6 +55,9 @@ export const Reasons = {
   ReconcileError: 'ReconcileError',
   // replication
   SchemaNotFound: 'SchemaNotFound',
+  SameDatabase: 'SameDatabase',
+  /** An older SchemaReplication of the same source database replicates the schema. */
+  SchemaClaimed: 'SchemaClaimed',
   TableWithoutPrimaryKey: 'TableWithoutPrimaryKey',
   InitialCopyInProgress: 'InitialCopyInProgress',
   LagAboveThreshold: 'LagAboveThreshold',
@@ -63,8 +66,8 @@ export const Reasons = {
   SlotRetentionOverBudget: 'SlotRetentionOverBudget',
   SlotLost: 'SlotLost',
   DeletionBlocked: 'DeletionBlocked',
-  A: 'A',
-  B: 'B',
+  /** The target served the tenant and its TenantCutover is gone: forward replication stays retired. */
+  CutoverDeleted: 'CutoverDeleted',
   LargeObjectsNotReplicated: 'LargeObjectsNotReplicated',
   LongTransactionOnSource: 'LongTransactionOnSource',
   NoFreeReplicationSlot: 'NoFreeReplicationSlot',
@@ -72,7 +75,6 @@ export const Reasons = {
   SourceTablesNotOwned: 'SourceTablesNotOwned',
   TargetRoleCannotSubscribe: 'TargetRoleCannotSubscribe',
   UnloggedTable: 'UnloggedTable',
-  W: 'W',
   WalLevelNotLogical: 'WalLevelNotLogical',
   CutoverInProgress: 'CutoverInProgress',
   WaitingForCopySlot: 'WaitingForCopySlot',
@@ -90,6 +92,8 @@ export const Reasons = {
   SourceServing: 'SourceServing',
   TargetServing: 'TargetServing',
   RouteConflict: 'RouteConflict',
+  /** Another (older) TenantCutover references the same SchemaReplication. */
+  CutoverConflict: 'CutoverConflict',
   RouteAgentsNotReady: 'RouteAgentsNotReady',
   ApprovalWithdrawn: 'ApprovalWithdrawn',
   RetriesExhausted: 'RetriesExhausted',

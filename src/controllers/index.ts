@@ -66,6 +66,7 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
         token: settings.routeAgentToken,
       }),
       replications,
+      cutovers,
       metrics: createCutoverMetrics(manager.metrics.registry, cutovers),
     }),
   });

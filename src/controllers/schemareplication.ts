@@ -4,6 +4,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import type { LandingZone, SchemaReplication, TenantCutover } from '../api/index.js';
 import type { EventRecorder } from '../observability/events.js';
 import { hasFinalizer, isBeingDeleted, type Finalizers } from '../runtime/finalizers.js';
+import { firstCutoverOf } from './tenantcutover.js';
 import type { Informer } from '../runtime/informer.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../runtime/reconciler.js';
 import type { StatusWriter } from '../runtime/statusWriter.js';
@@ -127,13 +128,15 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
           this.deps.cutovers.list(namespace).find((c) => c.spec.replicationRef.name === name && !c.metadata?.deletionTimestamp)?.metadata
             ?.name,
         cutoverInCharge: async (namespace, name) => {
-          const c = this.deps.cutovers.list(namespace).find((x) => x.spec.replicationRef.name === name);
+          // Only the oldest referencing TenantCutover moves the tenant (a later one is refused: CutoverConflict).
+          const c = firstCutoverOf(this.deps.cutovers.list(namespace), name);
           if (!c) return undefined;
           return { name: c.metadata?.name as string, activeSide: c.status?.activeSide ?? 'source', moving: Boolean(c.status?.step) };
         },
       },
       events: { normal: record('Normal'), warning: record('Warning') },
       metrics: this.deps.metrics,
+      replicationsOfSource: (sourceDatabase) => this.deps.replications.list().filter((r) => r.status?.sourceDatabase === sourceDatabase),
       initialCopies: {
         limit: this.deps.maxInitialCopiesPerSource,
         running: (server) =>

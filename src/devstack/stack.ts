@@ -1,7 +1,7 @@
 // `tenantshift dev up|down|env`: the whole local stack under one state directory. The integration
 // tests start their stack through the same functions.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { scramVerifier } from '../postgres/scram.js';
 import { ensureBinaries } from './build.js';
@@ -167,8 +167,20 @@ async function stopAll(state: StackState, removeData: boolean): Promise<void> {
     await stopDaemon(pid);
   }
   if (removeData) {
+    keepServerLogs(state);
     rmSync(state.runtimeDir, { recursive: true, force: true });
     rmSync(join(state.stateDir, 'controlplane'), { recursive: true, force: true });
+  }
+}
+
+/** The servers' logs live beside their data (their user must write them): kept in logs/ for post-mortems. */
+function keepServerLogs(state: StackState): void {
+  const logDir = join(state.stateDir, 'logs');
+  for (const dir of existsSync(state.runtimeDir) ? readdirSync(state.runtimeDir) : []) {
+    for (const file of ['postgres.log', 'pgbouncer.log']) {
+      const from = join(state.runtimeDir, dir, file);
+      if (existsSync(from)) copyFileSync(from, join(logDir, file === 'postgres.log' ? `postgres-${dir}.log` : `${dir}.log`));
+    }
   }
 }
 

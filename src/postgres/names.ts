@@ -33,7 +33,18 @@ export function replicationNames(namespace: string, name: string): ReplicationNa
   };
 }
 
-/** Table-sync slots of a subscription: pg_<subid>_sync_<relid>_<sysid> (PostgreSQL ≥ 14). */
-export function tableSyncSlotPattern(subscriptionOid: number): RegExp {
-  return new RegExp(`^pg_${subscriptionOid}_sync_\\d+_\\d+$`);
+/** A subscription by what names its table-sync slots on the publisher: its oid and the subscriber server. */
+export interface SyncSlotsOf {
+  oid: number;
+  /** pg_control_system().system_identifier of the subscriber; unknown only when it was never reachable. */
+  systemIdentifier?: string;
+}
+
+/**
+ * Table-sync slots of a subscription: pg_<subid>_sync_<relid>_<sysid> (PostgreSQL >= 14). The oid alone
+ * is not enough: another subscriber server can have a subscription with the same oid on this publisher.
+ */
+export function tableSyncSlotPattern(of: SyncSlotsOf): RegExp {
+  const sysid = of.systemIdentifier && /^\d+$/.test(of.systemIdentifier) ? of.systemIdentifier : '\\d+';
+  return new RegExp(`^pg_${of.oid}_sync_\\d+_${sysid}$`);
 }

@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { displayName, type SchemaInventory } from './catalog.js';
 import { hasSqlState } from './errors.js';
+import type { ServerIdentity } from './replication.js';
 import type { Reason } from '../api/index.js';
 
 export interface SourceFacts {
@@ -129,6 +130,8 @@ export interface PreflightInput {
   replicaIdentityFull: string[];
   /** How old an open transaction may be before it is reported as blocking slot creation. */
   maxXactAgeSeconds?: number;
+  /** Which server and database each side is (unknown in unit tests of other checks). */
+  servers?: { source: ServerIdentity; target: ServerIdentity };
 }
 
 type Check = (input: PreflightInput) => Finding | undefined;
@@ -141,6 +144,15 @@ const schemasExist: Check = ({ inventory }) =>
     ? block(
         'SchemaNotFound',
         `schema(s) ${inventory.missingSchemas.map((s) => JSON.stringify(s)).join(', ')} of spec.schemas do not exist on the source`,
+      )
+    : undefined;
+
+const distinctDatabases: Check = ({ servers }) =>
+  servers && servers.source.systemIdentifier === servers.target.systemIdentifier && servers.source.database === servers.target.database
+    ? block(
+        'SameDatabase',
+        `the source and target Secrets name the same database (${JSON.stringify(servers.source.database)} on the server with ` +
+          `system identifier ${servers.source.systemIdentifier}): nothing would move; point spec.target at the new database`,
       )
     : undefined;
 
@@ -256,6 +268,7 @@ const reverseNeedsSuperuser: Check = ({ source }) =>
 
 /** Every check, in the order its finding is reported (the first blocking one names the condition). */
 const CHECKS: Check[] = [
+  distinctDatabases,
   schemasExist,
   walLevelLogical,
   sourceCanReplicate,

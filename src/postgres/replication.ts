@@ -3,7 +3,7 @@
 // SQL text is built by pure functions; the async functions run it.
 import pg from 'pg';
 import { displayName, type TableInfo } from './catalog.js';
-import { tableSyncSlotPattern } from './names.js';
+import { tableSyncSlotPattern, type SyncSlotsOf } from './names.js';
 import { hasSqlState } from './errors.js';
 import { withClient, type ConnectionInfo } from './connection.js';
 
@@ -221,7 +221,11 @@ export async function readSlot(source: pg.Client, slot: string): Promise<SlotSta
 
 /** Drops the subscription on the target without touching the source (its slot is dropped there). */
 export async function dropSubscription(target: pg.Client, subscription: string): Promise<void> {
-  const exists = await target.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [subscription]);
+  // pg_subscription is shared by the server's databases: only this database's subscription of that name.
+  const exists = await target.query(
+    'SELECT 1 FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+    [subscription],
+  );
   if (exists.rowCount === 0) return;
   await target.query(`ALTER SUBSCRIPTION ${id(subscription)} DISABLE`);
   await target.query(`ALTER SUBSCRIPTION ${id(subscription)} SET (slot_name = NONE)`);
@@ -233,11 +237,11 @@ export async function dropSubscription(target: pg.Client, subscription: string):
  * still held by a WAL sender that has not exited yet is terminated first.
  * Returns the slots that remain (none when all went).
  */
-export async function dropSlots(source: pg.Client, slot: string, subscriptionOid?: number): Promise<string[]> {
+export async function dropSlots(source: pg.Client, slot: string, syncOf?: SyncSlotsOf): Promise<string[]> {
   const all = await source.query<{ slot_name: string; active_pid: number | null }>(
     'SELECT slot_name, active_pid FROM pg_replication_slots',
   );
-  const syncPattern = subscriptionOid ? tableSyncSlotPattern(subscriptionOid) : undefined;
+  const syncPattern = syncOf ? tableSyncSlotPattern(syncOf) : undefined;
   const ours = all.rows.filter((s) => s.slot_name === slot || (syncPattern?.test(s.slot_name) ?? false));
   const remaining: string[] = [];
   for (const s of ours) {
@@ -251,6 +255,24 @@ export async function dropSlots(source: pg.Client, slot: string, subscriptionOid
     }
   }
   return remaining;
+}
+
+/** Which server and database a session is on: the system identifier survives renames, DNS and proxies. */
+export interface ServerIdentity {
+  systemIdentifier: string;
+  database: string;
+}
+
+export async function serverIdentity(client: pg.Client): Promise<ServerIdentity> {
+  const res = await client.query<{ id: string; db: string }>(
+    'SELECT system_identifier::text AS id, current_database() AS db FROM pg_control_system()',
+  );
+  return { systemIdentifier: res.rows[0]?.id as string, database: res.rows[0]?.db as string };
+}
+
+/** The server's system identifier (part of the names of the table-sync slots it creates as a subscriber). */
+export async function systemIdentifier(client: pg.Client): Promise<string> {
+  return (await serverIdentity(client)).systemIdentifier;
 }
 
 export async function dropPublication(source: pg.Client, publication: string): Promise<void> {

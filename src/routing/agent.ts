@@ -6,7 +6,9 @@ import type { RoutingLog } from './heartbeat.js';
 import { errorFields } from '../errors.js';
 import { failpoint } from '../failpoint.js';
 import { AgentHeartbeat } from './heartbeat.js';
+import { ownersOf, type CutoverItem, type DatabaseOwner } from './owners.js';
 import { bounded, readRecordedRoute } from './recorded.js';
+import { RetainedRoutes } from './retained.js';
 import { agentServer, type AgentOperations, type Reply } from './agent-http.js';
 import { PgBouncerAdmin, renderRoutes, writeRoutesFile, type Route } from './pgbouncer.js';
 import type { AgentStatus, FlipRequest, PauseRequest, ResumeRequest, RoutedRoute } from './protocol.js';
@@ -41,8 +43,9 @@ export class RouteAgent implements AgentOperations {
   private readonly pauses = new Map<string, PauseState>();
   /** database -> a RESUME on its way (the dead-man's, or the release of an unowned pause). */
   private readonly resuming = new Map<string, Promise<void>>();
-  /** database -> the TenantCutover that owns it, from the last convergence. */
-  private readonly owners = new Map<string, { namespace: string; name: string }>();
+  /** database -> its one owner (a TenantCutover or a retained route), from the last convergence. */
+  private owners = new Map<string, DatabaseOwner>();
+  private readonly retained: RetainedRoutes;
   /** database -> the route its TenantCutover published at the last convergence (paused or not). */
   private readonly recorded = new Map<string, RoutedRoute>();
   private server: Server | undefined;
@@ -54,6 +57,7 @@ export class RouteAgent implements AgentOperations {
 
   constructor(private readonly opts: RouteAgentOptions) {
     this.admin = opts.admin ?? new PgBouncerAdmin(opts.adminUrl);
+    this.retained = new RetainedRoutes(opts.kc, opts.leaseNamespace);
   }
 
   async start(): Promise<number> {
@@ -103,31 +107,32 @@ export class RouteAgent implements AgentOperations {
     }, this.opts.convergeIntervalMs ?? 2000);
   }
 
-  /** Level-triggered: the routes every TenantCutover of this pool publishes in status.route. */
+  /**
+   * Level-triggered: the route each database's one owner publishes (its TenantCutover's status.route,
+   * or the route retained for a deleted one). Databases nobody names any more keep their last route.
+   */
   async converge(): Promise<void> {
     const api = this.opts.kc.makeApiClient(CustomObjectsApi);
     // Bounded (10 s): a hung API request must not stop convergence, and the release of unowned pauses, for good.
     const list = (await bounded(
       api.listClusterCustomObject({ group: 'tenantshift.io', version: 'v1alpha1', plural: 'tenantcutovers' }),
       10_000,
-    )) as {
-      items: Array<{
-        metadata: { namespace: string; name: string };
-        spec: { routing?: { pgbouncer?: { pool?: string; database?: string } } };
-        status?: { route?: RoutedRoute };
-      }>;
-    };
+    )) as { items: CutoverItem[] };
+    const retained = await bounded(this.retained.list(this.opts.pool), 10_000).catch((err: unknown) => {
+      // Without them a route kept for a deleted TenantCutover is not served after a restart: said, not fatal.
+      this.opts.log.warn('Could not list the retained routes (ConfigMaps in the agents’ namespace)', errorFields(err));
+      return [];
+    });
     let changed = false;
-    for (const item of list.items) {
-      const pgb = item.spec.routing?.pgbouncer;
-      const route = item.status?.route;
-      if (pgb?.pool !== this.opts.pool || !pgb.database || !route) continue;
-      this.owners.set(pgb.database, { namespace: item.metadata.namespace, name: item.metadata.name });
-      this.recorded.set(pgb.database, route);
-      if (this.pauses.has(pgb.database)) continue; // a move owns it right now
-      const current = this.routes.get(pgb.database);
+    this.owners = ownersOf(this.opts.pool, list.items, retained);
+    for (const [database, owner] of this.owners) {
+      const route = owner.route;
+      if (!route) continue;
+      this.recorded.set(database, route);
+      if (this.pauses.has(database)) continue; // a move owns it right now
+      const current = this.routes.get(database);
       if (current && current.revision >= route.revision) continue;
-      this.routes.set(pgb.database, route);
+      this.routes.set(database, route);
       changed = true;
     }
     if (changed) await this.apply();
@@ -231,7 +236,7 @@ export class RouteAgent implements AgentOperations {
    * stands in. A side given up is revoked before a flip is recorded: resumed on it, writes fail, never split.
    */
   private async deadManResume(database: string, moveId: string): Promise<void> {
-    const owner = this.owners.get(database);
+    const owner = this.owners.get(database)?.cutover;
     let recorded = this.recorded.get(database);
     if (owner) {
       try {
@@ -289,6 +294,7 @@ export class RouteAgent implements AgentOperations {
         identity: this.opts.identity,
         pool: this.opts.pool,
         routes: Object.fromEntries(this.routes),
+        owners: Object.fromEntries([...this.owners].map(([db, o]) => [db, o.description])),
         paused: [...this.pauses.keys()],
         poolModes: await this.admin.poolModes(),
       },

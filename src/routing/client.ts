@@ -1,7 +1,9 @@
 // The operator's side of routing: finds every live route agent of a pool (heartbeat Leases) and asks
 // all of them to pause, flip or resume a database; a move goes on only when every one confirmed.
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { RetainedRoute } from './owners.js';
 import { AGENT_LABEL, ENDPOINT_ANNOTATION, POOL_LABEL, type AgentStatus, type RoutedRoute } from './protocol.js';
+import { RetainedRoutes } from './retained.js';
 
 export interface AgentRef {
   identity: string;
@@ -18,13 +20,31 @@ export interface RoutingPort {
   pause(agents: AgentRef[], database: string, moveId: string, deadlineInMs: number): Promise<void>;
   flip(agents: AgentRef[], database: string, moveId: string, route: RoutedRoute): Promise<void>;
   resume(agents: AgentRef[], database: string, moveId: string): Promise<void>;
+  /** The route kept for a deleted TenantCutover of (pool, database), served by the agents until released. */
+  retainedRoute(pool: string, database: string): Promise<RetainedRoute | undefined>;
+  retainRoute(pool: string, database: string, route: RoutedRoute, from: { namespace: string; name: string }): Promise<void>;
+  releaseRetainedRoute(pool: string, database: string): Promise<void>;
 }
 
 export class RouteAgentClient implements RoutingPort {
   private readonly leases: CoordinationV1Api;
+  private readonly retained: RetainedRoutes;
 
   constructor(private readonly opts: { kc: KubeConfig; namespace: string; token: string; requestTimeoutMs?: number }) {
     this.leases = opts.kc.makeApiClient(CoordinationV1Api);
+    this.retained = new RetainedRoutes(opts.kc, opts.namespace);
+  }
+
+  retainedRoute(pool: string, database: string): Promise<RetainedRoute | undefined> {
+    return this.retained.get(pool, database);
+  }
+
+  retainRoute(pool: string, database: string, route: RoutedRoute, from: { namespace: string; name: string }): Promise<void> {
+    return this.retained.retain(pool, database, route, from);
+  }
+
+  releaseRetainedRoute(pool: string, database: string): Promise<void> {
+    return this.retained.release(pool, database);
   }
 
   async agents(pool: string): Promise<AgentRef[]> {

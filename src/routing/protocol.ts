@@ -29,6 +29,8 @@ export interface AgentStatus {
   identity: string;
   pool: string;
   routes: Record<string, RoutedRoute>;
+  /** database -> its one owner, `TenantCutover <ns>/<name>` or `ConfigMap <ns>/<name>` (a retained route); absent from older agents. */
+  owners?: Record<string, string>;
   paused: string[];
   poolModes: Record<string, string>;
 }

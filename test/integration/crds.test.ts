@@ -81,6 +81,13 @@ export const INVALID_CASES: InvalidCase[] = [
   srep('a system schema', 'spec.schemas[2]', (s) => {
     s.schemas.push('pg_catalog');
   }),
+  srep('the operator’s own schema', 'spec.schemas[2]', (s) => {
+    s.schemas.push('tenantshift');
+  }),
+  // 40 characters, 80 bytes: PostgreSQL would truncate it to another schema's name.
+  srep('a schema name over 63 bytes', 'spec.schemas[2]', (s) => {
+    s.schemas.push('ü'.repeat(40));
+  }),
   srep('both secretRef and landingZoneRef as target', 'spec.target', (s) => {
     s.target.landingZoneRef = { name: 'eu-west' };
   }),

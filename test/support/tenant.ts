@@ -40,7 +40,13 @@ export interface TenantFixture {
   /** Waits until every live route agent applied the TenantCutover's route (RouteOwned=True). */
   waitRouteOwned(): Promise<TenantCutover>;
   startOperator(identity?: string, extraEnv?: Record<string, string>): Promise<OperatorProcess>;
-  createReplication(): Promise<void>;
+  /** A SchemaReplication of the fixture's two schemas (`spec` merged over), waited for until Ready. */
+  createReplication(spec?: Record<string, unknown>): Promise<void>;
+  /**
+   * Deletes the fixture's object of `plural`, runs `meanwhile` (say, starting an operator), and waits
+   * until the API server no longer has the object (its finalizer done).
+   */
+  deleteAndWait(plural: 'tenantcutovers' | 'schemareplications', meanwhile?: () => Promise<unknown>, timeoutMs?: number): Promise<void>;
   createCutover(spec?: Record<string, unknown>): Promise<void>;
   patchCutover(spec: Record<string, unknown>): Promise<void>;
   cutover(): Promise<TenantCutover>;
@@ -107,7 +113,7 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
       operators.push(p);
       return p;
     },
-    async createReplication() {
+    async createReplication(extra = {}) {
       await api.createNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
@@ -122,6 +128,7 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
             source: { secretRef: { name: 'legacy-db' } },
             target: { secretRef: { name: 'rds-db' } },
             schemas: [wallet, games],
+            ...extra,
           },
         },
       });
@@ -149,6 +156,23 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
       await api.patchNamespacedCustomObject(
         { group: GROUP, version: VERSION, namespace: ns, plural: 'tenantcutovers', name: prefix, body: { spec } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    },
+    async deleteAndWait(plural, meanwhile, timeoutMs = 120_000) {
+      await api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural, name: prefix });
+      await meanwhile?.();
+      await until(
+        `${plural}/${prefix} to be gone`,
+        async () => {
+          try {
+            await get(plural, prefix);
+            return false;
+          } catch (err) {
+            if ((err as { code?: number }).code === 404) return true;
+            throw err;
+          }
+        },
+        timeoutMs,
       );
     },
     cutover: () => get<TenantCutover>('tenantcutovers', prefix),

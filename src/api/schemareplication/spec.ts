@@ -6,15 +6,29 @@ import { durationField } from '../duration.js';
 export const DEFAULT_LAG_THRESHOLD = { bytes: 64 * 1024 * 1024, seconds: 30 } as const;
 export const DEFAULT_SLOT_RETENTION_BUDGET = 10 * 1024 ** 3;
 
-// PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1); any other character is allowed.
+// PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1), not characters: a longer name would
+// mean another schema on the server (deletion once dropped one). Any other character is allowed.
 const schemaName = Type.String({
-  description: 'A schema name exactly as in pg_namespace (case-sensitive, unquoted).',
+  description:
+    'A schema name exactly as in pg_namespace (case-sensitive, unquoted), at most 63 bytes in UTF-8. Not a system schema and ' +
+    "not tenantshift (the operator's own); public is allowed (a whole-database move) and never dropped.",
   minLength: 1,
   maxLength: 63,
-  ...celRules({
-    rule: "!self.startsWith('pg_') && self != 'information_schema'",
-    messageExpression: `'spec.schemas must not name a system schema (pg_*, information_schema), got "' + self + '"'`,
-  }),
+  ...celRules(
+    {
+      rule: "!self.startsWith('pg_') && self != 'information_schema'",
+      messageExpression: `'spec.schemas must not name a system schema (pg_*, information_schema), got "' + self + '"'`,
+    },
+    {
+      rule: "self != 'tenantshift'",
+      message: 'spec.schemas must not name tenantshift: it is the schema the operator keeps its own tables in on both servers',
+    },
+    {
+      // A messageExpression naming the size costs too much for the API server's estimate: a fixed message.
+      rule: 'size(bytes(self)) <= 63',
+      message: 'spec.schemas: a schema name is at most 63 bytes in UTF-8 (PostgreSQL truncates a longer one to another name)',
+    },
+  ),
 });
 
 export const SchemaReplicationSpecSchema = Type.Object(
@@ -70,8 +84,9 @@ export const SchemaReplicationSpecSchema = Type.Object(
     ),
     deletionPolicy: Type.Optional(
       deletionPolicy(
-        "the copied schemas from the target. The source's publication and slot are removed either way, " +
-          'because a forgotten slot fills the source disk',
+        'the copied schemas from the target, unless the target has served the tenant (status.targetServingSince): a copy ' +
+          'that served is never dropped, and public never is. The replication artifacts of both directions (publications, ' +
+          'slots, subscriptions) are removed either way, because a forgotten slot fills a disk',
       ),
     ),
     replicaIdentityFull: Type.Optional(

@@ -146,8 +146,28 @@ export const SchemaReplicationStatusSchema = Type.Object(
     ),
     targetServingSince: Type.Optional(
       Type.String({
-        description: 'When a TenantCutover switched the tenant to the target: a full validation over the reverse replication follows.',
+        description:
+          'When a TenantCutover switched the tenant to the target: a full validation over the reverse replication follows. Kept ' +
+          'after that TenantCutover is deleted (the target still serves): forward replication then stays retired and deletion ' +
+          "keeps the target's schemas whatever deletionPolicy says; cleared when the tenant is moved back.",
         format: 'date-time',
+      }),
+    ),
+    targetSystemIdentifier: Type.Optional(
+      Type.String({
+        description:
+          'System identifier of the target server: with subscriptionOid it names the table-sync slots of this subscription ' +
+          'on the source (another subscriber can have the same oid), so cleanup drops only these.',
+        pattern: '^[0-9]+$',
+        maxLength: 20,
+      }),
+    ),
+    sourceDatabase: Type.Optional(
+      Type.String({
+        description:
+          'The source database as <system identifier>/<database name>: a schema is replicated by one SchemaReplication per ' +
+          'source database (the oldest; a later one naming it is Blocked with SchemaClaimed).',
+        maxLength: 100,
       }),
     ),
     sourceServer: Type.Optional(

@@ -6,7 +6,7 @@ import { identityTags, type Part } from '../../aws/tags.js';
 import { OperatorError, TerminalError } from '../../errors.js';
 import type { Normalized } from './desired.js';
 import type { LandingZoneNames } from './names.js';
-import { APPLIED_TO_ANNOTATION, generatePassword, ownedLabels, type SecretStore } from './secrets.js';
+import { APPLIED_TO_ANNOTATION, generatePassword, isOwnedSecret, ownedLabels, type SecretStore } from './secrets.js';
 import type { Action, Observed } from './types.js';
 
 export interface ApplyInput {
@@ -199,8 +199,11 @@ const SECRETS_HANDLERS = {
     });
   },
   deleteSecrets: async (_action, { names, n, a }) => {
-    await a.secrets.delete(n.connectionSecretName);
-    await a.secrets.delete(names.masterSecret);
+    // Only what this LandingZone created: a Secret that merely has the configured name is someone else's.
+    for (const name of [n.connectionSecretName, names.masterSecret]) {
+      const secret = await a.secrets.read(name);
+      if (secret && isOwnedSecret(secret, a.lz.metadata.name ?? '')) await a.secrets.delete(name);
+    }
   },
 } satisfies Partial<Handlers<Action['kind']>>;
 

@@ -209,6 +209,23 @@ function recordEvent(action: Action, ctx: LandingZoneContext): void {
   else ctx.events.normal('Updated', action.description);
 }
 
+/** Everything in AWS is gone: the Secrets this LandingZone created go last; one it did not create stays. */
+async function deleteSecretsLast(lz: LandingZone, p: Pass, obs: Observation, ctx: LandingZoneContext): Promise<Outcome> {
+  await applyAction(
+    { kind: 'deleteSecrets', description: 'Delete the Secrets' },
+    { lz, n: p.n, names: p.names, observed: obs.observed, aws: ctx.aws, secrets: ctx.secrets },
+  );
+  for (const name of [p.n.connectionSecretName, p.names.masterSecret]) {
+    if (await ctx.secrets.read(name))
+      ctx.events.normal('SecretKept', `Kept Secret ${name}: this LandingZone did not create it (no tenantshift ownership labels)`);
+  }
+  ctx.events.normal(
+    'Deleted',
+    `deletionPolicy Delete: every AWS resource of this LandingZone is gone (final snapshot ${p.names.finalSnapshot} kept)`,
+  );
+  return { status: lz.status ?? {}, finalizerDone: true };
+}
+
 /** Deletion: Retain leaves AWS as it is (no AWS call); Delete removes it in dependency order, one step per pass. */
 export async function finalizeLandingZone(lz: LandingZone, ctx: LandingZoneContext): Promise<Outcome> {
   const p = startPass(lz, ctx);
@@ -232,17 +249,7 @@ export async function finalizeLandingZone(lz: LandingZone, ctx: LandingZoneConte
   const input = planInput(p, obs, ctx.memory ?? {});
   const { next } = planDeletion(input);
   const deleting = (message: string): LandingZoneStatus => readyOnlyStatus(lz, Reasons.Deleting, message, p.now);
-  if (!next) {
-    await applyAction(
-      { kind: 'deleteSecrets', description: 'Delete the Secrets' },
-      { lz, n: p.n, names: p.names, observed: obs.observed, aws: ctx.aws, secrets: ctx.secrets },
-    );
-    ctx.events.normal(
-      'Deleted',
-      `deletionPolicy Delete: every AWS resource of this LandingZone is gone (final snapshot ${p.names.finalSnapshot} kept)`,
-    );
-    return { status: lz.status ?? {}, finalizerDone: true };
-  }
+  if (!next) return deleteSecretsLast(lz, p, obs, ctx);
   if (next.state !== 'act') {
     const message = next.state === 'done' ? 'Deleting' : next.message;
     return { status: deleting(message), requeueAfterMs: next.state === 'wait' ? next.requeueAfterMs : p.timings.whileBusyMs };

@@ -12,7 +12,7 @@ import { replicaIdentityStep } from './identity.js';
 import { observe, type Observed } from './observe.js';
 import { blockedByCondition, finish, key } from './outcome.js';
 import type { Pass, Step } from './pass.js';
-import { cutoverHandoff, WHILE_STREAMING_MS } from './plan.js';
+import { cutoverHandoff, WHILE_STREAMING_MS, type Summary } from './plan.js';
 import { postDataStep } from './postdata.js';
 import { preflightStep } from './preflight-step.js';
 import { publicationStep } from './publication.js';
@@ -29,11 +29,13 @@ export interface ReconcileContext {
   kube: KubeReader & {
     /** The TenantCutover that references this object, if any (deletion waits for it). */
     referencingCutover(namespace: string, name: string): Promise<string | undefined>;
-    /** A referencing TenantCutover that is moving the tenant or has switched it to the target. */
+    /** The TenantCutover that references this object (also while it is being deleted), and where it has the tenant. */
     cutoverInCharge(namespace: string, name: string): Promise<{ name: string; activeSide: string; moving: boolean } | undefined>;
   };
   events: ReplicationEvents;
   metrics: ReplicationMetrics;
+  /** Other SchemaReplications (any namespace) last seen on the source database `sourceDatabase` (status.sourceDatabase). */
+  replicationsOfSource?(sourceDatabase: string): SchemaReplication[];
   /** Initial copies running against a source server (other objects); new ones wait while at the limit. */
   initialCopies?: { running(sourceServer: string): number; limit: number };
   now(): Date;
@@ -87,7 +89,8 @@ async function handOffToCutover(
   ctx: ReconcileContext,
   base: SchemaReplicationStatus,
 ): Promise<Outcome | undefined> {
-  const handoff = cutoverHandoff(await ctx.kube.cutoverInCharge(obj.metadata.namespace as string, obj.metadata.name as string));
+  const cutover = await ctx.kube.cutoverInCharge(obj.metadata.namespace as string, obj.metadata.name as string);
+  const handoff = cutover ? cutoverHandoff(cutover) : servedWithoutCutover(base);
   if (!handoff) return undefined;
   ctx.metrics.forget(key(obj));
   const { serving, summary } = handoff;
@@ -104,6 +107,28 @@ async function handOffToCutover(
   );
   const since = serving ? (base.targetServingSince ?? ctx.now().toISOString()) : undefined;
   return finish(obj, { ...base, conditions, ...(since ? { targetServingSince: since } : {}) }, ctx, summary, WHILE_STREAMING_MS);
+}
+
+/**
+ * The target served and no TenantCutover references this object any more (it was deleted): the target
+ * still serves. Only this object's own status knows it now, so that status is what keeps forward
+ * replication (an initial copy into the serving data) from starting again.
+ */
+function servedWithoutCutover(status: SchemaReplicationStatus): { serving: boolean; summary: Summary } | undefined {
+  const since = status.targetServingSince;
+  if (!since) return undefined;
+  return {
+    serving: true,
+    summary: {
+      phase: 'TargetServing',
+      ready: true,
+      reason: 'CutoverDeleted',
+      message:
+        `the target has served the tenant since ${since} and its TenantCutover was deleted: forward replication stays retired ` +
+        '(it would copy over the serving data), reverse replication keeps the source current, and deleting this ' +
+        "SchemaReplication keeps the target's schemas whatever deletionPolicy says",
+    },
+  };
 }
 
 interface Session extends Sessions {

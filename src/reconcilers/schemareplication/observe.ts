@@ -4,7 +4,15 @@ import type pg from 'pg';
 import { inventory, type SchemaInventory } from '../../postgres/catalog.js';
 import type { ReplicationNames } from '../../postgres/names.js';
 import { observeSource, observeTarget, type SourceFacts, type TargetFacts } from '../../postgres/preflight.js';
-import { publicationExists, readSlot, readSubscription, type SlotState, type SubscriptionState } from '../../postgres/replication.js';
+import {
+  publicationExists,
+  readSlot,
+  readSubscription,
+  serverIdentity,
+  type ServerIdentity,
+  type SlotState,
+  type SubscriptionState,
+} from '../../postgres/replication.js';
 
 export interface Observed {
   sourceInventory: SchemaInventory;
@@ -14,6 +22,7 @@ export interface Observed {
   subscription?: SubscriptionState;
   slot: SlotState;
   publicationExists: boolean;
+  servers: { source: ServerIdentity; target: ServerIdentity };
 }
 
 /** `privilegedTarget`: the target Secret names a login for CREATE SUBSCRIPTION (vanilla PostgreSQL). */
@@ -36,5 +45,6 @@ export async function observe(
     ...(subscription ? { subscription } : {}),
     slot: await readSlot(source, names.slot),
     publicationExists: publication,
+    servers: { source: await serverIdentity(source), target: await serverIdentity(target) },
   };
 }

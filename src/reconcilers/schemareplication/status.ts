@@ -36,6 +36,7 @@ export async function statusStep(pass: Pass): Promise<StepResult> {
     ...pass.status,
     postDataSchemas: [...pass.postDataDone, ...pass.postDataDue],
     ...(sub ? { subscriptionOid: sub.oid, bytesCopied: await copiedBytes(pass.target, sub.oid) } : {}),
+    targetSystemIdentifier: pass.obs.servers.target.systemIdentifier,
     lag,
     tables: { total: progress.total, ready: progress.ready, copying: progress.copying },
     slot: { exists: slot.exists, active: slot.active, retainedBytes: slot.retainedBytes },

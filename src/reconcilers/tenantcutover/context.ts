@@ -11,7 +11,11 @@ export interface CutoverEvents {
 }
 
 export interface CutoverContext {
-  kube: KubeReader & { getReplication(namespace: string, name: string): Promise<SchemaReplication | undefined> };
+  kube: KubeReader & {
+    getReplication(namespace: string, name: string): Promise<SchemaReplication | undefined>;
+    /** The oldest TenantCutover referencing the SchemaReplication: the one that may move it. */
+    firstCutoverOf?(namespace: string, replication: string): Promise<string | undefined>;
+  };
   routing: RoutingPort;
   events: CutoverEvents;
   /** Merges into status on the API now (crash-safe progress); the reconcile's object sees it too. */
@@ -21,6 +25,8 @@ export interface CutoverContext {
   now(): number;
   /** Aborted when this operator stops leading (a move in flight abandons its freeze). */
   signal?: AbortSignal;
+  /** The object is being deleted: an interrupted move is finished or undone, and nothing new starts. */
+  deleting?: boolean;
 }
 
 export interface CutoverOutcome {

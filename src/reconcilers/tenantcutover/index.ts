@@ -6,9 +6,10 @@ import { isCondition } from '../../errors.js';
 import { classifyPgError } from '../../postgres/errors.js';
 import { withBothSides } from '../shared/endpoints.js';
 import { STEADY_MS, WAIT_MS, type CutoverContext, type CutoverOutcome } from './context.js';
+import { firstRoute, releaseAdopted } from './adopt.js';
 import { completeMigration } from './finish.js';
 import { runMove } from './move.js';
-import { locateTenant, observeAgents, observePreconditions, observeWorld, routeFor, type Located, type World } from './observe.js';
+import { locateTenant, observeAgents, observePreconditions, observeWorld, type Located, type World } from './observe.js';
 import { completionDue, intentFor, retryGate } from './plan.js';
 import { preconditionBlocker } from './preconditions.js';
 import { prepareMove } from './prepare.js';
@@ -26,16 +27,18 @@ export async function reconcileTenantCutover(obj: TenantCutover, ctx: CutoverCon
     if (isCondition(err)) return st.blocked(err, 'Pending');
     throw err;
   }
-  // The route belongs to this object from the moment it exists.
-  const route = st.status.route ?? routeFor(located.endpoints, st.activeSide, 1);
-  if (!st.status.route) await st.persist({ route, activeSide: st.activeSide });
+  // The route belongs to this object from the moment it exists (adopted from a deleted one's, where kept).
+  const route = st.status.route ?? (await firstRoute(obj, located, st, ctx));
   const agents = await observeAgents(obj, ctx, route);
+  if (agents.ownership.ok) await releaseAdopted(obj, route, ctx);
   st.condition(
     ConditionTypes.RouteOwned,
     agents.ownership.ok,
-    agents.ownership.ok ? 'Succeeded' : 'RouteAgentsNotReady',
+    agents.ownership.ok ? 'Succeeded' : agents.ownership.conflict ? 'RouteConflict' : 'RouteAgentsNotReady',
     agents.ownership.message,
   );
+  // Another object owns the PgBouncer database: refused before anything happens on either server.
+  if (agents.ownership.conflict) return st.outcome(false, 'RouteConflict', agents.ownership.message, WAIT_MS, 'Pending');
   try {
     return await withBothSides(located.endpoints, async (sessions) =>
       converge(await observeWorld(obj, located, agents, sessions), st, ctx),
@@ -54,6 +57,7 @@ async function converge(world: World, st: CutoverStatus, ctx: CutoverContext): P
   await refenceIdleSide(world, st, ctx);
   await regrantServingSide(world, st, ctx);
   const from = st.activeSide;
+  if (ctx.deleting) return st.outcome(true, 'Deleting', `being deleted: the tenant stays on the ${from}`, 0, 'Serving');
   reportApproval(st, obj);
   if (completionDue({ ...obj, status: st.status }, from)) return completeMigration(world, st, ctx);
   const intent = intentFor(obj, from);
@@ -100,7 +104,7 @@ function steady(world: World, st: CutoverStatus): CutoverOutcome {
   if (!ownership.ok)
     return st.outcome(
       false,
-      'RouteAgentsNotReady',
+      ownership.conflict ? 'RouteConflict' : 'RouteAgentsNotReady',
       ownership.message,
       STEADY_MS,
       current === 'target' || obj.spec.approved ? 'Serving' : 'WaitingForApproval',

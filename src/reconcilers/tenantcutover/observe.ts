@@ -12,7 +12,7 @@ import { isSuperuser } from '../../postgres/roles.js';
 import type { AgentRef } from '../../routing/client.js';
 import type { AgentStatus, RoutedRoute } from '../../routing/protocol.js';
 import { resolveEndpoints, type Endpoints, type Sessions } from '../shared/endpoints.js';
-import { WAIT_MS, type CutoverContext } from './context.js';
+import { STEADY_MS, WAIT_MS, type CutoverContext } from './context.js';
 import type { PreconditionFacts } from './preconditions.js';
 import { routeOwnership, type Ownership } from './routes.js';
 
@@ -47,6 +47,14 @@ export async function locateTenant(obj: TenantCutover, ctx: Pick<CutoverContext,
   const name = obj.spec.replicationRef.name;
   const replication = await ctx.kube.getReplication(ns, name);
   if (!replication) throw conditionError('ReferenceNotFound', `SchemaReplication ${name} (spec.replicationRef) does not exist`, WAIT_MS);
+  const first = await ctx.kube.firstCutoverOf?.(ns, name);
+  if (first && first !== obj.metadata.name)
+    throw conditionError(
+      'CutoverConflict',
+      `SchemaReplication ${name} is moved by TenantCutover ${first} (the older of the two): this object changes nothing; ` +
+        'delete it, or point spec.replicationRef at another SchemaReplication',
+      STEADY_MS,
+    );
   return { replication, endpoints: await resolveEndpoints(replication, ctx.kube) };
 }
 
@@ -64,7 +72,8 @@ export async function observeAgents(
 ): Promise<Pick<World, 'agents' | 'agentStatuses' | 'ownership'>> {
   const agents = await ctx.routing.agents(obj.spec.routing.pgbouncer.pool);
   const agentStatuses = agents.length === 0 ? [] : await ctx.routing.status(agents).catch((err: Error) => err);
-  return { agents, agentStatuses, ownership: routeOwnership(agents, agentStatuses, obj.spec.routing.pgbouncer.database, route) };
+  const self = `TenantCutover ${obj.metadata.namespace}/${obj.metadata.name}`;
+  return { agents, agentStatuses, ownership: routeOwnership(agents, agentStatuses, obj.spec.routing.pgbouncer.database, route, self) };
 }
 
 /** The tenant's tables, its two replication paths and both sides' sessions. */

@@ -84,7 +84,8 @@ const lagUnderGate: Check = (f) => {
   return { reason: 'LagAboveGate', message: `replication lag ${lag} bytes is above spec.maxLagBytes ${gate}` };
 };
 
-const routeAgentsConfirmed: Check = (f) => (f.ownership.ok ? undefined : { reason: 'RouteAgentsNotReady', message: f.ownership.message });
+const routeAgentsConfirmed: Check = (f) =>
+  f.ownership.ok ? undefined : { reason: f.ownership.conflict ? 'RouteConflict' : 'RouteAgentsNotReady', message: f.ownership.message };
 
 const transactionPooling: Check = (f) => {
   const first = f.sessionPooled[0];

@@ -15,7 +15,7 @@ import {
   type FenceSession,
   type SavedGrant,
 } from '../../postgres/fence.js';
-import { dropSlots } from '../../postgres/replication.js';
+import { dropSlots, systemIdentifier } from '../../postgres/replication.js';
 import { dropPath, enablePath, pathState, positionPath, type ReplicationPath } from '../../postgres/reverse.js';
 import { beat, waitForBeat } from '../../postgres/sentinel.js';
 import { applySequences, readSequences } from '../../postgres/sequences.js';
@@ -283,10 +283,11 @@ const RETIRE_PAUSE_MS = 100;
  */
 async function retirePath(publisher: pg.Client, subscriberSide: pg.Client, path: ReplicationPath): Promise<void> {
   const active = await pathState(subscriberSide, path);
+  const syncOf = active.oid === undefined ? undefined : { oid: active.oid, systemIdentifier: await systemIdentifier(subscriberSide) };
   await dropPath(subscriberSide, undefined, path);
   let left: string[] = [];
   for (let i = 0; i < RETIRE_TRIES; i++) {
-    left = await dropSlots(publisher, path.slot, active.oid);
+    left = await dropSlots(publisher, path.slot, syncOf);
     if (left.length === 0) return;
     await sleep(RETIRE_PAUSE_MS);
   }

@@ -116,6 +116,30 @@ describe('LandingZone against moto: deletion, guardrails, AWS-managed password',
     assert.ok(reasons.some((r) => /^Deleted: deletionPolicy Delete/.test(r)));
   });
 
+  it('Delete never deletes a Secret it did not create, even one with the configured name', async () => {
+    const suffix = uniqueSuffix();
+    const foreign = `lz-${suffix}-db`;
+    await h.core.createNamespacedSecret({ namespace: h.ns, body: { metadata: { name: foreign }, stringData: { url: 'theirs' } } });
+    const tgw = await h.newTransitGateway();
+    await h.create('foreign', { ...specFor({ suffix, base: uniqueVpcBase(), tgw }), deletionPolicy: 'Delete' });
+    for (let i = 0; i < 40; i++) {
+      const lz = await h.get('foreign');
+      if (lz?.status?.conditions?.some((c) => c.reason === 'SecretConflict')) break;
+      await h.pass('foreign');
+    }
+    await h.remove('foreign');
+    await h.finalize('foreign');
+    assert.ok(await secretExists(foreign), `the Secret ${foreign} the LandingZone did not create was deleted`);
+    const secret = await h.core.readNamespacedSecret({ namespace: h.ns, name: foreign });
+    assert.equal(Buffer.from(secret.data?.url ?? '', 'base64').toString(), 'theirs');
+    assert.ok(!(await secretExists('foreign-master')), 'its own master Secret was not deleted');
+    const reasons = (await h.events('foreign')).map((e) => `${e.reason}: ${e.note}`);
+    assert.ok(
+      reasons.some((r) => r.startsWith('SecretKept') && r.includes(foreign)),
+      reasons.join('\n'),
+    );
+  });
+
   const guardrails: Array<[string, (s: LandingZoneSpec) => void, RegExp]> = [
     ['unencrypted storage', (s) => (s.database.storageEncrypted = false), /spec\.database\.storageEncrypted/],
     ['a single-AZ production database', (s) => (s.database.multiAZ = false), /spec\.database\.multiAZ/],

@@ -187,3 +187,20 @@ describe('SchemaReplication plan', () => {
     assert.equal(detectDrift(tgt, tgt, ['a']).differences.length, 0);
   });
 });
+
+describe('SchemaReplication preflight: the target is another database', () => {
+  it('blocks a target that is the source database itself (same system identifier and database)', () => {
+    const server = (systemIdentifier: string, database: string) => ({ systemIdentifier, database });
+    const reasons = (source: ReturnType<typeof server>, target: ReturnType<typeof server>) =>
+      evaluatePreflight({
+        source: goodSource,
+        target: goodTarget,
+        inventory: inv([]),
+        replicaIdentityFull: [],
+        servers: { source, target },
+      }).map((f) => f.reason);
+    assert.deepEqual(reasons(server('7', 'app'), server('7', 'app')), ['SameDatabase']);
+    assert.deepEqual(reasons(server('7', 'app'), server('7', 'app_copy')), []);
+    assert.deepEqual(reasons(server('7', 'app'), server('8', 'app')), []);
+  });
+});

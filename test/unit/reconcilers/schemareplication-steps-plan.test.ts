@@ -1,7 +1,9 @@
 // The pure decisions behind the SchemaReplication reconciler's steps.
 import assert from 'node:assert/strict';
 import type { SchemaInventory } from '../../../src/postgres/catalog.js';
+import type { SchemaReplication } from '../../../src/api/index.js';
 import type { Finding } from '../../../src/postgres/preflight.js';
+import { claimedElsewhere } from '../../../src/reconcilers/schemareplication/preflight-step.js';
 import type { SlotState, SubscriptionState } from '../../../src/postgres/replication.js';
 import {
   copySlotWait,
@@ -55,13 +57,13 @@ describe('SchemaReplication step decisions', () => {
 
   it('keeps warnings and blocks with the first blocking finding, naming every blocking message', () => {
     const findings: Finding[] = [
-      { reason: 'W', message: 'w', blocking: false },
-      { reason: 'A', message: 'a', blocking: true },
-      { reason: 'B', message: 'b', blocking: true },
+      { reason: 'UnloggedTable', message: 'w', blocking: false },
+      { reason: 'WalLevelNotLogical', message: 'a', blocking: true },
+      { reason: 'SchemaNotFound', message: 'b', blocking: true },
     ];
     assert.deepEqual(preflightVerdict(findings), {
       warnings: ['w'],
-      blocked: { phase: 'Blocked', ready: false, reason: 'A', message: 'a; b' },
+      blocked: { phase: 'Blocked', ready: false, reason: 'WalLevelNotLogical', message: 'a; b' },
     });
     assert.deepEqual(preflightVerdict([findings[0] as Finding]), { warnings: ['w'] });
   });
@@ -130,5 +132,25 @@ describe('SchemaReplication step decisions', () => {
     assert.equal(requeueAfter('Syncing'), WHILE_SYNCING_MS);
     assert.equal(requeueAfter('CopyingSchema'), WHILE_SYNCING_MS);
     assert.equal(requeueAfter('Streaming'), WHILE_STREAMING_MS);
+  });
+});
+
+describe('SchemaReplication refusals before anything is created', () => {
+  const sr = (namespace: string, name: string, created: string, schemas: string[]): SchemaReplication => ({
+    apiVersion: 'tenantshift.io/v1alpha1',
+    kind: 'SchemaReplication',
+    metadata: { namespace, name, uid: `${namespace}-${name}`, creationTimestamp: created as unknown as Date },
+    spec: { tenant: name, source: { secretRef: { name: 's' } }, target: { secretRef: { name: 't' } }, schemas },
+  });
+
+  it('blocks a schema an older SchemaReplication of the same source database replicates, naming it', () => {
+    const mine = sr('b', 'late', '2026-12-02T10:00:01Z', ['wallet', 'games']);
+    const older = sr('a', 'early', '2026-12-02T10:00:00Z', ['games']);
+    const found = claimedElsewhere(mine, [older, mine]);
+    assert.equal(found?.reason, 'SchemaClaimed');
+    assert.match(found?.message ?? '', /"games" .* SchemaReplication a\/early/);
+    // The older one is not refused by the younger, and disjoint schemas are no claim.
+    assert.equal(claimedElsewhere(older, [older, mine]), undefined);
+    assert.equal(claimedElsewhere(sr('c', 'x', '2026-12-02T11:00:00Z', ['audit']), [older, mine]), undefined);
   });
 });

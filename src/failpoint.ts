@@ -9,8 +9,10 @@ export function failpoint(name: string): void {
   const [point, action] = spec.split(':');
   if (point !== name) return;
   const stall = /^stall=(\d+)$/.exec(action ?? '');
-  if (stall) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(stall[1]));
-  else if (action === 'throw') throw new Error(`failpoint ${name}: the answer was lost`);
+  if (stall) {
+    process.stderr.write(`failpoint ${name}: stalling ${stall[1]} ms\n`); // what a test waits for
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(stall[1]));
+  } else if (action === 'throw') throw new Error(`failpoint ${name}: the answer was lost`);
   else process.kill(process.pid, 'SIGKILL');
 }
 

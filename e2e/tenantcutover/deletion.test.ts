@@ -133,7 +133,10 @@ describe('Deleting a TenantCutover in the middle of a move', function () {
 
   for (const [point, serving] of [
     ['Paused', 'source'],
+    ['WritesRevoked', 'source'],
+    ['Drained', 'source'],
     ['RouteRecorded', 'target'],
+    ['BetweenDirections', 'target'],
   ] as const) {
     it(`finishes or undoes the move first (operator killed at ${point}: the ${serving} serves), then goes`, async () => {
       const t = await tenantFixture(`tcdel${point.toLowerCase().slice(0, 5)}`, 20);

@@ -55,6 +55,8 @@ export const Reasons = {
   ReconcileError: 'ReconcileError',
   // replication
   SchemaNotFound: 'SchemaNotFound',
+  /** A sequence of spec.extraSequences does not exist on the source. */
+  SequenceNotFound: 'SequenceNotFound',
   SameDatabase: 'SameDatabase',
   /** An older SchemaReplication of the same source database replicates the schema. */
   SchemaClaimed: 'SchemaClaimed',

@@ -56,6 +56,7 @@ async function runUntilSignal(kc: KubeConfig, config: OperatorConfig, log: Logge
     routeAgentToken: process.env.TENANTSHIFT_ROUTE_AGENT_TOKEN ?? '',
     ...(process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE ? { routeAgentNamespace: process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE } : {}),
     maxInitialCopiesPerSource: config.maxInitialCopiesPerSource,
+    routeAgents: config.routeAgents,
   });
   try {
     await manager.start();

@@ -23,6 +23,8 @@ export interface ControllerSettings {
   routeAgentNamespace?: string;
   /** Initial copies that may run at once against one source server; more wait (waves). */
   maxInitialCopiesPerSource?: number;
+  /** pool -> the route agents it has (--route-agents): a move waits until that many are live. */
+  routeAgents?: Record<string, number>;
 }
 
 export function registerControllers(manager: Manager, settings: ControllerSettings): void {
@@ -64,6 +66,7 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
         kc: manager.kc,
         namespace: settings.routeAgentNamespace ?? manager.config.lease.namespace,
         token: settings.routeAgentToken,
+        expected: settings.routeAgents ?? {},
       }),
       replications,
       cutovers,

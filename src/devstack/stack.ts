@@ -218,6 +218,14 @@ export async function restartRouteAgent(stateDir: string, i: number, extraEnv: R
   return entry.pid;
 }
 
+/** SIGKILLs route agent `i` (a crash: its heartbeat Lease is left to expire); restartRouteAgent brings it back. */
+export function killRouteAgent(stateDir: string, i: number): void {
+  const state = readState(stackPaths(stateDir, isRoot()));
+  const entry = state?.pids.find((p) => p.name === bouncerNames(i).agent);
+  if (!entry) throw new Error(`no route agent ${bouncerNames(i).agent} in the stack at ${stateDir}`);
+  if (isAlive(entry.pid)) process.kill(entry.pid, 'SIGKILL');
+}
+
 /** The `export` lines of `dev env`; fails with a message on a stopped stack. */
 export function devEnv(stateDir: string = DEFAULT_STATE_DIR): Record<string, string> {
   const paths = stackPaths(stateDir, isRoot());
@@ -274,6 +282,8 @@ export function envExports(state: StackState): Record<string, string> {
     TENANTSHIFT_KUBECTL: state.kubectl,
     TENANTSHIFT_OPERATOR_NAMESPACE: OPERATOR_NAMESPACE,
     TENANTSHIFT_ROUTE_AGENT_TOKEN: c.routeAgentToken,
+    // Every PgBouncer replica of pool "local" has its agent: a move waits for all of them.
+    TENANTSHIFT_ROUTE_AGENTS: `local=${state.ports.routeAgents.length}`,
   };
 }
 
@@ -287,6 +297,7 @@ function operatorEnv(state: StackState): Record<string, string> {
     'AWS_ACCESS_KEY_ID',
     'AWS_SECRET_ACCESS_KEY',
     'TENANTSHIFT_ROUTE_AGENT_TOKEN',
+    'TENANTSHIFT_ROUTE_AGENTS',
   ];
   return Object.fromEntries(keys.map((k) => [k, all[k] as string]));
 }

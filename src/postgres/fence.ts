@@ -59,6 +59,22 @@ export async function acquireFence(client: pg.Client, tables: TableInfo[], budge
   }
 }
 
+/**
+ * Inside the freeze: tables of the tenant's schemas the fence does not hold (created since the move
+ * listed them). Their writes would go on after the point of no return, so the move must not go on.
+ */
+export async function unfencedTables(client: pg.Client, schemas: string[], fenced: TableInfo[]): Promise<string[]> {
+  const res = await client.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND (n.nspname, c.relname) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))
+      ORDER BY 1`,
+    // By name: the tables were listed on the source, and oids are per server.
+    [schemas, fenced.map((t) => t.schema), fenced.map((t) => t.name)],
+  );
+  return res.rows.map((r) => r.name);
+}
+
 /** Proves the fence from another session: taking a write lock on a tenant table must fail at once. */
 export async function probeFence(client: pg.Client, table: Pick<TableInfo, 'schema' | 'name'>): Promise<boolean> {
   await client.query('BEGIN');

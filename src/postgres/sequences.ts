@@ -1,6 +1,6 @@
 // Sequences are not replicated: at the switch every sequence the tenant's tables use (owned, identity,
-// or only named by a column DEFAULT, in whatever schema) is set on the other side past every value the
-// serving side handed out, plus a safety gap counted in increments, in the sequence's own direction
+// or only named by a column DEFAULT, in whatever schema, or listed in spec.extraSequences) is set on
+// the other side past every value the serving side handed out, plus a safety gap counted in increments, in the sequence's own direction
 // and within its bounds. Each sequence is read from itself (last_value, is_called): pg_sequences shows
 // NULL after a RESTART and for a role without privileges, and computes every sequence of the database.
 import pg from 'pg';
@@ -25,27 +25,120 @@ interface Definition {
   max: string;
 }
 
+/** Sequences of the tenant: in its schemas, named by a DEFAULT of its tables (wherever they live), or listed (schema.name). */
+const USED_SEQUENCES = `
+  SELECT s.oid FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
+   WHERE s.relkind = 'S' AND (n.nspname = ANY($1::text[]) OR n.nspname || '.' || s.relname = ANY($2::text[]))
+  UNION
+  -- sequences named by a DEFAULT of a tenant table, wherever they live
+  SELECT d.refobjid FROM pg_attrdef ad
+    JOIN pg_class c ON c.oid = ad.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = 'pg_class'::regclass
+    JOIN pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
+   WHERE n.nspname = ANY($1::text[])`;
+
 /** The tenant's sequences and their definitions (pg_sequence: no privilege needed, no per-sequence work). */
-async function definitions(client: pg.Client, schemas: string[]): Promise<Definition[]> {
+async function definitions(client: pg.Client, schemas: string[], extra: string[]): Promise<Definition[]> {
   const res = await client.query<Definition>(
-    `WITH used AS (
-       SELECT s.oid FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
-        WHERE s.relkind = 'S' AND n.nspname = ANY($1::text[])
-       UNION
-       -- sequences named by a DEFAULT of a tenant table, wherever they live
-       SELECT d.refobjid FROM pg_attrdef ad
-         JOIN pg_class c ON c.oid = ad.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-         JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = 'pg_class'::regclass
-         JOIN pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
-        WHERE n.nspname = ANY($1::text[]))
+    `WITH used AS (${USED_SEQUENCES})
      SELECT format('%I.%I', n.nspname, s.relname) AS name, q.seqincrement::text AS increment,
             q.seqmin::text AS min, q.seqmax::text AS max
        FROM used u JOIN pg_class s ON s.oid = u.oid JOIN pg_namespace n ON n.oid = s.relnamespace
        JOIN pg_sequence q ON q.seqrelid = s.oid
       ORDER BY 1`,
-    [schemas],
+    [schemas, extra],
   );
   return res.rows;
+}
+
+/** A sequence outside the tenant's schemas, as CREATE SEQUENCE needs it on a server that lacks it. */
+export interface OutsideSequence {
+  schema: string;
+  name: string;
+  /** format('%I.%I'). */
+  qualified: string;
+  type: string;
+  increment: string;
+  min: string;
+  max: string;
+  start: string;
+  cache: string;
+  cycle: boolean;
+  /** Its grants on the source: role name ('PUBLIC' for everyone) and privilege (USAGE, SELECT, UPDATE). */
+  grants: Array<{ grantee: string; privilege: string }>;
+}
+
+/** The tenant's sequences that live outside its schemas (schema copies do not carry them). */
+export async function outsideSequences(client: pg.Client, schemas: string[], extra: string[]): Promise<OutsideSequence[]> {
+  const res = await client.query<OutsideSequence>(
+    `WITH used AS (${USED_SEQUENCES})
+     SELECT n.nspname AS schema, s.relname AS name, format('%I.%I', n.nspname, s.relname) AS qualified,
+            format_type(q.seqtypid, NULL) AS type, q.seqincrement::text AS increment, q.seqmin::text AS min,
+            q.seqmax::text AS max, q.seqstart::text AS start, q.seqcache::text AS cache, q.seqcycle AS cycle,
+            coalesce((SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END,
+                                                        'privilege', a.privilege_type))
+                        FROM aclexplode(s.relacl) a WHERE a.grantee <> s.relowner), '[]'::json) AS grants
+       FROM used u JOIN pg_class s ON s.oid = u.oid JOIN pg_namespace n ON n.oid = s.relnamespace
+       JOIN pg_sequence q ON q.seqrelid = s.oid
+      WHERE n.nspname <> ALL($1::text[])
+      ORDER BY 3`,
+    [schemas, extra],
+  );
+  return res.rows;
+}
+
+/** Of the listed sequences (schema.name), those this server does not have. */
+export async function missingSequences(client: pg.Client, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const res = await client.query<{ name: string }>(
+    `SELECT x AS name FROM unnest($1::text[]) x
+      WHERE NOT EXISTS (SELECT 1 FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
+                         WHERE s.relkind = 'S' AND n.nspname || '.' || s.relname = x)
+      ORDER BY 1`,
+    [names],
+  );
+  return res.rows.map((r) => r.name);
+}
+
+/**
+ * Creates on this server those of `wanted` it lacks (and their schemas), and gives each the source's
+ * grants it misses (a grantee this server lacks is left out until it exists: copyRoles creates roles
+ * after this runs). Returns the names created.
+ */
+export async function ensureSequences(client: pg.Client, wanted: OutsideSequence[]): Promise<string[]> {
+  const missing = new Set(
+    await missingSequences(
+      client,
+      wanted.map((w) => `${w.schema}.${w.name}`),
+    ),
+  );
+  const created: string[] = [];
+  for (const w of wanted.filter((x) => missing.has(`${x.schema}.${x.name}`))) {
+    // Every value comes from pg_sequence (integers, a type name from format_type): nothing user-typed is spliced.
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(w.schema)}`);
+    await client.query(
+      `CREATE SEQUENCE IF NOT EXISTS ${w.qualified} AS ${w.type} INCREMENT BY ${BigInt(w.increment)} MINVALUE ${BigInt(w.min)} ` +
+        `MAXVALUE ${BigInt(w.max)} START WITH ${BigInt(w.start)} CACHE ${BigInt(w.cache)}${w.cycle ? ' CYCLE' : ' NO CYCLE'}`,
+    );
+    created.push(w.qualified);
+  }
+  const grants = wanted.flatMap((w) =>
+    w.grants.filter((g) => /^(USAGE|SELECT|UPDATE)$/.test(g.privilege)).map((g) => ({ ...g, seq: w.qualified })),
+  );
+  if (grants.length === 0) return created;
+  const due = await client.query<{ i: number }>(
+    `SELECT g.i FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS g(grantee, seq, privilege, i)
+      WHERE CASE WHEN g.grantee = 'PUBLIC' THEN NOT has_sequence_privilege('public', g.seq, g.privilege)
+                 WHEN to_regrole(g.grantee) IS NULL THEN false
+                 ELSE NOT has_sequence_privilege(to_regrole(g.grantee), g.seq, g.privilege) END`,
+    [grants.map((g) => g.grantee), grants.map((g) => g.seq), grants.map((g) => g.privilege)],
+  );
+  for (const { i } of due.rows) {
+    const g = grants[Number(i) - 1];
+    // grantee is regrole output (quoted where needed) or PUBLIC; privilege one of three words.
+    if (g) await client.query(`GRANT ${g.privilege} ON SEQUENCE ${g.seq} TO ${g.grantee}`);
+  }
+  return created;
 }
 
 /** Each sequence's own state, in one round trip. */
@@ -57,8 +150,8 @@ async function positions(client: pg.Client, names: string[]): Promise<Map<string
   return new Map(res.rows.map((r) => [names[r.i] as string, { position: r.position, called: r.called }]));
 }
 
-export async function readSequences(client: pg.Client, schemas: string[]): Promise<SequenceValue[]> {
-  const defs = await definitions(client, schemas);
+export async function readSequences(client: pg.Client, schemas: string[], extra: string[] = []): Promise<SequenceValue[]> {
+  const defs = await definitions(client, schemas, extra);
   const at = await positions(
     client,
     defs.map((d) => d.name),

@@ -16,6 +16,8 @@ export class RoutingError extends Error {
 
 export interface RoutingPort {
   agents(pool: string): Promise<AgentRef[]>;
+  /** Why `live` agents are too few for the pool (it declares more, --route-agents), naming the silent ones; undefined: enough. */
+  missingAgents?(pool: string, live: AgentRef[]): Promise<string | undefined>;
   status(agents: AgentRef[]): Promise<AgentStatus[]>;
   pause(agents: AgentRef[], database: string, moveId: string, deadlineInMs: number): Promise<void>;
   flip(agents: AgentRef[], database: string, moveId: string, route: RoutedRoute): Promise<void>;
@@ -30,7 +32,16 @@ export class RouteAgentClient implements RoutingPort {
   private readonly leases: CoordinationV1Api;
   private readonly retained: RetainedRoutes;
 
-  constructor(private readonly opts: { kc: KubeConfig; namespace: string; token: string; requestTimeoutMs?: number }) {
+  constructor(
+    private readonly opts: {
+      kc: KubeConfig;
+      namespace: string;
+      token: string;
+      requestTimeoutMs?: number;
+      /** pool -> the route agents it has (declared); a pool not listed has whatever agents are live. */
+      expected?: Record<string, number>;
+    },
+  ) {
     this.leases = opts.kc.makeApiClient(CoordinationV1Api);
     this.retained = new RetainedRoutes(opts.kc, opts.namespace);
   }
@@ -47,12 +58,30 @@ export class RouteAgentClient implements RoutingPort {
     return this.retained.release(pool, database);
   }
 
-  async agents(pool: string): Promise<AgentRef[]> {
+  private async leasesOf(pool: string): Promise<V1Lease[]> {
     const list = await this.leases.listNamespacedLease({
       namespace: this.opts.namespace,
       labelSelector: `${AGENT_LABEL}=true,${POOL_LABEL}=${pool}`,
     });
-    return list.items
+    return list.items;
+  }
+
+  async missingAgents(pool: string, live: AgentRef[]): Promise<string | undefined> {
+    const expected = this.opts.expected?.[pool];
+    if (expected === undefined || live.length >= expected) return undefined;
+    const silent = (await this.leasesOf(pool))
+      .filter((l) => !isLive(l))
+      .map((l) => `${l.spec?.holderIdentity ?? l.metadata?.name} (last heartbeat ${String(l.spec?.renewTime ?? 'never')})`);
+    const which = silent.length > 0 ? `silent: ${silent.join(', ')}` : 'none of the missing left a heartbeat Lease';
+    const names = live.map((a) => a.identity).join(', ') || 'none';
+    return (
+      `pool ${pool} has ${expected} route agents (--route-agents) but ${live.length} are live (${names}; ${which}): a ` +
+      'PgBouncer whose agent is gone would keep its old route, so nothing moves until every agent is back'
+    );
+  }
+
+  async agents(pool: string): Promise<AgentRef[]> {
+    return (await this.leasesOf(pool))
       .filter(isLive)
       .map((l) => ({ identity: l.spec?.holderIdentity ?? '', endpoint: l.metadata?.annotations?.[ENDPOINT_ANNOTATION] ?? '' }))
       .filter((a) => a.endpoint);

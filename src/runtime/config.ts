@@ -22,6 +22,8 @@ export interface OperatorConfig {
   shutdownGraceMs: number;
   /** Initial copies that may run at once against one source server; more wait (waves). */
   maxInitialCopiesPerSource: number;
+  /** pool -> the route agents (PgBouncer replicas) it has: a move waits until that many are live. */
+  routeAgents: Record<string, number>;
   help: boolean;
 }
 
@@ -133,6 +135,15 @@ const SETTINGS = {
     help: 'initial schema copies that may run at once against one source server; more wait (a positive integer)',
     default: '4',
   },
+  routeAgents: {
+    flag: 'route-agents',
+    arg: '<pool=n,...>',
+    env: 'TENANTSHIFT_ROUTE_AGENTS',
+    help:
+      'PgBouncer replicas (route agents) of each pool, e.g. main=3,eu=2: a move of a pool waits until that many agents are live ' +
+      'and names the missing ones (a pool not listed: whatever agents are live)',
+    default: '',
+  },
 } as const satisfies Record<string, Setting>;
 
 type Key = keyof typeof SETTINGS;
@@ -221,8 +232,23 @@ export function loadOperatorConfig(
     logLevel: level as LogLevel,
     shutdownGraceMs: durationOf('shutdownGrace'),
     maxInitialCopiesPerSource: parseInteger(get('maxInitialCopiesPerSource') as string, '--max-initial-copies-per-source', 1),
+    routeAgents: parseRouteAgents(get('routeAgents') ?? ''),
     help: false,
   };
+}
+
+/** `main=3,eu=2` -> { main: 3, eu: 2 }. */
+function parseRouteAgents(value: string): Record<string, number> {
+  const pools: Record<string, number> = {};
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const [pool, count] = entry.split('=');
+    if (!pool || count === undefined) throw new ConfigError(`--route-agents takes pool=count pairs like main=3,eu=2, got "${entry}"`);
+    pools[pool.trim()] = parseInteger(count.trim(), `--route-agents ${pool.trim()}`, 1);
+  }
+  return pools;
 }
 
 function defaults(): OperatorConfig {
@@ -236,6 +262,7 @@ function defaults(): OperatorConfig {
     logLevel: 'info',
     shutdownGraceMs: 5_000,
     maxInitialCopiesPerSource: 4,
+    routeAgents: {},
     help: false,
   };
 }

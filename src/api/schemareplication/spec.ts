@@ -99,6 +99,26 @@ export const SchemaReplicationSpecSchema = Type.Object(
         'x-kubernetes-list-type': 'set',
       }),
     ),
+    extraSequences: Type.Optional(
+      Type.Array(
+        Type.String({
+          description: 'A sequence as schema.sequence (exact, unquoted names).',
+          minLength: 3,
+          maxLength: 127,
+          pattern: '^[^.]+[.].+$',
+        }),
+        {
+          description:
+            'Sequences the application uses through nextval() in its own code that live outside spec.schemas (a sequence ' +
+            "in spec.schemas, or named by a tenant table's DEFAULT anywhere, is covered already), each as schema.sequence. " +
+            'The operator creates a missing one on the target (same type, increment, bounds, cache, cycle) and every move ' +
+            "sets it past the serving side's value like the tenant's own. One that does not exist on the source blocks Ready " +
+            '(SequenceNotFound).',
+          maxItems: 256,
+          'x-kubernetes-list-type': 'set',
+        },
+      ),
+    ),
     copyRoles: Type.Optional(
       Type.Boolean({
         description:

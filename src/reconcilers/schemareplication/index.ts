@@ -1,5 +1,5 @@
 // SchemaReplication: keeps a tenant's schemas continuously copied from source to target.
-// reconcile() reads as its steps: resolve, observe, then STEPS in order (preflight, identity, schemas,
+// reconcile() reads as its steps: resolve, observe, then STEPS in order (preflight, identity, sequences, schemas,
 // drift, publication, subscription, post-data, status); the first step that stops ends the pass.
 // Deletion is in cleanup.ts.
 import { ConditionTypes, setCondition, type SchemaReplication, type SchemaReplicationStatus } from '../../api/index.js';
@@ -14,6 +14,7 @@ import { blockedByCondition, finish, key } from './outcome.js';
 import type { Pass, Step } from './pass.js';
 import { cutoverHandoff, WHILE_STREAMING_MS, type Summary } from './plan.js';
 import { postDataStep } from './postdata.js';
+import { sequencesStep } from './sequences.js';
 import { preflightStep } from './preflight-step.js';
 import { publicationStep } from './publication.js';
 import { schemasStep } from './schemas.js';
@@ -55,6 +56,7 @@ export type { ReplicationMetrics };
 export const STEPS: ReadonlyArray<{ name: string; run: Step }> = [
   { name: 'preflight', run: preflightStep },
   { name: 'replica-identity', run: replicaIdentityStep },
+  { name: 'sequences', run: sequencesStep },
   { name: 'schemas', run: schemasStep },
   { name: 'drift', run: driftStep },
   { name: 'publication', run: publicationStep },

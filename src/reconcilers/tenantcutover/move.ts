@@ -28,6 +28,7 @@ export async function runMove(world: World, st: CutoverStatus, ctx: CutoverConte
     to: plan.to,
     tenant: world.replication.spec.tenant,
     schemas: world.replication.spec.schemas,
+    extraSequences: world.replication.spec.extraSequences ?? [],
     tables: world.tables,
     database: world.database,
     agents: world.agents,

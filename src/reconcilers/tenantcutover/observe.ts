@@ -70,10 +70,14 @@ export async function observeAgents(
   ctx: Pick<CutoverContext, 'routing'>,
   route: RoutedRoute,
 ): Promise<Pick<World, 'agents' | 'agentStatuses' | 'ownership'>> {
-  const agents = await ctx.routing.agents(obj.spec.routing.pgbouncer.pool);
+  const pool = obj.spec.routing.pgbouncer.pool;
+  const agents = await ctx.routing.agents(pool);
   const agentStatuses = agents.length === 0 ? [] : await ctx.routing.status(agents).catch((err: Error) => err);
   const self = `TenantCutover ${obj.metadata.namespace}/${obj.metadata.name}`;
-  return { agents, agentStatuses, ownership: routeOwnership(agents, agentStatuses, obj.spec.routing.pgbouncer.database, route, self) };
+  const ownership = routeOwnership(agents, agentStatuses, obj.spec.routing.pgbouncer.database, route, self);
+  // A declared replica without its agent would not follow a flip: the move waits for it, by name.
+  const missing = ownership.ok ? await ctx.routing.missingAgents?.(pool, agents) : undefined;
+  return { agents, agentStatuses, ownership: missing ? { ok: false, message: missing } : ownership };
 }
 
 /** The tenant's tables, its two replication paths and both sides' sessions. */

@@ -12,6 +12,7 @@ import {
   probeFence,
   restoreGrants,
   revokeWrites,
+  unfencedTables,
   type FenceSession,
   type SavedGrant,
 } from '../../postgres/fence.js';
@@ -36,6 +37,8 @@ export interface MoveInput {
   to: Side;
   tenant: string;
   schemas: string[];
+  /** spec.extraSequences of the SchemaReplication: set with the tenant's own. */
+  extraSequences: string[];
   tables: TableInfo[];
   database: string;
   agents: AgentRef[];
@@ -141,6 +144,8 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     mark('Fenced');
     const probe = input.tables[0];
     if (probe && !(await probeFence(input.from.client, probe))) throw new Error('the write probe got through the fence');
+    const unfenced = await unfencedTables(input.from.client, input.schemas, input.tables);
+    if (unfenced.length > 0) throw new Error(`table(s) ${unfenced.join(', ')} appeared since the move began: not fenced, not moved`);
     mark('FenceProven');
     // Durable before anything else: a dead operator, a lost response or the session's timeout cannot reopen the old side.
     sealed = true;
@@ -160,7 +165,8 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
       await fence.release();
       return { ok: true, rehearsed: true, writePauseMs, switchLsn: fence.lsn, sequences: [], steps, startedAt: t0 };
     }
-    const sequences = await applySequences(input.onto.client, await readSequences(input.from.client, input.schemas), input.sequenceGap);
+    const serving = await readSequences(input.from.client, input.schemas, input.extraSequences);
+    const sequences = await applySequences(input.onto.client, serving, input.sequenceGap);
     mark('SequencesSynced');
     await positionPath(input.from.client, input.onto.client, input.backPath);
     mark('BackPathPositioned');

@@ -52,6 +52,7 @@ describe('packaging: Helm chart rendering', function () {
       'operator.watchNamespaces={a,b}',
       'rbac.landingZoneNamespaces={platform}',
       'routeAgent.namespace=pgbouncer',
+      'routeAgent.pools.main=3',
       'routeAgent.token.existingSecret=agent-token',
       'metrics.serviceMonitor.enabled=true',
       'metrics.prometheusRule.enabled=true',
@@ -99,7 +100,11 @@ describe('packaging: Helm chart rendering', function () {
   });
 
   it('runs the operator with leader election on 2 replicas, probes, a locked-down container and settings the operator accepts', () => {
-    const docs = render(helm, 'ts', 'tenantshift-system', ['operator.watchNamespaces={shop,games}']);
+    const docs = render(helm, 'ts', 'tenantshift-system', [
+      'operator.watchNamespaces={shop,games}',
+      'routeAgent.pools.main=3',
+      'routeAgent.pools.eu=2',
+    ]);
     const [deployment] = kindOf(docs, 'Deployment');
     assert.ok(deployment);
     assert.equal((deployment.spec as { replicas: number }).replicas, 2);
@@ -121,6 +126,7 @@ describe('packaging: Helm chart rendering', function () {
     const literal = Object.fromEntries(Object.values(env).map((e) => [e.name, e.value ?? 'from-the-pod']));
     const config = loadOperatorConfig([], literal, '/nonexistent');
     assert.deepEqual(config.namespaces, ['shop', 'games']);
+    assert.deepEqual(config.routeAgents, { eu: 2, main: 3 }, 'the replicas of each pool reach the operator');
     assert.equal(config.health.port, 8081);
     assert.equal(pod.serviceAccountName, 'ts-tenantshift');
     assert.equal(kindOf(docs, 'PodDisruptionBudget').length, 1);

@@ -3,7 +3,7 @@
 // directly, not its root's), also partitions of partitions and ones attached later.
 import assert from 'node:assert/strict';
 import { inventory, publishedTables } from '../../../src/postgres/catalog.js';
-import { readGrants, restoreGrants, revokeWrites } from '../../../src/postgres/fence.js';
+import { readGrants, restoreGrants, revokeWrites, unfencedTables } from '../../../src/postgres/fence.js';
 import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 import { testCluster } from '../../support/cluster.js';
 import { appCanWrite } from '../../support/tenant.js';
@@ -83,6 +83,19 @@ describe('fence privileges on partitioned tables (real PostgreSQL)', function ()
       assert.deepEqual(await columnGrants(), [false, false, false, false], 'a column grant still allows writes after the revoke');
       await restoreGrants(c, saved);
       assert.deepEqual(await columnGrants(), [true, true, true, false], 'the column grants did not come back');
+    });
+  });
+
+  // Inside the freeze, on the side giving the tenant up (for a rollback: the target, whose oids differ).
+  it('names a table of the schemas the fence does not hold, matching the listed tables by name, not oid', async () => {
+    const listed = await withConnection(db.source, async (c) => publishedTables(await inventory(c, ['fz'])));
+    await withConnection(db.target, async (c) => {
+      await c.query(`CREATE TABLE pad (id int); CREATE SCHEMA fz;
+        CREATE TABLE fz.ledger (id bigint, at date NOT NULL, kind text NOT NULL, PRIMARY KEY (id, at, kind)) PARTITION BY RANGE (at);
+        CREATE TABLE fz.ledger_2026 PARTITION OF fz.ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')`);
+      assert.deepEqual(await unfencedTables(c, ['fz'], listed), [], 'the same tables on another server are held');
+      await c.query('CREATE TABLE fz."Late bonus" (id int PRIMARY KEY)');
+      assert.deepEqual(await unfencedTables(c, ['fz'], listed), ['fz."Late bonus"']);
     });
   });
 });

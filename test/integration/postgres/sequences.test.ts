@@ -3,7 +3,7 @@
 // in its own direction and within its bounds: a RESTARTed identity, a descending sequence, one near
 // its maximum, one never used.
 import assert from 'node:assert/strict';
-import { applySequences, readSequences } from '../../../src/postgres/sequences.js';
+import { applySequences, ensureSequences, missingSequences, outsideSequences, readSequences } from '../../../src/postgres/sequences.js';
 import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 import { testCluster } from '../../support/cluster.js';
 
@@ -56,5 +56,41 @@ describe('sequences at the switch (real PostgreSQL)', function () {
     await withConnection(db.target, (c) => applySequences(c, values, 1000));
     const v = await withConnection(db.target, async (c) => Number((await c.query("SELECT nextval('sq.unused')::text AS v")).rows[0]?.v));
     assert.ok(v > 900000, `moved back to ${v}`);
+  });
+
+  it('creates the sequences outside the schemas (listed, or named by a DEFAULT) on the other side with grants, and sets them', async () => {
+    await withConnection(db.source, (c) =>
+      c.query(`DO $$ BEGIN CREATE ROLE seq_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$; CREATE SCHEMA shared;
+        CREATE SEQUENCE public.bonus_no AS integer INCREMENT BY 7 START WITH 500 CACHE 1;
+        GRANT USAGE ON SEQUENCE public.bonus_no TO seq_app;
+        CREATE SEQUENCE shared.ticket START WITH 10;
+        CREATE TABLE sq.tickets (id bigint PRIMARY KEY DEFAULT nextval('shared.ticket'));
+        SELECT nextval('public.bonus_no') FROM generate_series(1, 20)`),
+    );
+    await withConnection(db.target, (c) => c.query('CREATE ROLE seq_app NOLOGIN').catch(() => undefined));
+    const outside = await withConnection(db.source, (c) => outsideSequences(c, ['sq'], ['public.bonus_no']));
+    assert.deepEqual(
+      outside.map((o) => o.qualified),
+      ['public.bonus_no', 'shared.ticket'],
+    );
+    assert.deepEqual(await withConnection(db.source, (c) => missingSequences(c, ['public.bonus_no', 'public.nope'])), ['public.nope']);
+    assert.deepEqual(await withConnection(db.target, (c) => ensureSequences(c, outside)), ['public.bonus_no', 'shared.ticket']);
+    assert.deepEqual(await withConnection(db.target, (c) => ensureSequences(c, outside)), [], 'created twice');
+    const made = await withConnection(db.target, async (c) => {
+      const def = await c.query<{ inc: string; type: string }>(
+        'SELECT seqincrement::text AS inc, format_type(seqtypid, NULL) AS type FROM pg_sequence ' +
+          "WHERE seqrelid = 'public.bonus_no'::regclass",
+      );
+      const usage = await c.query<{ ok: boolean }>("SELECT has_sequence_privilege('seq_app', 'public.bonus_no', 'USAGE') AS ok");
+      return { ...def.rows[0], usage: usage.rows[0]?.ok };
+    });
+    assert.deepEqual(made, { inc: '7', type: 'integer', usage: true });
+    const values = await withConnection(db.source, (c) => readSequences(c, ['sq'], ['public.bonus_no']));
+    assert.ok(values.some((v) => v.name === 'public.bonus_no') && values.some((v) => v.name === 'shared.ticket'));
+    await withConnection(db.target, (c) => applySequences(c, values, 1000));
+    const next = await withConnection(db.target, async (c) =>
+      Number((await c.query("SELECT nextval('public.bonus_no')::text AS v")).rows[0]?.v),
+    );
+    assert.ok(next > 500 + 19 * 7, `the listed sequence hands out ${next} on the target, the source reached ${500 + 19 * 7}`);
   });
 });

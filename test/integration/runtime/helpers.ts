@@ -61,6 +61,8 @@ export async function startOperator(opts: {
       TENANTSHIFT_LOG_LEVEL: 'debug',
       TENANTSHIFT_ROUTE_AGENT_TOKEN: opts.env.TENANTSHIFT_ROUTE_AGENT_TOKEN ?? '',
       TENANTSHIFT_ROUTE_AGENT_NAMESPACE: opts.env.TENANTSHIFT_OPERATOR_NAMESPACE ?? '',
+      // The stack's pool declares its PgBouncer replicas, as a production install does (routeAgent.pools).
+      ...(opts.env.TENANTSHIFT_ROUTE_AGENTS ? { TENANTSHIFT_ROUTE_AGENTS: opts.env.TENANTSHIFT_ROUTE_AGENTS } : {}),
       ...(opts.extraEnv ?? {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -90,6 +90,15 @@ describe('runtime: config', () => {
     }
   });
 
+  it('reads the route agents of each pool (none declared by default) and refuses a malformed list', () => {
+    const env = { TENANTSHIFT_OPERATOR_NAMESPACE: 'ops' };
+    assert.deepEqual(loadOperatorConfig([], env, NO_FILE).routeAgents, {});
+    assert.deepEqual(loadOperatorConfig([], { ...env, TENANTSHIFT_ROUTE_AGENTS: 'main=3, eu=2' }, NO_FILE).routeAgents, { main: 3, eu: 2 });
+    assert.deepEqual(loadOperatorConfig(['--route-agents', 'local=2'], env, NO_FILE).routeAgents, { local: 2 });
+    assert.throws(() => loadOperatorConfig(['--route-agents', 'main'], env, NO_FILE), /pool=count pairs/);
+    assert.throws(() => loadOperatorConfig(['--route-agents', 'main=0'], env, NO_FILE), /--route-agents main must be a positive integer/);
+  });
+
   it('refuses a flag without its value and a stray argument', () => {
     const env = { TENANTSHIFT_OPERATOR_NAMESPACE: 'ops' };
     assert.throws(() => loadOperatorConfig(['--workers'], env, NO_FILE), /Option --workers needs a value/);

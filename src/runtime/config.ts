@@ -244,9 +244,10 @@ function parseRouteAgents(value: string): Record<string, number> {
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean)) {
-    const [pool, count] = entry.split('=');
-    if (!pool || count === undefined) throw new ConfigError(`--route-agents takes pool=count pairs like main=3,eu=2, got "${entry}"`);
-    pools[pool.trim()] = parseInteger(count.trim(), `--route-agents ${pool.trim()}`, 1);
+    const [pool, count, ...rest] = entry.split('=').map((p) => p.trim());
+    if (!pool || count === undefined || rest.length > 0)
+      throw new ConfigError(`--route-agents takes pool=count pairs like main=3,eu=2, got "${entry}"`);
+    pools[pool] = parseInteger(count, `--route-agents ${pool}`, 1);
   }
   return pools;
 }

@@ -96,6 +96,7 @@ describe('runtime: config', () => {
     assert.deepEqual(loadOperatorConfig([], { ...env, TENANTSHIFT_ROUTE_AGENTS: 'main=3, eu=2' }, NO_FILE).routeAgents, { main: 3, eu: 2 });
     assert.deepEqual(loadOperatorConfig(['--route-agents', 'local=2'], env, NO_FILE).routeAgents, { local: 2 });
     assert.throws(() => loadOperatorConfig(['--route-agents', 'main'], env, NO_FILE), /pool=count pairs/);
+    assert.throws(() => loadOperatorConfig(['--route-agents', 'main=3=2'], env, NO_FILE), /pool=count pairs/);
     assert.throws(() => loadOperatorConfig(['--route-agents', 'main=0'], env, NO_FILE), /--route-agents main must be a positive integer/);
   });
 

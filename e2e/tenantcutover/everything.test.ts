@@ -9,19 +9,9 @@ import pg from 'pg';
 import type { TenantCutover } from '../../src/api/index.js';
 import { withConnection } from '../../test/support/databases.js';
 import { assertServedByTarget, trafficAroundPgBouncer } from '../../test/support/moves.js';
-import { tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
+import { asApp, tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
 const settled = (side: 'source' | 'target') => (c: TenantCutover) => c.status?.activeSide === side && !c.status?.step;
-
-async function asApp<T>(config: pg.ClientConfig, run: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client(config);
-  await c.connect();
-  try {
-    return await run(c);
-  } finally {
-    await c.end();
-  }
-}
 
 function objects(t: TenantFixture) {
   const w = pg.escapeIdentifier(t.wallet);

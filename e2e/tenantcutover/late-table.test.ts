@@ -3,6 +3,9 @@
 // no return. The move must see it inside the freeze and abort, then move it with the rest once the
 // SchemaReplication carries it (applyAdditiveDDL).
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { withConnection } from '../../test/support/databases.js';
 import { until } from '../../test/support/operator.js';
@@ -13,25 +16,23 @@ describe('TenantCutover: a table that appears during the move', function () {
 
   it('aborts the move that does not hold it, then moves it with the tenant', async () => {
     const t = await tenantFixture('tclate', 10);
+    // The move parks before its freeze until the test has made the table: no race to win on a busy machine.
+    const release = join(tmpdir(), `tenantshift-${t.ns}-late-table`);
     try {
-      // The stall blocks the operator's event loop: it must stay inside the test lease's renew deadline (2 s).
-      const operator = await t.startOperator('late-op', { TENANTSHIFT_FAILPOINT: 'BeforeFreezing:stall=1500' });
+      const operator = await t.startOperator('late-op', { TENANTSHIFT_FAILPOINT: `BeforeFreezing:hold=${release}` });
       await t.createReplication({ applyAdditiveDDL: true });
       await t.createCutover({ maxWritePause: '1500ms', retry: { attempts: 5, backoff: '1s' } });
       await t.waitRouteOwned();
       const late = `${pg.escapeIdentifier(t.wallet)}.late_bonus`;
-      // Ready before the approval: the table must land while the operator stalls.
+      // Ready before the approval: the table must land while the move is parked.
       await withConnection(t.db.source, async (c) => {
         await t.patchCutover({ approved: true });
-        await until(
-          'the move to stall before its freeze',
-          async () => /failpoint BeforeFreezing: stalling/.test(operator.output()),
-          60_000,
-        );
+        await until('the move to park before its freeze', async () => /failpoint BeforeFreezing: holding/.test(operator.output()), 60_000);
         await c.query(
           `CREATE TABLE ${late} (id bigint PRIMARY KEY, amount bigint NOT NULL); GRANT SELECT, INSERT, UPDATE, DELETE ON ${late} TO app; ` +
             `INSERT INTO ${late} SELECT g, g * 10 FROM generate_series(1, 50) g`,
         );
+        writeFileSync(release, '');
       });
       const done = await t.waitCutover('the switch', (c) => c.status?.activeSide === 'target' && !c.status?.step, 240_000);
       const aborted = (done.status?.history ?? []).filter((h) => h.result === 'Aborted').map((h) => h.reason ?? '');
@@ -43,6 +44,7 @@ describe('TenantCutover: a table that appears during the move', function () {
       const rows = await withConnection(t.db.target, async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${late}`)).rows[0]?.n);
       assert.equal(rows, 50, 'the late table’s rows did not move with the tenant');
     } finally {
+      rmSync(release, { force: true });
       await t.dispose();
     }
   });

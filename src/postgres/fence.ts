@@ -164,35 +164,46 @@ export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Prom
 /**
  * Grants back the write privileges the saved ACLs held (a rollback, or an abort after the revoke), in
  * one transaction; with a claim only while that move still owns the tenant here (MoveSuperseded).
+ * Two round trips whatever the tenant's size (it runs inside the freeze): one query works out every
+ * GRANT from the catalog, one runs them. Status is not trusted as SQL: a saved table name is only
+ * looked up (`to_regclass`), and every name in a statement is quoted by the server; a table dropped
+ * since has nothing to give back.
  */
 export async function restoreGrants(source: pg.Client, saved: SavedGrant[], claim?: MoveClaim): Promise<void> {
+  const columns = saved.flatMap((g) => (g.columns ?? []).map((c) => ({ table: g.table, ...c })));
   await inClaimedTransaction(source, claim, async () => {
-    for (const g of saved) {
-      // `table` came from format('%I.%I'): already a quoted identifier.
-      const rows =
-        g.acl === null
-          ? await source.query<AclItem>(
-              `SELECT pg_get_userbyid(relowner) AS grantee, p AS privilege_type, false AS is_grantable
-               FROM pg_class, unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p WHERE oid = $1::regclass`,
-              [g.table],
-            )
-          : await source.query<AclItem>(
-              `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
-               FROM aclexplode($1::aclitem[]) a WHERE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')`,
-              [g.acl],
-            );
-      for (const r of rows.rows) await source.query(grantSql(r, g.table));
-      for (const col of g.columns ?? []) {
-        const cols = await source.query<AclItem>(
-          `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type, a.is_grantable
-             FROM aclexplode($1::aclitem[]) a WHERE a.privilege_type IN ('INSERT', 'UPDATE')`,
-          [col.acl],
-        );
-        for (const r of cols.rows) await source.query(grantSql(r, g.table, col.column));
-      }
-    }
+    const res = await source.query<{ sql: string }>(RESTORE_SQL, [
+      saved.map((g) => g.table),
+      saved.map((g) => g.acl),
+      columns.map((c) => c.table),
+      columns.map((c) => c.column),
+      columns.map((c) => c.acl),
+    ]);
+    if (res.rows.length > 0) await source.query(res.rows.map((r) => r.sql).join(';\n'));
   });
 }
+
+// A null ACL is the owner's default privileges (acldefault), as PostgreSQL reads it.
+const RESTORE_SQL = `
+WITH tables AS (
+  SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS rel, COALESCE(s.acl::aclitem[], acldefault('r', c.relowner)) AS acl
+    FROM unnest($1::text[], $2::text[]) AS s(t, acl)
+    JOIN pg_class c ON c.oid = to_regclass(s.t) JOIN pg_namespace n ON n.oid = c.relnamespace
+), columns AS (
+  SELECT format('%I.%I', n.nspname, c.relname) AS rel, s.col, s.acl::aclitem[] AS acl
+    FROM unnest($3::text[], $4::text[], $5::text[]) AS s(t, col, acl)
+    JOIN pg_class c ON c.oid = to_regclass(s.t) JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = s.col AND NOT a.attisdropped)
+), items AS (
+  SELECT t.rel, NULL::text AS col, a.* FROM tables t, aclexplode(t.acl) a
+   WHERE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+  UNION ALL
+  SELECT c.rel, c.col, a.* FROM columns c, aclexplode(c.acl) a WHERE a.privilege_type IN ('INSERT', 'UPDATE')
+)
+SELECT format('GRANT %s%s ON %s TO %s%s', privilege_type, CASE WHEN col IS NULL THEN '' ELSE format(' (%I)', col) END, rel,
+              CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grantee)) END,
+              CASE WHEN is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) AS sql
+  FROM items`;
 
 interface AclItem {
   grantee: string;
@@ -204,4 +215,53 @@ function grantSql(r: AclItem, table: string, column?: string): string {
   const who = r.grantee === 'PUBLIC' ? 'PUBLIC' : id(r.grantee);
   const on = column === undefined ? '' : ` (${id(column)})`;
   return `GRANT ${r.privilege_type}${on} ON ${table} TO ${who}${r.is_grantable ? ' WITH GRANT OPTION' : ''}`;
+}
+
+/** How the server names the tables (`format('%I.%I')`, as saved grants are named), in their order. */
+export async function qualifiedNames(client: pg.Client, tables: Array<Pick<TableInfo, 'schema' | 'name'>>): Promise<string[]> {
+  const res = await client.query<{ q: string }>(
+    `SELECT format('%I.%I', s, n) AS q FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(s, n, i) ORDER BY i`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return res.rows.map((r) => r.q);
+}
+
+const GRANTEE = `CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END`;
+
+/**
+ * Tables the operator made on `onto` for ones the application has on `from`, the side serving:
+ * `onto` gets now the read privileges `from` grants (to the roles `onto` has), and the write ones come
+ * back as the grants to give when the tenant is served on `onto` (until then it stays fenced there).
+ * PostgreSQL works out that ACL itself, in a transaction rolled back, so it names `onto`'s own roles.
+ */
+export async function carryGrants(from: pg.Client, onto: pg.Client, tables: TableInfo[]): Promise<SavedGrant[]> {
+  if (tables.length === 0) return [];
+  const items = await from.query<AclItem & { t: string; col: string | null }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t, NULL::text AS col, ${GRANTEE} AS grantee, a.privilege_type, a.is_grantable
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
+      WHERE c.oid = ANY($1::oid[]) AND a.grantee <> c.relowner
+     UNION ALL
+     SELECT format('%I.%I', n.nspname, c.relname), att.attname::text, ${GRANTEE}, a.privilege_type, a.is_grantable
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute att ON att.attrelid = c.oid AND att.attnum > 0 AND NOT att.attisdropped, aclexplode(att.attacl) a
+      WHERE c.oid = ANY($1::oid[]) AND a.grantee <> c.relowner`,
+    [(await relationsOn(from, tables)).oids],
+  );
+  const roles = new Set((await onto.query<{ r: string }>('SELECT rolname AS r FROM pg_roles')).rows.map((r) => r.r));
+  const names = [...new Set(items.rows.map((i) => i.t))];
+  const here = await onto.query<{ t: string }>('SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NOT NULL', [names]);
+  const present = new Set(here.rows.map((r) => r.t));
+  const known = items.rows.filter((i) => present.has(i.t) && (i.grantee === 'PUBLIC' || roles.has(i.grantee)));
+  const grants = (items: typeof known): string => items.map((i) => grantSql(i, i.t, i.col ?? undefined)).join(';\n');
+  await onto.query('BEGIN');
+  let saved: SavedGrant[];
+  try {
+    if (known.length > 0) await onto.query(grants(known));
+    saved = await readGrants(onto, tables);
+  } finally {
+    await onto.query('ROLLBACK');
+  }
+  const reads = known.filter((i) => !WRITE_PRIVILEGES.split(', ').includes(i.privilege_type));
+  if (reads.length > 0) await onto.query(grants(reads)); // one simple query: one transaction
+  return saved;
 }

@@ -68,18 +68,30 @@ export async function alignPublication(
     await source.query(createPublicationSql(publication, tables, extra.entries));
     return true;
   }
-  const current = await source.query<{ schemaname: string; tablename: string }>(
-    // pg_publication_rel lists what was added (roots), unlike pg_publication_tables which expands leaves.
-    `SELECT n.nspname AS schemaname, c.relname AS tablename FROM pg_publication_rel pr
-       JOIN pg_publication p ON p.oid = pr.prpubid JOIN pg_class c ON c.oid = pr.prrelid
-       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.pubname = $1`,
-    [publication],
-  );
-  const have = new Set(current.rows.map((r) => JSON.stringify([r.schemaname, r.tablename])));
+  const have = new Set((await publicationTables(source, publication)).map((t) => JSON.stringify([t.schema, t.name])));
   const want = new Set([...tables, ...extra.tables].map((t) => JSON.stringify([t.schema, t.name])));
   if (have.size === want.size && [...want].every((k) => have.has(k))) return false;
   await source.query(setPublicationTablesSql(publication, tables, extra.entries));
   return true;
+}
+
+/** What a publication lists, as added: roots (pg_publication_tables would expand a partitioned table's leaves). */
+export async function publicationTables(publisher: pg.Client, publication: string): Promise<Array<{ schema: string; name: string }>> {
+  const res = await publisher.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name FROM pg_publication_rel pr
+       JOIN pg_publication p ON p.oid = pr.prpubid JOIN pg_class c ON c.oid = pr.prrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.pubname = $1`,
+    [publication],
+  );
+  return res.rows;
+}
+
+/** Adds to the publication the tables it does not list yet (never removes one); returns those added. */
+export async function addToPublication(publisher: pg.Client, publication: string, tables: TableInfo[]): Promise<TableInfo[]> {
+  const have = new Set((await publicationTables(publisher, publication)).map((t) => JSON.stringify([t.schema, t.name])));
+  const missing = tables.filter((t) => !have.has(JSON.stringify([t.schema, t.name])));
+  if (missing.length > 0) await publisher.query(`ALTER PUBLICATION ${id(publication)} ADD TABLE ${tableList(missing)}`);
+  return missing;
 }
 
 export interface SubscriptionState {
@@ -179,9 +191,12 @@ export async function setSubscriptionEnabled(target: pg.Client, subscription: st
   await target.query(`ALTER SUBSCRIPTION ${id(subscription)} ${enabled ? 'ENABLE' : 'DISABLE'}`);
 }
 
-/** Picks up tables added to or removed from the publication; new tables get their initial copy. */
-export async function refreshSubscription(target: pg.Client, subscription: string): Promise<void> {
-  await target.query(`ALTER SUBSCRIPTION ${id(subscription)} REFRESH PUBLICATION WITH (copy_data = true)`);
+/**
+ * Picks up tables added to or removed from the publication; new tables get their initial copy unless
+ * `copyData` is false (their rows are on the subscriber already). PostgreSQL refuses it on a disabled subscription.
+ */
+export async function refreshSubscription(target: pg.Client, subscription: string, copyData = true): Promise<void> {
+  await target.query(`ALTER SUBSCRIPTION ${id(subscription)} REFRESH PUBLICATION WITH (copy_data = ${copyData})`);
 }
 
 export interface SlotState {

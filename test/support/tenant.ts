@@ -232,6 +232,17 @@ export async function bouncerDatabases(env: Record<string, string>, database: st
 }
 
 /** The application role's write privilege on a table, as PostgreSQL reports it (a REVOKE by a non-owner only warns). */
+/** One client of `config` (the application's, through PgBouncer or straight to a side) for `run`. */
+export async function asApp<T>(config: pg.ClientConfig, run: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client(config);
+  await c.connect();
+  try {
+    return await run(c);
+  } finally {
+    await c.end();
+  }
+}
+
 export async function appCanWrite(info: ConnectionInfo, table: string): Promise<boolean> {
   return withConnection(info, async (c) => {
     const res = await c.query<{ ok: boolean }>(`SELECT has_table_privilege('app', $1::regclass, 'INSERT, UPDATE, DELETE') AS ok`, [table]);

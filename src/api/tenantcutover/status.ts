@@ -100,7 +100,12 @@ export const TenantCutoverStatusSchema = Type.Object(
         },
       ),
     ),
-    savedTargetGrants: Type.Optional(grantList('Target table ACLs saved when a rollback fenced the target; restored on the next switch.')),
+    savedTargetGrants: Type.Optional(
+      grantList(
+        'Target table ACLs saved when a rollback fenced the target, and the source ACLs carried over for tables the target ' +
+          'had none for; given on the next switch.',
+      ),
+    ),
     rehearsedGeneration: Type.Optional(
       Type.Integer({ description: 'The generation whose spec.rehearse was carried out.', format: 'int64', minimum: 0 }),
     ),
@@ -130,7 +135,12 @@ export const TenantCutoverStatusSchema = Type.Object(
     lastAbortReason: Type.Optional(
       Type.String({ description: 'Why the last move was aborted (the source kept serving).', maxLength: 1024 }),
     ),
-    savedGrants: Type.Optional(grantList('Source table ACLs saved before write privileges were revoked; restored on rollback.')),
+    savedGrants: Type.Optional(
+      grantList(
+        'Source table ACLs saved before write privileges were revoked, and the target ACLs carried over for tables added ' +
+          'there; given on rollback.',
+      ),
+    ),
     sequences: Type.Optional(
       Type.Array(
         Type.Object(

@@ -15,6 +15,7 @@ import { preconditionBlocker } from './preconditions.js';
 import { prepareMove } from './prepare.js';
 import { recoverInterruptedMove, refenceIdleSide, regrantServingSide } from './recover.js';
 import { CutoverStatus } from './status.js';
+import { carryServingTables } from './wayback.js';
 
 export type { CutoverContext, CutoverOutcome } from './context.js';
 
@@ -57,6 +58,10 @@ async function converge(world: World, st: CutoverStatus, ctx: CutoverContext): P
   await refenceIdleSide(world, st, ctx);
   await regrantServingSide(world, st, ctx);
   const from = st.activeSide;
+  if (!ctx.deleting && (await carryServingTables(world, st, ctx))) {
+    const message = 'the target serves; what the application added there is being made on the source and copied back';
+    return st.outcome(true, 'Succeeded', message, WAIT_MS, 'Serving');
+  }
   if (ctx.deleting) return st.outcome(true, 'Deleting', `being deleted: the tenant stays on the ${from}`, 0, 'Serving');
   reportApproval(st, obj);
   if (completionDue({ ...obj, status: st.status }, from)) return completeMigration(world, st, ctx);

@@ -116,7 +116,7 @@ const everyTableCarried: Check = (f) => {
       message:
         `table(s) ${names(c.notPublished)} of the tenant on the ${from} are not replicated to the ${f.to} (created since the ` +
         `path was set up?): a move would leave their rows behind. The SchemaReplication adds a new source table on its next ` +
-        `pass; a table created on the serving target must be created on the source as well`,
+        `pass; one created on the serving target is made on the source while spec.applyAdditiveDDL is set (else create it there by hand)`,
     };
   if (c && c.notReady.length > 0)
     return {

@@ -23,7 +23,7 @@ import { applySequences, readSequences } from '../../postgres/sequences.js';
 import type { AgentRef, RoutingPort } from '../../routing/client.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
 import { claimMove, inClaimedTransaction, MoveSuperseded, type MoveClaim } from '../../postgres/claim.js';
-import { failpoint } from '../../failpoint.js';
+import { failpoint, heldFailpoint } from '../../failpoint.js';
 import { sleep } from '../../clock.js';
 import { OperatorError } from '../../errors.js';
 
@@ -119,7 +119,7 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
   const fenceClient = await openFenceSession(input.from.info);
   let fence: FenceSession | undefined;
   const steps: Step[] = [];
-  failpoint('BeforeFreezing');
+  await heldFailpoint('BeforeFreezing');
   const claim = await claimTenant(input, fenceClient);
   const t0 = input.now();
   const deadline = t0 + input.budgetMs;

@@ -3,7 +3,7 @@
 // directly, not its root's), also partitions of partitions and ones attached later.
 import assert from 'node:assert/strict';
 import { inventory, publishedTables } from '../../../src/postgres/catalog.js';
-import { readGrants, restoreGrants, revokeWrites, unfencedTables } from '../../../src/postgres/fence.js';
+import { carryGrants, readGrants, restoreGrants, revokeWrites, unfencedTables } from '../../../src/postgres/fence.js';
 import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 import { testCluster } from '../../support/cluster.js';
 import { appCanWrite } from '../../support/tenant.js';
@@ -97,5 +97,68 @@ describe('fence privileges on partitioned tables (real PostgreSQL)', function ()
       await c.query('CREATE TABLE fz."Late bonus" (id int PRIMARY KEY)');
       assert.deepEqual(await unfencedTables(c, ['fz'], listed), ['fz."Late bonus"']);
     });
+  });
+
+  // restoreGrants runs inside the freeze, on the side taking over: its cost must not grow with the tenant.
+  it('gives a 200-table tenant its grants back in the same few round trips as one table', async () => {
+    await withConnection(db.source, async (c) => {
+      const ddl = Array.from({ length: 200 }, (_, i) => `CREATE TABLE fw.t${i} (id int PRIMARY KEY);`).join('\n');
+      await c.query(
+        `CREATE SCHEMA fw; ${ddl} GRANT USAGE ON SCHEMA fw TO app; GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA fw TO app`,
+      );
+      const tables = publishedTables(await inventory(c, ['fw']));
+      const saved = await readGrants(c, tables);
+      await revokeWrites(c, tables);
+      let queries = 0;
+      const query = c.query.bind(c);
+      c.query = ((...args: Parameters<typeof query>) => {
+        queries++;
+        return query(...args);
+      }) as typeof c.query;
+      try {
+        await restoreGrants(c, saved);
+      } finally {
+        c.query = query;
+      }
+      assert.ok(queries <= 4, `restoring 200 tables took ${queries} round trips`);
+      assert.deepEqual(await writable(['fw.t0', 'fw.t199']), ['fw.t0', 'fw.t199']);
+    });
+  });
+
+  it('looks a saved table name up and never runs it as SQL', async () => {
+    await withConnection(db.source, async (c) => {
+      await c.query('CREATE TABLE fz.keep (id int)');
+      const hostile = [{ table: 'fz.ledger TO app; DROP TABLE fz.keep; --', acl: null }];
+      await restoreGrants(c, hostile).catch(() => undefined);
+      assert.equal((await c.query(`SELECT to_regclass('fz.keep') IS NOT NULL AS ok`)).rows[0]?.ok, true, 'a saved name ran as SQL');
+    });
+  });
+
+  // A table the application made on the serving target, made again on the idle source by the operator.
+  it('carries grants to a table made on the other side: reads now, writes saved for the move back', async () => {
+    const sql = `CREATE SCHEMA fk; CREATE TABLE fk.prizes (id int PRIMARY KEY, note text, won bigint);`;
+    await withConnection(db.target, (c) =>
+      c.query(
+        `${sql} GRANT USAGE ON SCHEMA fk TO app; GRANT SELECT, INSERT, DELETE ON fk.prizes TO app; GRANT UPDATE (note) ON fk.prizes TO app`,
+      ),
+    );
+    await withConnection(db.source, (c) => c.query(`${sql} GRANT USAGE ON SCHEMA fk TO app`));
+    const [fromTarget] = await withConnection(db.target, async (c) => [publishedTables(await inventory(c, ['fk']))]);
+    const privileges = (c: import('pg').Client): Promise<boolean[]> =>
+      c
+        .query<{ ok: boolean[] }>(
+          `SELECT ARRAY[has_table_privilege('app', 'fk.prizes', 'SELECT'), has_table_privilege('app', 'fk.prizes', 'INSERT'),
+                        has_column_privilege('app', 'fk.prizes', 'note', 'UPDATE'),
+                        has_column_privilege('app', 'fk.prizes', 'won', 'UPDATE')] AS ok`,
+        )
+        .then((r) => r.rows[0]?.ok ?? []);
+    await withConnection(db.target, async (target) =>
+      withConnection(db.source, async (source) => {
+        const saved = await carryGrants(target, source, fromTarget ?? []);
+        assert.deepEqual(await privileges(source), [true, false, false, false], 'the idle side must only be readable');
+        await restoreGrants(source, saved);
+        assert.deepEqual(await privileges(source), [true, true, true, false], 'the writes the target grants did not come back');
+      }),
+    );
   });
 });

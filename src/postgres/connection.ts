@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
+import { databaseNameProblem, hostProblem, portProblem } from '../api/routecheck.js';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -39,9 +40,9 @@ export function connectionFromSecretData(secretName: string, data: Record<string
     throw new ConnectionSecretError(`Secret ${secretName} lacks the key(s) ${missing.join(', ')}`);
   }
   const port = Number(get('port') ?? '5432');
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new ConnectionSecretError(`Secret ${secretName} has an invalid port "${get('port')}"`);
-  }
+  // Named by key, never repeated: a mistaken value may be a whole DSN with its password.
+  const wrong = hostProblem(get('host'), 'host') ?? portProblem(port, 'port') ?? databaseNameProblem(get('dbname'), 'dbname');
+  if (wrong) throw new ConnectionSecretError(`Secret ${secretName}: ${wrong}`);
   const sslmode = (get('sslmode') ?? 'prefer') as SslMode;
   if (!SSL_MODES.includes(sslmode)) {
     throw new ConnectionSecretError(`Secret ${secretName} has sslmode "${sslmode}"; use one of ${SSL_MODES.join(', ')}`);
@@ -152,8 +153,16 @@ export function tlsOptions(info: ConnectionInfo): false | ConnectionOptions {
   }
 }
 
-/** Opens a client; for sslmode=prefer a server without TLS is accepted, as libpq does. */
+/**
+ * Every operator session resolves names in pg_catalog only: a tenant's schema (or `public`) can plant
+ * a function or operator that matches a call of ours better than pg_catalog's and would run with our
+ * rights (CVE-2018-1058's shape). Our SQL names every tenant object schema-qualified.
+ */
+export const OPERATOR_SESSION_OPTIONS = '-c search_path=pg_catalog,pg_temp';
+
+/** Opens an operator session; for sslmode=prefer a server without TLS is accepted, as libpq does. */
 export async function connect(info: ConnectionInfo, overrides: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
+  overrides = { options: OPERATOR_SESSION_OPTIONS, ...overrides };
   const client = survivable(new pg.Client(clientConfig(info, overrides)));
   try {
     await client.connect();

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { RoutingLog } from './heartbeat.js';
+import { databaseNameProblem, routeProblem } from '../api/routecheck.js';
 import type { AgentStatus, FlipRequest, PauseRequest, ResumeRequest } from './protocol.js';
 
 export interface Reply {
@@ -29,6 +30,11 @@ async function handle(ops: AgentOperations, token: string, log: RoutingLog, req:
   if (!authorized(req, token)) return send(401, { error: 'missing or wrong bearer token' });
   try {
     const body = req.method === 'POST' ? JSON.parse(await readBody(req)) : undefined;
+    const refused = req.method === 'POST' ? requestProblem(req.url, body) : undefined;
+    if (refused) {
+      log.warn('Route agent request refused', { url: req.url, problem: refused });
+      return send(400, { error: refused });
+    }
     let out: Reply;
     if (req.method === 'GET' && req.url === '/v1/status') out = await ops.status();
     else if (req.method === 'POST' && req.url === '/v1/pause') out = await ops.pause(body as PauseRequest);
@@ -40,6 +46,12 @@ async function handle(ops: AgentOperations, token: string, log: RoutingLog, req:
     log.error('Route agent request failed', { url: req.url, error: (err as Error).message });
     send(500, { error: (err as Error).message });
   }
+}
+
+/** A body naming a database or a route PgBouncer would misread is refused before anything is done. */
+function requestProblem(url: string | undefined, body: unknown): string | undefined {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as { database?: unknown; route?: unknown };
+  return databaseNameProblem(b.database, 'database') ?? (url === '/v1/flip' ? routeProblem(b.route, 'route') : undefined);
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {

@@ -11,6 +11,7 @@ import { bounded, readRecordedRoute } from './recorded.js';
 import { RetainedRoutes } from './retained.js';
 import { agentServer, type AgentOperations, type Reply } from './agent-http.js';
 import { PgBouncerAdmin, renderRoutes, writeRoutesFile, type Route } from './pgbouncer.js';
+import { routeProblem } from '../api/routecheck.js';
 import type { AgentStatus, FlipRequest, PauseRequest, ResumeRequest, RoutedRoute } from './protocol.js';
 
 export interface RouteAgentOptions {
@@ -127,7 +128,11 @@ export class RouteAgent implements AgentOperations {
     this.owners = ownersOf(this.opts.pool, list.items, retained);
     for (const [database, owner] of this.owners) {
       const route = owner.route;
-      if (!route) continue;
+      const refused = route && routeProblem(route, `status.route of ${owner.description}`);
+      if (!route || refused) {
+        if (refused) this.opts.log.warn('Route refused: not written to PgBouncer', { database, problem: refused });
+        continue;
+      }
       this.recorded.set(database, route);
       if (this.pauses.has(database)) continue; // a move owns it right now
       const current = this.routes.get(database);

@@ -2,6 +2,7 @@
 // an %include'd list of [databases] entries, never the rest of PgBouncer's configuration.
 import { rename, writeFile } from 'node:fs/promises';
 import pg from 'pg';
+import { databaseNameProblem, routeProblem } from '../api/routecheck.js';
 
 export interface Route {
   host: string;
@@ -15,6 +16,9 @@ export function renderRoutes(routes: Record<string, Route>): string {
     .sort()
     .map((db) => {
       const r = routes[db] as Route;
+      // The last guard: every way in checks too (api/routecheck.ts); a line PgBouncer would misread is never written.
+      const problem = databaseNameProblem(db, 'the PgBouncer database name') ?? routeProblem(r, `the route of a database`);
+      if (problem) throw new Error(`refusing to write the routes file: ${problem}`);
       return `${quoteDbName(db)} = host=${quoteValue(r.host)} port=${r.port} dbname=${quoteValue(r.dbname)}`;
     });
   return `;; managed by tenantshift route-agent: do not edit\n${lines.join('\n')}\n`;

@@ -3,6 +3,7 @@
 // paused client is released in time even with the API server down or slow.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { RoutedRoute } from './protocol.js';
+import { routeProblem } from '../api/routecheck.js';
 
 /** Well inside the 250 ms margin between `maxWritePause` and a client's promised release. */
 export const RECORDED_ROUTE_READ_MS = 150;
@@ -19,7 +20,10 @@ export async function readRecordedRoute(
   const api = kc.makeApiClient(CustomObjectsApi);
   const read = api.getNamespacedCustomObject({ group: 'tenantshift.io', version: 'v1alpha1', plural: 'tenantcutovers', ...owner });
   const obj = (await bounded(read, timeoutMs)) as { status?: { route?: RoutedRoute } };
-  return obj.status?.route;
+  const route = obj.status?.route;
+  const problem = route === undefined ? undefined : routeProblem(route, 'status.route');
+  if (problem) throw new Error(`the recorded route of TenantCutover ${owner.namespace}/${owner.name} is refused: ${problem}`);
+  return route;
 }
 
 /** `work`'s answer, or ReadTimeout after `timeoutMs` (the request may go on; its answer no longer matters). */

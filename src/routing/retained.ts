@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { POOL_LABEL, type RoutedRoute } from './protocol.js';
 import { RETAINED_ROUTE_LABEL, type RetainedRoute } from './owners.js';
+import { routeProblem } from '../api/routecheck.js';
 
 export function retainedRouteName(pool: string, database: string): string {
   const slug = `${pool}-${database}`
@@ -23,7 +24,8 @@ function isRoute(v: unknown): v is RoutedRoute {
     typeof r.port === 'number' &&
     typeof r.dbname === 'string' &&
     (r.side === 'source' || r.side === 'target') &&
-    typeof r.revision === 'number'
+    typeof r.revision === 'number' &&
+    routeProblem(r) === undefined
   );
 }
 

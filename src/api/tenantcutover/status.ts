@@ -1,6 +1,7 @@
 // TenantCutover status: the serving side, the move in progress and its crash-safe progress.
 import { Type } from '@sinclair/typebox';
 import { conditions, observedGeneration, stringEnum } from '../common.js';
+import { DATABASE_NAME_PATTERN, HOST_PATTERN } from '../routecheck.js';
 
 export const SIDES = ['source', 'target'] as const;
 export type Side = (typeof SIDES)[number];
@@ -85,9 +86,9 @@ export const TenantCutoverStatusSchema = Type.Object(
       Type.Object(
         {
           side: stringEnum(SIDES, { description: 'The side this route leads to.' }),
-          host: Type.String({ description: 'Server host the PgBouncer database entry points at.', maxLength: 253 }),
+          host: Type.String({ description: 'Server host the PgBouncer database entry points at.', maxLength: 253, pattern: HOST_PATTERN }),
           port: Type.Integer({ description: 'Server port.', format: 'int32', minimum: 1, maximum: 65535 }),
-          dbname: Type.String({ description: 'Database name on that server.', maxLength: 63 }),
+          dbname: Type.String({ description: 'Database name on that server.', maxLength: 63, pattern: DATABASE_NAME_PATTERN }),
           revision: Type.Integer({
             description: 'Increases with every change; route agents apply only newer revisions.',
             format: 'int64',

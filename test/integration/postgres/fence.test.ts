@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { inventory, publishedTables } from '../../../src/postgres/catalog.js';
 import { carryGrants, readGrants, restoreGrants, revokeWrites, unfencedTables } from '../../../src/postgres/fence.js';
+import { connect } from '../../../src/postgres/connection.js';
 import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 import { testCluster } from '../../support/cluster.js';
 import { appCanWrite } from '../../support/tenant.js';
@@ -160,5 +161,28 @@ describe('fence privileges on partitioned tables (real PostgreSQL)', function ()
         assert.deepEqual(await privileges(source), [true, true, true, false], 'the writes the target grants did not come back');
       }),
     );
+  });
+
+  // CVE-2018-1058's shape (and a published CloudNativePG advisory): a tenant's schema plants a function
+  // that matches the operator's call better than pg_catalog's, and runs with the operator's rights.
+  it('an operator session never calls a function the tenant planted in public', async () => {
+    await withConnection(db.source, (c) =>
+      c.query(`CREATE TABLE public.hijacked (at timestamptz);
+        CREATE FUNCTION public.format(text, name, name) RETURNS text LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO public.hijacked VALUES (now()); RETURN pg_catalog.format($1, $2, $3); END $$;
+        GRANT ALL ON public.hijacked TO PUBLIC`),
+    );
+    const operator = await connect(db.source);
+    try {
+      const tables = publishedTables(await inventory(operator, ['fz']));
+      await readGrants(operator, tables);
+      await unfencedTables(operator, ['fz'], tables);
+    } finally {
+      await operator.end();
+    }
+    const calls = await withConnection(db.source, async (c) =>
+      Number((await c.query('SELECT count(*) AS n FROM public.hijacked')).rows[0]?.n),
+    );
+    assert.equal(calls, 0, 'the planted public.format ran in an operator session');
   });
 });

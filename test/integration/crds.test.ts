@@ -396,22 +396,21 @@ describe('CRDs on the real kube-apiserver', function () {
   // The route agents render status.route into PgBouncer's routes file: a line break there would add a database.
   it('refuses a TenantCutover status.route whose host or dbname would break the routes file', async () => {
     const created = await succeed(create(sampleOf(samples, 'TenantCutover', 'route-tcut')), 'TenantCutover');
-    // Without a resourceVersion: each replace is unconditional (the first one moves it on).
-    const metadata = { ...created.metadata } as typeof created.metadata & { resourceVersion?: string };
-    delete metadata.resourceVersion;
-    const withRoute = (route: Record<string, unknown>) => ({
-      ...structuredClone(created),
-      metadata,
-      status: { route: { side: 'target', host: '10.0.0.5', port: 5432, dbname: 'wallet', revision: 2, ...route } },
-    });
-    const status = (body: unknown) =>
-      custom.replaceNamespacedCustomObjectStatus({ ...ref('TenantCutover'), name: created.metadata.name, body: body as object });
-    await succeed(status(withRoute({})), 'a well-formed route');
+    // Each replace carries the object's current resourceVersion (a custom resource's update needs one).
+    const status = async (route: Record<string, unknown>) => {
+      const latest = (await custom.getNamespacedCustomObject({ ...ref('TenantCutover'), name: created.metadata.name })) as typeof created;
+      const body = {
+        ...latest,
+        status: { route: { side: 'target', host: '10.0.0.5', port: 5432, dbname: 'wallet', revision: 2, ...route } },
+      };
+      return custom.replaceNamespacedCustomObjectStatus({ ...ref('TenantCutover'), name: created.metadata.name, body });
+    };
+    await succeed(status({}), 'a well-formed route');
     for (const [field, bad] of [
       ['host', '10.0.0.5\nevil = host=attacker'],
       ['dbname', 'wallet\nevil = host=attacker'],
     ] as const) {
-      const refusal = await refuse(status(withRoute({ [field]: bad })), `a ${field} with a line break`);
+      const refusal = await refuse(status({ [field]: bad }), `a ${field} with a line break`);
       assert.equal(refusal.code, 422, refusal.message);
       assert.ok(refusal.message.includes(`status.route.${field}`), refusal.message);
     }

@@ -2,6 +2,7 @@
 // change replicated both ways (an older row image applied over a newer one) or applied twice shows
 // as a counter that differs from its client's acknowledged increments.
 import pg from 'pg';
+import { outcomeUnknown } from './traffic.js';
 
 const id = pg.escapeIdentifier;
 
@@ -77,8 +78,9 @@ export class CounterTraffic {
         await client.query(sql, [c]);
         this.acked[c] = (this.acked[c] ?? 0) + 1;
       } catch (err) {
-        // An error from the server means nothing committed; a broken connection leaves it open.
-        if (!(err instanceof pg.DatabaseError)) this.uncertain[c] = (this.uncertain[c] ?? 0) + 1;
+        // An error the server answered for the statement means nothing committed; a broken connection
+        // or a server going away (SQLSTATE 08, 57) leaves it open.
+        if (outcomeUnknown(err)) this.uncertain[c] = (this.uncertain[c] ?? 0) + 1;
         this.failures.push((err as Error).message);
         await client.end().catch(() => undefined);
         client = undefined;

@@ -5,7 +5,7 @@
 import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startDaemon, waitUntil, type RunAs } from './process.js';
+import { waitUntil, type DaemonOptions, type RunAs } from './process.js';
 import { APP_USER, DATABASE, mkdirOwned, stackSsl } from './postgres.js';
 import type { StackTls } from './tls.js';
 
@@ -75,15 +75,9 @@ function write(file: string, content: string, runAs: RunAs | undefined): void {
   if (runAs) chownSync(file, runAs.uid, runAs.gid);
 }
 
-export function startPgBouncer(setup: PgBouncerSetup, files: PgBouncerFiles): number {
-  return startDaemon({
-    name: setup.name,
-    command: 'pgbouncer',
-    args: [files.ini],
-    logFile: setup.logFile,
-    cwd: '/',
-    runAs: setup.runAs,
-  });
+/** How a replica is started (recorded in the state file, so that a fault test can restart it the same way). */
+export function pgbouncerDaemon(setup: PgBouncerSetup, files: PgBouncerFiles): DaemonOptions {
+  return { name: setup.name, command: 'pgbouncer', args: [files.ini], logFile: setup.logFile, cwd: '/', runAs: setup.runAs };
 }
 
 export async function waitForPgBouncer(setup: PgBouncerSetup, pid: number): Promise<void> {

@@ -4,7 +4,7 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runOrThrow, startDaemon, waitUntil, type RunAs } from './process.js';
+import { runOrThrow, waitUntil, type DaemonOptions, type RunAs } from './process.js';
 import type { StackTls } from './tls.js';
 import { parseConnectionUrl, type ConnectionInfo } from '../postgres/connection.js';
 import { PG_BIN } from './system.js';
@@ -103,17 +103,18 @@ log_line_prefix = '%m [%p] ${server.name} %q%u@%d '
 `;
 }
 
-export function startPostgres(server: PgServer): number {
-  return startDaemon({
+/** How a server is started (recorded in the state file, so that a fault test can restart it the same way). */
+export function postgresDaemon(server: PgServer): DaemonOptions {
+  return {
     name: `postgres ${server.name}`,
     command: join(PG_BIN, 'postgres'),
     args: ['-D', server.dataDir],
     logFile: server.logFile,
     // libpq in the server (a subscription's walreceiver) reads ~/.postgresql: HOME is the server's own dir.
-    env: { ...process.env, HOME: server.socketDir },
+    extraEnv: { HOME: server.socketDir },
     cwd: '/',
     runAs: server.runAs,
-  });
+  };
 }
 
 /** node-pg's TLS options for the stack's servers: verify-full against the stack's CA. */

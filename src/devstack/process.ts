@@ -16,6 +16,8 @@ export interface DaemonOptions {
   logFile: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Set over `env` (or the caller's environment); kept in the state file, so never a secret. */
+  extraEnv?: Record<string, string>;
   runAs?: RunAs;
 }
 
@@ -25,7 +27,7 @@ export function startDaemon(opts: DaemonOptions): number {
   try {
     const child = spawn(opts.command, opts.args, {
       cwd: opts.cwd,
-      env: opts.env ?? process.env,
+      env: { ...(opts.env ?? process.env), ...opts.extraEnv },
       detached: true,
       stdio: ['ignore', log, log],
       ...(opts.runAs ? { uid: opts.runAs.uid, gid: opts.runAs.gid } : {}),
@@ -52,10 +54,15 @@ export function isAlive(pid: number | undefined): boolean {
   return stat !== '' && !stat.startsWith('Z');
 }
 
-/** Sends SIGTERM to the daemon's process group, then SIGKILL after the grace period. */
-export async function stopDaemon(pid: number, graceMs = 10_000): Promise<void> {
+/**
+ * Sends SIGTERM to the daemon's process group (or `signal` to the daemon alone: PostgreSQL's
+ * postmaster takes SIGINT as a fast and SIGQUIT as an immediate shutdown), then SIGKILL to the group
+ * after the grace period.
+ */
+export async function stopDaemon(pid: number, graceMs = 10_000, signal?: NodeJS.Signals): Promise<void> {
   if (!isAlive(pid)) return;
-  signalGroup(pid, 'SIGTERM');
+  if (signal) process.kill(pid, signal);
+  else signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return;

@@ -186,14 +186,16 @@ function keepServerLogs(state: StackState): void {
 
 /**
  * Stops one daemon of a running stack and starts it again with the same command line and ports
- * (tests use it to restart the kube-apiserver under a running operator).
+ * (tests restart the kube-apiserver under a running operator, PgBouncer and PostgreSQL under a move).
+ * `signal` goes to the daemon alone instead of SIGTERM to its group: SIGINT (fast) or SIGQUIT
+ * (immediate) shuts a PostgreSQL server down.
  */
-export async function restartDaemon(stateDir: string, name: string, downtimeMs = 0): Promise<number> {
+export async function restartDaemon(stateDir: string, name: string, downtimeMs = 0, signal?: NodeJS.Signals): Promise<number> {
   const paths = stackPaths(stateDir, isRoot());
   const state = readState(paths);
   const entry = state?.pids.find((p) => p.name === name);
   if (!state || !entry?.launch) throw new Error(`no restartable daemon ${name} in the stack at ${paths.stateDir}`);
-  await stopDaemon(entry.pid);
+  await stopDaemon(entry.pid, 10_000, signal);
   if (downtimeMs > 0) await new Promise((r) => setTimeout(r, downtimeMs));
   entry.pid = startDaemon({ ...entry.launch, env: process.env });
   writeState(paths, state);

@@ -20,6 +20,11 @@ export interface TrafficOptions {
 export interface TrafficReport {
   acknowledged: string[];
   failures: Array<{ at: number; message: string }>;
+  /**
+   * Transfers whose outcome the client cannot know: the connection broke or the server went away
+   * around the COMMIT (they may be there, once, or not at all). A statement the server refused is not one.
+   */
+  uncertain: string[];
   /** Longest time one transfer took from BEGIN to acknowledged COMMIT. */
   maxLatencyMs: number;
 }
@@ -28,6 +33,7 @@ export class WalletTraffic {
   private running = true;
   private readonly acknowledged: string[] = [];
   private readonly failures: Array<{ at: number; message: string }> = [];
+  private readonly uncertain: string[] = [];
   private maxLatencyMs = 0;
   private readonly workers: Array<Promise<void>> = [];
 
@@ -45,7 +51,12 @@ export class WalletTraffic {
   async stop(): Promise<TrafficReport> {
     this.running = false;
     await Promise.all(this.workers);
-    return { acknowledged: [...this.acknowledged], failures: [...this.failures], maxLatencyMs: this.maxLatencyMs };
+    return {
+      acknowledged: [...this.acknowledged],
+      failures: [...this.failures],
+      uncertain: [...this.uncertain],
+      maxLatencyMs: this.maxLatencyMs,
+    };
   }
 
   private async worker(w: number): Promise<void> {
@@ -78,6 +89,7 @@ export class WalletTraffic {
         this.maxLatencyMs = Math.max(this.maxLatencyMs, Date.now() - started);
       } catch (err) {
         this.failures.push({ at: Date.now(), message: (err as Error).message });
+        if (outcomeUnknown(err)) this.uncertain.push(id);
         // The transfer was not acknowledged, so it is not counted; a fresh connection follows.
         await client.end().catch(() => undefined);
         client = undefined;
@@ -86,6 +98,16 @@ export class WalletTraffic {
     }
     await client?.end().catch(() => undefined);
   }
+}
+
+/**
+ * Whether a failed statement may still have committed: anything but an error the server answered
+ * for the statement itself (SQLSTATE classes 08 connection, 57 operator intervention and XX internal
+ * mean the server went away around it).
+ */
+export function outcomeUnknown(err: unknown): boolean {
+  if (!(err instanceof pg.DatabaseError)) return true;
+  return /^(08|57|XX)/.test(err.code ?? 'XX');
 }
 
 export interface Invariants {

@@ -15,8 +15,8 @@ import {
 } from './controlplane.js';
 import { startMoto, waitForMoto } from './moto.js';
 import type { stackPaths } from './paths.js';
-import { startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from './pgbouncer.js';
-import { SUPERUSER, TARGET_SUPERUSER, bootstrapServer, initPostgres, startPostgres, waitForPostgres, type PgServer } from './postgres.js';
+import { pgbouncerDaemon, waitForPgBouncer, writePgBouncerConfig } from './pgbouncer.js';
+import { SUPERUSER, TARGET_SUPERUSER, bootstrapServer, initPostgres, postgresDaemon, waitForPostgres, type PgServer } from './postgres.js';
 import { startDaemon, type DaemonOptions } from './process.js';
 import { say } from './progress.js';
 import { bouncerNames, type StackState } from './state.js';
@@ -95,7 +95,10 @@ export async function startPostgresServers(ctx: UpContext, tls: StackTls, appVer
     password: state.credentials.superPassword[name],
   }));
   for (const { server, password } of servers) initPostgres(server, password);
-  const pgPids = servers.map(({ server }) => record(`postgres-${server.name}`, startPostgres(server)));
+  const pgPids = servers.map(({ server }) => {
+    const launch = postgresDaemon(server);
+    return record(`postgres-${server.name}`, startDaemon(launch), launch);
+  });
   await Promise.all(servers.map(({ server, password }, i) => waitForPostgres(server, pgPids[i] as number, password)));
   for (const { server, password } of servers) {
     await bootstrapServer(
@@ -127,8 +130,8 @@ export async function startPgBouncerStage(ctx: UpContext, tls: StackTls, appVeri
         logFile: join(dir, 'pgbouncer.log'),
         runAs,
       };
-      const files = writePgBouncerConfig(bouncer);
-      await waitForPgBouncer(bouncer, record(name, startPgBouncer(bouncer, files)));
+      const launch = pgbouncerDaemon(bouncer, writePgBouncerConfig(bouncer));
+      await waitForPgBouncer(bouncer, record(name, startDaemon(launch), launch));
     }),
   );
 }

@@ -91,8 +91,12 @@ export class RouteAgentClient implements RoutingPort {
     return Promise.all(agents.map((a) => this.call<AgentStatus>(a, 'GET', '/v1/status')));
   }
 
+  /**
+   * A pause not confirmed within its deadline fails: the move cannot freeze in its budget (PgBouncer's
+   * PAUSE waits for transactions in flight), and the agent resumes by itself at that deadline.
+   */
   async pause(agents: AgentRef[], database: string, moveId: string, deadlineInMs: number): Promise<void> {
-    await this.all(agents, '/v1/pause', { database, moveId, deadlineInMs });
+    await this.all(agents, '/v1/pause', { database, moveId, deadlineInMs }, deadlineInMs);
   }
 
   async flip(agents: AgentRef[], database: string, moveId: string, route: RoutedRoute): Promise<void> {
@@ -104,19 +108,24 @@ export class RouteAgentClient implements RoutingPort {
   }
 
   /** Every agent must confirm; the first refusal fails the call after all have answered. */
-  private async all(agents: AgentRef[], path: string, body: unknown): Promise<void> {
+  private async all(agents: AgentRef[], path: string, body: unknown, deadlineMs?: number): Promise<void> {
     if (agents.length === 0) throw new RoutingError('no live route agent for the pool');
-    const results = await Promise.allSettled(agents.map((a) => this.call(a, 'POST', path, body)));
+    const results = await Promise.allSettled(agents.map((a) => this.call(a, 'POST', path, body, deadlineMs)));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${agents[i]?.identity}: ${(r.reason as Error).message}`] : []));
     if (failed.length > 0) throw new RoutingError(`route agent(s) refused ${path}: ${failed.join('; ')}`);
   }
 
-  private async call<T>(agent: AgentRef, method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(agent: AgentRef, method: string, path: string, body?: unknown, deadlineMs?: number): Promise<T> {
+    const timeoutMs = Math.min(this.opts.requestTimeoutMs ?? 65_000, deadlineMs ?? Infinity);
     const res = await fetch(`${agent.endpoint}${path}`, {
       method,
       headers: { Authorization: `Bearer ${this.opts.token}`, 'Content-Type': 'application/json' },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 65_000),
+      signal: AbortSignal.timeout(timeoutMs),
+    }).catch((err: Error) => {
+      if (deadlineMs !== undefined && err.name === 'TimeoutError')
+        throw new RoutingError(`not confirmed within the ${deadlineMs} ms deadline`);
+      throw err;
     });
     const text = await res.text();
     if (!res.ok) throw new RoutingError(`HTTP ${res.status}: ${text.slice(0, 300)}`);

@@ -4,10 +4,10 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stackPaths } from '../../src/devstack/paths.js';
-import { PGBOUNCER_ADMIN_USER, startPgBouncer, waitForPgBouncer, writePgBouncerConfig } from '../../src/devstack/pgbouncer.js';
+import { PGBOUNCER_ADMIN_USER, pgbouncerDaemon, waitForPgBouncer, writePgBouncerConfig } from '../../src/devstack/pgbouncer.js';
 import { APP_USER, DATABASE, stackSsl, SUPERUSER } from '../../src/devstack/postgres.js';
 import pg from 'pg';
-import { freePort, stopDaemon } from '../../src/devstack/process.js';
+import { freePort, startDaemon, stopDaemon } from '../../src/devstack/process.js';
 import { readState } from '../../src/devstack/state.js';
 import { isRoot, serverIdentity } from '../../src/devstack/system.js';
 import { stackTlsFiles } from '../../src/devstack/tls.js';
@@ -49,7 +49,7 @@ export async function scratchBouncer(stateDir: string): Promise<ScratchBouncer> 
     runAs,
   };
   const files = writePgBouncerConfig(setup);
-  const pid = startPgBouncer(setup, files);
+  const pid = startDaemon(pgbouncerDaemon(setup, files));
   await waitForPgBouncer(setup, pid);
   const password = encodeURIComponent(setup.adminPassword);
   const adminUrl =

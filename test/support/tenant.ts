@@ -22,6 +22,8 @@ const VERSION = 'v1alpha1';
 export interface TenantFixture {
   cluster: TestCluster;
   ns: string;
+  /** Name of the fixture's SchemaReplication and TenantCutover. */
+  name: string;
   db: DatabasePair;
   wallet: string;
   schemas: string[];
@@ -83,6 +85,7 @@ export async function tenantFixture(prefix: string, accounts = 40): Promise<Tena
   const fixture: TenantFixture = {
     cluster,
     ns,
+    name: prefix,
     db,
     wallet,
     schemas: [wallet, games],

@@ -126,11 +126,13 @@ function slowAborts(final: TenantCutover, before: Set<string>, plan: MovePlan): 
 /** The book and the counters on the serving side, the side kept warm caught up to it exactly, replication one way only. */
 async function sideViolations(t: TenantFixture, ledger: Ledger, serving: Side): Promise<string[]> {
   const warm: Side = serving === 'source' ? 'target' : 'source';
-  const out: string[] = [];
-  await withConnection(t.db[serving], async (c) => {
-    out.push(...(await bookViolations(c, t.wallet, t.accounts, ledger)).map((v) => `${serving} (serving): ${v}`));
-    out.push(...(await counterViolations(c, t.wallet, ledger)).map((v) => `${serving} (serving): ${v}`));
-  });
+  const bank = (side: Side, role: string): Promise<string[]> =>
+    withConnection(t.db[side], async (c) =>
+      [...(await bookViolations(c, t.wallet, t.accounts, ledger)), ...(await counterViolations(c, t.wallet, ledger))].map(
+        (v) => `${side} (${role}): ${v}`,
+      ),
+    );
+  const out = await bank(serving, 'serving');
   const want = await withConnection(t.db[serving], (c) => tenantDigest(c, t.wallet));
   const caughtUp = await until(
     'the side kept warm to catch up',
@@ -139,10 +141,7 @@ async function sideViolations(t: TenantFixture, ledger: Ledger, serving: Side): 
   ).catch(() => false);
   if (!caughtUp) {
     out.push(`${warm} (kept warm) never caught up with the ${serving} within 90 s`);
-    await withConnection(t.db[warm], async (c) => {
-      out.push(...(await bookViolations(c, t.wallet, t.accounts, ledger)).map((v) => `${warm} (kept warm): ${v}`));
-      out.push(...(await counterViolations(c, t.wallet, ledger)).map((v) => `${warm} (kept warm): ${v}`));
-    });
+    out.push(...(await bank(warm, 'kept warm')));
   }
   const n = replicationNames(t.ns, t.name);
   const artifacts = async (): Promise<string[]> =>

@@ -62,6 +62,7 @@ export function clientErrorViolations(reports: MoveReports, fault: Fault): strin
       'terminat',
       'shut(ting)? down',
       'ECONNRESET',
+      'connection error',
       'ECONNREFUSED',
       'connect:',
       'server closed',

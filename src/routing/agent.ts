@@ -10,7 +10,7 @@ import { ownersOf, type CutoverItem, type DatabaseOwner } from './owners.js';
 import { bounded, readRecordedRoute } from './recorded.js';
 import { RetainedRoutes } from './retained.js';
 import { agentServer, type AgentOperations, type Reply } from './agent-http.js';
-import { PgBouncerAdmin, renderRoutes, writeRoutesFile, type Route } from './pgbouncer.js';
+import { PgBouncerAdmin, RoutesFile, type Route } from './pgbouncer.js';
 import { routeProblem } from '../api/routecheck.js';
 import type { AgentStatus, FlipRequest, PauseRequest, ResumeRequest, RoutedRoute } from './protocol.js';
 
@@ -55,9 +55,11 @@ export class RouteAgent implements AgentOperations {
   private stopped = false;
   /** Serializes file writes and RELOADs: a flip never interleaves with a converge pass. */
   private writing: Promise<void> = Promise.resolve();
+  private readonly routesFile: RoutesFile;
 
   constructor(private readonly opts: RouteAgentOptions) {
     this.admin = opts.admin ?? new PgBouncerAdmin(opts.adminUrl);
+    this.routesFile = new RoutesFile(opts.routesFile, this.admin);
     this.retained = new RetainedRoutes(opts.kc, opts.leaseNamespace);
   }
 
@@ -124,7 +126,6 @@ export class RouteAgent implements AgentOperations {
       this.opts.log.warn('Could not list the retained routes (ConfigMaps in the agents’ namespace)', errorFields(err));
       return [];
     });
-    let changed = false;
     this.owners = ownersOf(this.opts.pool, list.items, retained);
     for (const [database, owner] of this.owners) {
       const route = owner.route;
@@ -138,9 +139,9 @@ export class RouteAgent implements AgentOperations {
       const current = this.routes.get(database);
       if (current && current.revision >= route.revision) continue;
       this.routes.set(database, route);
-      changed = true;
     }
-    if (changed) await this.apply();
+    // Every pass: a no-op when PgBouncer already serves these routes, a retry after a RELOAD that failed.
+    await this.apply();
     await this.releaseUnownedPauses();
   }
 
@@ -148,8 +149,7 @@ export class RouteAgent implements AgentOperations {
     const next = this.writing.then(async () => {
       const plain: Record<string, Route> = {};
       for (const [db, r] of this.routes) plain[db] = { host: r.host, port: r.port, dbname: r.dbname };
-      await writeRoutesFile(this.opts.routesFile, renderRoutes(plain));
-      await this.admin.reload();
+      await this.routesFile.apply(plain);
     });
     this.writing = next.catch(() => undefined);
     return next;

@@ -1,6 +1,6 @@
 // PgBouncer's admin console (PAUSE, RESUME, RELOAD, SHOW) and the routes file the route agent owns:
 // an %include'd list of [databases] entries, never the rest of PgBouncer's configuration.
-import { rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import { databaseNameProblem, routeProblem } from '../api/routecheck.js';
 
@@ -38,6 +38,48 @@ export async function writeRoutesFile(file: string, content: string): Promise<vo
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, content, { mode: 0o644 });
   await rename(tmp, file);
+}
+
+/**
+ * The routes file and the RELOAD that makes PgBouncer read it, done only when PgBouncer does not
+ * already serve these routes. A RELOAD is not free: PgBouncer 1.18 closes every server connection
+ * of every database of the pool on each one, changed or not, and a connection it closes while it is
+ * still logging in makes PgBouncer refuse that database's new clients for `server_login_retry`
+ * ("server login has been failing"). So a retried flip, a convergence pass or an agent restarted over
+ * its own file costs the pool nothing; a RELOAD that failed is done again on the next apply.
+ */
+export class RoutesFile {
+  /** The content PgBouncer was last RELOADed with (unknown after a restart). */
+  private applied: string | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly admin: PgBouncerAdmin,
+  ) {}
+
+  /** Writes and RELOADs when needed; true when it RELOADed. */
+  async apply(routes: Record<string, Route>): Promise<boolean> {
+    const content = renderRoutes(routes);
+    const onDisk = await readFile(this.file, 'utf8').catch(() => undefined);
+    if (onDisk === content && (this.applied === content || (this.applied === undefined && (await this.served(routes))))) {
+      this.applied = content;
+      return false;
+    }
+    this.applied = undefined;
+    if (onDisk !== content) await writeRoutesFile(this.file, content);
+    await this.admin.reload();
+    this.applied = content;
+    return true;
+  }
+
+  /** PgBouncer routes every one of these databases as given (after a restart: was our file RELOADed?). */
+  private async served(routes: Record<string, Route>): Promise<boolean> {
+    const live = await this.admin.routes();
+    return Object.entries(routes).every(([db, r]) => {
+      const seen = live[db];
+      return seen !== undefined && seen.host === r.host && seen.port === r.port && seen.dbname === r.dbname;
+    });
+  }
 }
 
 export class PgBouncerAdmin {

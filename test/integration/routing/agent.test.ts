@@ -2,6 +2,7 @@
 // never outlive the move that owns it, whatever order PAUSE and RESUME reach PgBouncer in.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { RouteAgent } from '../../../src/routing/agent.js';
 import { RouteAgentClient, type AgentRef } from '../../../src/routing/client.js';
@@ -27,6 +28,22 @@ class LatePause extends PgBouncerAdmin {
   override async pause(database: string): Promise<unknown> {
     await new Promise((r) => setTimeout(r, this.delayMs));
     return super.pause(database);
+  }
+}
+
+/** Counts RELOADs; the first `failures` of them fail (an admin console that dropped the command). */
+class CountingReloads extends PgBouncerAdmin {
+  count = 0;
+  constructor(
+    url: string,
+    public failures = 0,
+  ) {
+    super(url);
+  }
+  override async reload(): Promise<unknown> {
+    this.count++;
+    if (this.failures-- > 0) throw new Error('RELOAD failed (injected)');
+    return super.reload();
   }
 }
 
@@ -91,6 +108,64 @@ describe('route agent: pauses against a real PgBouncer', function () {
     agents.push(agent);
     return ref;
   }
+
+  /** Server connections PgBouncer holds for the database (RELOAD closes every one of them, on PgBouncer 1.18). */
+  async function serverPorts(): Promise<string> {
+    const rows = await bouncer.admin.command<{ database: string; local_port: number }>('SHOW SERVERS');
+    return rows
+      .filter((r) => r.database === bouncer.database)
+      .map((r) => r.local_port)
+      .sort()
+      .join(',');
+  }
+
+  /** One idle server connection in the pool, made by a client through PgBouncer. */
+  async function warmServer(): Promise<string> {
+    const c = new pg.Client({ ...bouncer.app, database: bouncer.database });
+    await c.connect();
+    await c.query('SELECT 1');
+    await c.end();
+    const ports = await serverPorts();
+    assert.notEqual(ports, '', 'no server connection after a query through PgBouncer');
+    return ports;
+  }
+
+  it('never RELOADs PgBouncer for routes it already serves (a retried flip, a restart, a pass)', async () => {
+    // A RELOAD closes every server connection of every database of the pool; one caught logging in
+    // makes PgBouncer refuse that database's clients for server_login_retry ("server login has been failing").
+    const reloads = new CountingReloads(bouncer.adminUrl);
+    const first = await startAgent({ admin: reloads, convergeIntervalMs: 100 });
+    await new Promise((r) => setTimeout(r, 300)); // its first passes put the file in place
+    reloads.count = 0;
+    const route: RoutedRoute = { ...bouncer.route, side: 'source', revision: 2 };
+    await client().pause([first], bouncer.database, 'move-1', 30_000);
+    await client().flip([first], bouncer.database, 'move-1', route);
+    await warmServer();
+    const afterFlip = await serverPorts();
+    await client().flip([first], bouncer.database, 'move-1', route); // the operator's retry
+    await agents.pop()?.stop();
+    const restarted = new CountingReloads(bouncer.adminUrl);
+    await startAgent({ admin: restarted, convergeIntervalMs: 100 });
+    await new Promise((r) => setTimeout(r, 500)); // a few convergence passes
+    assert.equal(reloads.count + restarted.count, 0, `${reloads.count} + ${restarted.count} RELOAD(s) for routes PgBouncer already served`);
+    assert.equal(await serverPorts(), afterFlip, 'PgBouncer reconnected its servers though no route changed');
+  });
+
+  it('RELOADs PgBouncer when a route changes, and again after a RELOAD that failed', async () => {
+    const reloads = new CountingReloads(bouncer.adminUrl);
+    const ref = await startAgent({ admin: reloads, convergeIntervalMs: 100 });
+    await new Promise((r) => setTimeout(r, 300));
+    reloads.failures = 1;
+    await client().pause([ref], bouncer.database, 'move-1', 30_000);
+    const moved: RoutedRoute = { ...bouncer.route, dbname: 'postgres', side: 'target', revision: 2 };
+    await assert.rejects(client().flip([ref], bouncer.database, 'move-1', moved));
+    await publish(moved); // the operator recorded it: convergence takes it from there
+    await until(
+      'PgBouncer to route to the new dbname',
+      async () => (await bouncer.admin.routes())[bouncer.database]?.dbname === 'postgres',
+      10_000,
+    );
+  });
 
   it('pauses and resumes on request', async () => {
     const ref = await startAgent({ convergeIntervalMs: 3_600_000 });

@@ -43,7 +43,8 @@ export function secretRef(description: string) {
     {
       name: objectName(
         'Name of a Secret in the same namespace with the keys host, port, dbname, user, password and ' +
-          'optionally sslmode, sslrootcert (a PEM), and privileged-user with privileged-password (vanilla PostgreSQL only: ' +
+          'optionally sslmode (default verify-full with sslrootcert, else require; never prefer), sslrootcert (a PEM), ' +
+          'and privileged-user with privileged-password (vanilla PostgreSQL only: ' +
           'the login that creates subscriptions, which RDS lets rds_superuser do). Credentials live only there.',
       ),
     },

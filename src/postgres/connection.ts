@@ -43,11 +43,11 @@ export function connectionFromSecretData(secretName: string, data: Record<string
   // Named by key, never repeated: a mistaken value may be a whole DSN with its password.
   const wrong = hostProblem(get('host'), 'host') ?? portProblem(port, 'port') ?? databaseNameProblem(get('dbname'), 'dbname');
   if (wrong) throw new ConnectionSecretError(`Secret ${secretName}: ${wrong}`);
-  const sslmode = (get('sslmode') ?? 'prefer') as SslMode;
+  const sslrootcert = get('sslrootcert');
+  const sslmode = (get('sslmode') ?? defaultSslMode(get('host') as string, sslrootcert)) as SslMode;
   if (!SSL_MODES.includes(sslmode)) {
     throw new ConnectionSecretError(`Secret ${secretName} has sslmode "${sslmode}"; use one of ${SSL_MODES.join(', ')}`);
   }
-  const sslrootcert = get('sslrootcert');
   if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !sslrootcert) {
     throw new ConnectionSecretError(`Secret ${secretName} has sslmode ${sslmode} but no sslrootcert (the CA's PEM)`);
   }
@@ -66,6 +66,16 @@ export function connectionFromSecretData(secretName: string, data: Record<string
     ...(sslrootcert ? { sslrootcert } : {}),
     ...(privilegedUser && privilegedPassword ? { privileged: { user: privilegedUser, password: privilegedPassword } } : {}),
   };
+}
+
+/**
+ * A Secret that names no sslmode never gets libpq's `prefer`, which talks plaintext to a server (or a
+ * man in the middle) that declines TLS: verify-full with a CA to verify against, require without one.
+ * A Unix socket carries no TLS in PostgreSQL, so there it is disable. A Secret may still name any mode.
+ */
+export function defaultSslMode(host: string, sslrootcert: string | undefined): SslMode {
+  if (host.startsWith('/')) return 'disable';
+  return sslrootcert ? 'verify-full' : 'require';
 }
 
 export class ConnectionUrlError extends Error {
@@ -160,9 +170,34 @@ export function tlsOptions(info: ConnectionInfo): false | ConnectionOptions {
  */
 export const OPERATOR_SESSION_OPTIONS = '-c search_path=pg_catalog,pg_temp';
 
+/**
+ * What one statement of a session may take, by the work it does (values as PostgreSQL shows them).
+ * statement_timeout: nothing the operator runs can hang a worker forever (a CREATE SUBSCRIPTION
+ * waiting for the source's oldest transaction, a catalog query behind a stuck server). lock_timeout:
+ * the application's writes never queue behind an operator statement waiting for a lock. A failure is
+ * retried with backoff and says what to look for (classifyPgError). pg_dump's and pg_restore's
+ * scripts lift both for themselves, as they always do; the fence sets its own inside the freeze.
+ */
+export const SESSION_LIMITS = {
+  reconcile: { statementTimeout: '2min', lockTimeout: '10s' },
+  /** Validation hashes whole tables in one statement each: the longer budget. */
+  validation: { statementTimeout: '30min', lockTimeout: '10s' },
+} as const;
+
+export interface SessionLimits {
+  statementTimeout: string;
+  lockTimeout: string;
+}
+
+/** The startup options of an operator session: pinned search_path and the limits of its work. */
+export function sessionOptions(kind: keyof typeof SESSION_LIMITS = 'reconcile', overrides: Partial<SessionLimits> = {}): string {
+  const limits = { ...SESSION_LIMITS[kind], ...overrides };
+  return `${OPERATOR_SESSION_OPTIONS} -c statement_timeout=${limits.statementTimeout} -c lock_timeout=${limits.lockTimeout}`;
+}
+
 /** Opens an operator session; for sslmode=prefer a server without TLS is accepted, as libpq does. */
 export async function connect(info: ConnectionInfo, overrides: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
-  overrides = { options: OPERATOR_SESSION_OPTIONS, ...overrides };
+  overrides = { options: sessionOptions(), ...overrides };
   const client = survivable(new pg.Client(clientConfig(info, overrides)));
   try {
     await client.connect();

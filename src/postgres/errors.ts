@@ -29,6 +29,8 @@ export const SqlState = {
   objectInUse: '55006',
   /** 55P03: a lock could not be had within lock_timeout. */
   lockNotAvailable: '55P03',
+  /** 57014: the statement was cancelled (statement_timeout, or a cancel request). */
+  queryCanceled: '57014',
   /** 57P01: the server terminated the session (admin shutdown). */
   adminShutdown: '57P01',
   /** 57P03: the server is starting up or shutting down. */
@@ -48,6 +50,7 @@ const CODE_BY_SQLSTATE: Readonly<Record<string, ErrorCode>> = {
   [SqlState.invalidPassword]: 'condition',
   [SqlState.insufficientPrivilege]: 'condition',
   [SqlState.lockNotAvailable]: 'transient',
+  [SqlState.queryCanceled]: 'transient',
   [SqlState.adminShutdown]: 'transient',
   [SqlState.cannotConnectNow]: 'transient',
   [SqlState.tooManyConnections]: 'throttled',
@@ -61,6 +64,16 @@ const REASON_BY_SQLSTATE: Readonly<Record<string, string>> = {
   [SqlState.invalidAuthorization]: 'PermissionDenied',
   [SqlState.invalidPassword]: 'PermissionDenied',
   [SqlState.insufficientPrivilege]: 'PermissionDenied',
+};
+
+/** What to look for, where the server's own message does not say (the operator sets these limits). */
+const HINT_BY_SQLSTATE: Readonly<Record<string, string>> = {
+  [SqlState.lockNotAvailable]:
+    'the operator waits for a lock no longer than its lock_timeout, so that application writes never queue behind it; ' +
+    'a long transaction holds the table: find it in pg_locks / pg_stat_activity; retried with backoff',
+  [SqlState.queryCanceled]:
+    'the operator ends a statement at its statement_timeout; a long transaction or a stuck server kept it waiting: ' +
+    'look at pg_stat_activity on that server; retried with backoff',
 };
 
 /** The SQLSTATE of anything node-pg threw, when it has one. */
@@ -85,7 +98,8 @@ export function classifyPgError(err: unknown, context: string, retryAfterMs = CO
   if (err instanceof OperatorError) return err;
   const state = sqlState(err);
   const code = codeForSqlState(state);
-  const message = `${context}: ${(err as Error | undefined)?.message ?? String(err)}`;
+  const hint = state ? HINT_BY_SQLSTATE[state] : undefined;
+  const message = `${context}: ${(err as Error | undefined)?.message ?? String(err)}${hint ? ` (${hint})` : ''}`;
   if (code === 'condition') return conditionError(REASON_BY_SQLSTATE[state as string] ?? 'PermissionDenied', message, retryAfterMs, err);
   return new OperatorError(code, message, { cause: err, ...(state ? { reason: `SQLSTATE${state}` } : {}) });
 }

@@ -98,6 +98,12 @@ export interface SavedGrant {
 }
 
 const WRITE_PRIVILEGES = 'INSERT, UPDATE, DELETE, TRUNCATE';
+/** The same list as SQL literals, for `privilege_type IN (...)`. */
+const WRITE_PRIVILEGE_LITERALS = WRITE_PRIVILEGES.split(', ')
+  .map((p) => `'${p}'`)
+  .join(', ');
+/** An aclexplode() row's grantee by name, PUBLIC for 0. */
+const GRANTEE = `CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END`;
 
 /**
  * The tables on this server (oids differ between servers, names do not) and every partition under
@@ -148,8 +154,7 @@ export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Prom
     [oids],
   );
   const grantees = await source.query<{ grantee: string }>(
-    `SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee
-       FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ANY($1::oid[])`,
+    `SELECT DISTINCT ${GRANTEE} AS grantee FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ANY($1::oid[])`,
     [oids],
   );
   const self = (await source.query<{ me: string }>('SELECT current_user AS me')).rows[0]?.me;
@@ -196,7 +201,7 @@ WITH tables AS (
    WHERE EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = s.col AND NOT a.attisdropped)
 ), items AS (
   SELECT t.rel, NULL::text AS col, a.* FROM tables t, aclexplode(t.acl) a
-   WHERE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+   WHERE a.privilege_type IN (${WRITE_PRIVILEGE_LITERALS})
   UNION ALL
   SELECT c.rel, c.col, a.* FROM columns c, aclexplode(c.acl) a WHERE a.privilege_type IN ('INSERT', 'UPDATE')
 )
@@ -225,8 +230,6 @@ export async function qualifiedNames(client: pg.Client, tables: Array<Pick<Table
   );
   return res.rows.map((r) => r.q);
 }
-
-const GRANTEE = `CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END`;
 
 /**
  * Tables the operator made on `onto` for ones the application has on `from`, the side serving:

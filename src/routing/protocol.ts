@@ -7,6 +7,9 @@ export interface RoutedRoute extends Route {
   revision: number;
 }
 
+/** The largest pause an agent takes: spec.maxWritePause's maximum (60s). A longer one is refused. */
+export const MAX_PAUSE_DEADLINE_MS = 60_000;
+
 export interface PauseRequest {
   database: string;
   moveId: string;

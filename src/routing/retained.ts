@@ -17,16 +17,10 @@ export function retainedRouteName(pool: string, database: string): string {
   return `tenantshift-route-${slug}-${hash}`.replace(/-+/g, '-');
 }
 
+/** routeProblem checks host, port, dbname and revision's shape; a retained route also needs both. */
 function isRoute(v: unknown): v is RoutedRoute {
   const r = v as Partial<RoutedRoute> | undefined;
-  return (
-    typeof r?.host === 'string' &&
-    typeof r.port === 'number' &&
-    typeof r.dbname === 'string' &&
-    (r.side === 'source' || r.side === 'target') &&
-    typeof r.revision === 'number' &&
-    routeProblem(r) === undefined
-  );
+  return routeProblem(r) === undefined && (r?.side === 'source' || r?.side === 'target') && typeof r.revision === 'number';
 }
 
 /** A retained route read back; undefined for a ConfigMap that is not one (edited by hand, say). */

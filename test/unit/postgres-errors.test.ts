@@ -33,6 +33,18 @@ describe('postgres: error classification', () => {
     const passthrough = new OperatorError('conflict', 'x');
     assert.equal(classifyPgError(passthrough, 'y'), passthrough);
   });
+  it('says what to look for when the operator’s own lock_timeout or statement_timeout ended a statement', () => {
+    const lock = classifyPgError(pgError('55P03', 'canceling statement due to lock timeout'), 'adding public.hot to the publication');
+    assert.equal(lock.code, 'transient');
+    assert.match(
+      lock.message,
+      /^adding public\.hot to the publication: canceling statement due to lock timeout \(.*lock_timeout.*pg_locks/,
+    );
+    const slow = classifyPgError(pgError('57014', 'canceling statement due to statement timeout'), 'creating the subscription');
+    assert.equal(slow.code, 'transient');
+    assert.match(slow.message, /statement_timeout.*pg_stat_activity/);
+    assert.doesNotMatch(classifyPgError(pgError('42P07'), 'x').message, /\(/);
+  });
   it('turns a refused connection into ConnectionFailed, checked again later', async () => {
     const info = { host: '127.0.0.1', port: 1, dbname: 'wallet', user: 'op', password: 'secret-pw', sslmode: 'disable' as const };
     const err = await openSession(info, 'source').then(

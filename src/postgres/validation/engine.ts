@@ -1,7 +1,7 @@
 // validateSchemas(): opens the connections, pairs the tables of both sides, compares every table
 // on a bounded pool of connections, and returns the report. The steps are named below.
 import type pg from 'pg';
-import { connect, type ConnectionInfo } from '../connection.js';
+import { connect, sessionOptions, type ConnectionInfo } from '../connection.js';
 import { compareTable, type CompareContext } from './compare.js';
 import { LoadLimiter, WorkPool } from './limits.js';
 import { CatchUp, detectLiveReplication, fixedLiveCheck, tableId, type LiveCheck } from './live.js';
@@ -45,7 +45,7 @@ export async function validateSchemas(opts: ValidateOptions): Promise<Validation
 async function openSide(info: ConnectionInfo, side: string): Promise<pg.Client> {
   let client: pg.Client;
   try {
-    client = await connect(info, { application_name: 'tenantshift-validate' });
+    client = await connect(info, { application_name: 'tenantshift-validate', options: sessionOptions('validation') });
   } catch (err) {
     throw new ValidationError(
       `cannot connect to the ${side} ${info.user}@${info.host}:${info.port}/${info.dbname}: ${(err as Error).message}`,

@@ -58,11 +58,11 @@ async function converge(world: World, st: CutoverStatus, ctx: CutoverContext): P
   await refenceIdleSide(world, st, ctx);
   await regrantServingSide(world, st, ctx);
   const from = st.activeSide;
-  if (!ctx.deleting && (await carryServingTables(world, st, ctx))) {
+  if (ctx.deleting) return st.outcome(true, 'Deleting', `being deleted: the tenant stays on the ${from}`, 0, 'Serving');
+  if (await carryServingTables(world, st, ctx)) {
     const message = 'the target serves; what the application added there is being made on the source and copied back';
     return st.outcome(true, 'Succeeded', message, WAIT_MS, 'Serving');
   }
-  if (ctx.deleting) return st.outcome(true, 'Deleting', `being deleted: the tenant stays on the ${from}`, 0, 'Serving');
   reportApproval(st, obj);
   if (completionDue({ ...obj, status: st.status }, from)) return completeMigration(world, st, ctx);
   const intent = intentFor(obj, from);

@@ -4,7 +4,8 @@
 // (spec.applyAdditiveDDL), as the SchemaReplication applies forward; anything else is left to the
 // TablesNotCovered precondition, which names it.
 import { inventory } from '../../postgres/catalog.js';
-import { addToPublication, readSubscription, refreshSubscription } from '../../postgres/replication.js';
+import { addToPublication, refreshSubscription } from '../../postgres/replication.js';
+import { pathState } from '../../postgres/reverse.js';
 import { detectDrift, schemasOnBothSides } from '../schemareplication/plan.js';
 import { applyAdditiveDrift } from '../schemareplication/steps.js';
 import type { CutoverContext } from './context.js';
@@ -15,12 +16,12 @@ import type { CutoverStatus } from './status.js';
 export async function carryServingTables(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<boolean> {
   if (st.activeSide !== 'target' || st.status.step || st.status.completed || !world.replication.spec.applyAdditiveDDL) return false;
   const { source, target } = world.sides;
+  // The cheap check first: without the way back flowing there is nothing to carry (its precondition reports it).
+  if (!(await pathState(source.client, world.reverse)).enabled) return false;
   const schemas = world.replication.spec.schemas;
   const [onTarget, onSource] = await Promise.all([inventory(target.client, schemas), inventory(source.client, schemas)]);
   const drift = detectDrift(onTarget, onSource, schemasOnBothSides(schemas, onTarget, onSource));
   if (!drift.additive || (drift.newTables.length === 0 && drift.newColumns.length === 0)) return false;
-  const sub = await readSubscription(source.client, world.reverse.subscription);
-  if (!sub?.enabled) return false; // the way back is not flowing: its precondition reports it
   await applyAdditiveDrift({ source: target.client, target: source.client, sourceInfo: target.info, ...drift });
   // The application's grants on them follow at the rollback (prepareMove): the source stays fenced until then.
   const newTables = drift.newTables.filter((t) => !t.partitionOf && !t.unlogged);

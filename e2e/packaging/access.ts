@@ -4,13 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 
-/** A kubeconfig that authenticates as the ServiceAccount with a token from the TokenRequest API. */
-export async function serviceAccountKubeconfig(kc: KubeConfig, namespace: string, name: string): Promise<{ kc: KubeConfig; file: string }> {
+/**
+ * A kubeconfig that authenticates as the ServiceAccount with a token from the TokenRequest API; with
+ * `pod`, the token is bound to that Pod as a kubelet's would be (the API server then names the pod).
+ */
+export async function serviceAccountKubeconfig(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  pod?: { name: string; uid: string },
+): Promise<{ kc: KubeConfig; file: string }> {
   const core = kc.makeApiClient(CoreV1Api);
+  const boundObjectRef = pod ? { kind: 'Pod', apiVersion: 'v1', name: pod.name, uid: pod.uid } : undefined;
   const tr = await core.createNamespacedServiceAccountToken({
     namespace,
     name,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    body: { spec: { audiences: [], expirationSeconds: 3600, boundObjectRef } },
   });
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the test kubeconfig has no current cluster');

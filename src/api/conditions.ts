@@ -58,6 +58,8 @@ export const Reasons = {
   /** A sequence of spec.extraSequences does not exist on the source. */
   SequenceNotFound: 'SequenceNotFound',
   SameDatabase: 'SameDatabase',
+  /** The publisher's Secret asks verify-ca/verify-full and names no CA file for the subscribing server. */
+  SubscriberCannotVerify: 'SubscriberCannotVerify',
   /** An older SchemaReplication of the same source database replicates the schema. */
   SchemaClaimed: 'SchemaClaimed',
   TableWithoutPrimaryKey: 'TableWithoutPrimaryKey',
@@ -105,6 +107,8 @@ export const Reasons = {
   ReverseReplicationNotReady: 'ReverseReplicationNotReady',
   TablesNotCovered: 'TablesNotCovered',
   ReverseReplicationNeedsSuperuser: 'ReverseReplicationNeedsSuperuser',
+  /** The target would log CREATE SUBSCRIPTION's connection string and the operator's session may not prevent it. */
+  SubscriberLogsStatements: 'SubscriberLogsStatements',
   Switched: 'Switched',
   RolledBack: 'RolledBack',
   Migrated: 'Migrated',

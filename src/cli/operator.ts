@@ -12,6 +12,7 @@ import { ConfigError, loadOperatorConfig, operatorUsage, type OperatorConfig } f
 import { errorFields, fromUnknown } from '../errors.js';
 import { Manager } from '../runtime/manager.js';
 import { shutdownSignal } from '../runtime/shutdown.js';
+import { registerSecret } from '../redact.js';
 
 export async function runOperator(argv: string[]): Promise<number> {
   let config: OperatorConfig;
@@ -52,6 +53,7 @@ async function runUntilSignal(kc: KubeConfig, config: OperatorConfig, log: Logge
   const manager = new Manager({ kc, config, log, metrics });
   // The route agents' shared token comes from a Secret through the environment, like every credential
   // (OPERATOR_ENVIRONMENT in runtime/config.ts lists these variables for --help).
+  registerSecret(process.env.TENANTSHIFT_ROUTE_AGENT_TOKEN);
   registerControllers(manager, {
     routeAgentToken: process.env.TENANTSHIFT_ROUTE_AGENT_TOKEN ?? '',
     ...(process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE ? { routeAgentNamespace: process.env.TENANTSHIFT_ROUTE_AGENT_NAMESPACE } : {}),

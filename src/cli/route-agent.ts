@@ -6,6 +6,7 @@ import { createLogger } from '../observability/logger.js';
 import { helpText, parseCommandLine, PROCESS_OUTPUT, underTenantshift } from '../runtime/commandLine.js';
 import { RouteAgent } from '../routing/agent.js';
 import { routeAgentCommand } from './commands.js';
+import { registerSecret, urlPassword } from '../redact.js';
 
 interface RouteAgentOptions {
   pool?: string;
@@ -45,6 +46,8 @@ export async function runRouteAgent(argv: string[]): Promise<number> {
     process.stderr.write(`tenantshift route-agent: missing ${missing.join(', ')}\n\n${helpText(underTenantshift(routeAgentCommand()))}`);
     return 2;
   }
+  registerSecret(env.TENANTSHIFT_ROUTE_AGENT_TOKEN);
+  registerSecret(urlPassword(env.TENANTSHIFT_PGBOUNCER_ADMIN_URL));
   const [host, portText] = (values.listen as string).split(/:(?=\d+$)/);
   const log = createLogger({ fields: { component: 'route-agent', pool: values.pool } });
   const kc = new KubeConfig();

@@ -12,6 +12,7 @@ import {
 } from '../postgres/validate.js';
 import { exitCodeOf, helpText, parseOrError, SILENT, underTenantshift, usageMessage } from '../runtime/commandLine.js';
 import { validateCommand } from './commands.js';
+import { redact } from '../redact.js';
 
 const usage = (): string => helpText(underTenantshift(validateCommand()));
 
@@ -106,11 +107,6 @@ function parsedOf(values: ValidateValues): Parsed {
   return { options, json: values.json ?? false, ...(values.output ? { output: values.output } : {}) };
 }
 
-/** Removes the passwords from a message before it is printed (a driver could echo a conninfo). */
-function scrub(message: string, secrets: string[]): string {
-  return secrets.filter((s) => s.length > 0).reduce((m, s) => m.split(s).join('***'), message);
-}
-
 export function differenceLines(report: ValidationReport): string[] {
   return report.differences.map(renderDifference).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
@@ -146,7 +142,7 @@ export async function runValidate(argv: string[], io: ValidateIO = process): Pro
     io.stderr.write(`tenantshift validate: ${summaryLine(report)}\n`);
     return exitCodeFor(report);
   } catch (err) {
-    io.stderr.write(`tenantshift validate: could not compare: ${scrub((err as Error).message, secrets)}\n`);
+    io.stderr.write(`tenantshift validate: could not compare: ${redact((err as Error).message, secrets)}\n`);
     return 2;
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -90,7 +90,12 @@ export class TenantCutoverReconciler implements Reconciler<TenantCutover> {
     return {};
   }
 
-  private async run(obj: TenantCutover, ctx: ReconcileContext<TenantCutover>, deleting: boolean): Promise<ReconcileResult> {
+  private async run(cached: TenantCutover, ctx: ReconcileContext<TenantCutover>, deleting: boolean): Promise<ReconcileResult> {
+    // The informer's copy can lag this process's own writes (a move persists each step as it goes):
+    // deciding from a step already passed would "recover" a move that finished, giving the old side
+    // its writes back and taking the new side's away. Every decision is made on the API's copy.
+    const obj = await this.deps.status.get<TenantCutover>(TENANT_CUTOVERS, cached);
+    if (deleting && !obj.status?.step) return this.release(obj, ctx);
     let current: TenantCutover = obj;
     const write = async (status: TenantCutoverStatus): Promise<void> => {
       const ours = current.status;

@@ -4,7 +4,7 @@
 // ConfigMap with every difference.
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { SchemaReplication, SchemaReplicationStatus } from '../api/index.js';
-import { parseDurationMs } from '../api/index.js';
+import { API_VERSION, parseDurationMs } from '../api/index.js';
 import type { EventRecorder } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { ConnectionInfo } from '../postgres/connection.js';
@@ -14,6 +14,7 @@ import { errorFields } from '../errors.js';
 import type { Informer } from '../runtime/informer.js';
 import type { StatusWriter } from '../runtime/statusWriter.js';
 import { SCHEMA_REPLICATIONS } from './kinds.js';
+import { redact } from '../redact.js';
 
 export const VALIDATE_ANNOTATION = 'tenantshift.io/validate';
 type Validation = NonNullable<SchemaReplicationStatus['validation']>;
@@ -106,8 +107,7 @@ export class ValidationRunner {
           liveReplication: targetServes ? { slotName: names.reverseSlot, publisher: 'target' } : { slotName: names.slot },
         });
         const summary = statusSummary(report, 20);
-        const configMap = `${name}-validation`;
-        await this.saveFullReport(ns, configMap, report.differences.map(renderDifference).join('\n'));
+        const configMap = await this.saveFullReport(obj, report.differences.map(renderDifference).join('\n'));
         const validation: Validation = {
           state: 'Done',
           ...(token ? { requestToken: token } : {}),
@@ -121,7 +121,7 @@ export class ValidationRunner {
             .slice(0, 200)
             .map((t) => ({ table: t.table, rows: t.rows.source, ranges: t.ranges, mismatches: t.mismatches, differences: t.differences })),
           firstDifferences: summary.firstDifferences.slice(0, 20).map((d) => d.slice(0, 500)),
-          fullReport: configMap,
+          ...(configMap ? { fullReport: configMap } : {}),
         };
         await this.write(key, validation);
         const latest = this.deps.replications.get(key);
@@ -133,7 +133,7 @@ export class ValidationRunner {
             action: 'Validate',
             note:
               `${summary.result}: ${summary.rows.source} rows in ${summary.tables.length} tables compared, ` +
-              `${summary.differences} difference(s)${ok ? '' : `; see ConfigMap ${configMap}`}`,
+              `${summary.differences} difference(s)${ok || !configMap ? '' : `; see ConfigMap ${configMap}`}`,
           });
         }
       } catch (err) {
@@ -162,15 +162,57 @@ export class ValidationRunner {
     });
   }
 
-  private async saveFullReport(namespace: string, name: string, text: string): Promise<void> {
-    const body = {
-      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'tenantshift' } },
-      data: { 'differences.txt': text.slice(0, 900_000) },
-    };
-    try {
-      await this.deps.core.replaceNamespacedConfigMap({ namespace, name, body });
-    } catch {
-      await this.deps.core.createNamespacedConfigMap({ namespace, body });
+  /**
+   * Writes every difference to the ConfigMap `<name>-validation`, owned by the SchemaReplication.
+   * One that exists and is not the replication's (no ownerReference to it, and not an earlier
+   * version's unowned report) is someone else's: it is left alone, and an Event says so.
+   * Returns the ConfigMap's name when written.
+   */
+  private async saveFullReport(obj: SchemaReplication, text: string): Promise<string | undefined> {
+    const namespace = obj.metadata.namespace as string;
+    const name = `${obj.metadata.name as string}-validation`;
+    const existing = await this.deps.core.readNamespacedConfigMap({ namespace, name }).catch((err: unknown) => {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    });
+    if (existing && !reportOwnedBy(existing.metadata, obj.metadata.uid)) {
+      this.deps.log.warn("Validation report not written: the ConfigMap is not this SchemaReplication's", { namespace, configMap: name });
+      await this.deps.events.record(obj, {
+        type: 'Warning',
+        reason: 'ValidationReportNotWritten',
+        action: 'Validate',
+        note:
+          `ConfigMap ${name} exists and is not this SchemaReplication's (no ownerReference to it), so the full list of ` +
+          'differences was not written; status.validation has the first ones. Rename or delete that ConfigMap.',
+      });
+      return undefined;
     }
+    const body = {
+      metadata: {
+        name,
+        namespace,
+        labels: { [MANAGED_BY]: 'tenantshift' },
+        ownerReferences: [
+          { apiVersion: API_VERSION, kind: 'SchemaReplication', name: obj.metadata.name as string, uid: obj.metadata.uid as string },
+        ],
+        ...(existing?.metadata?.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}),
+      },
+      data: { 'differences.txt': redact(text).slice(0, 900_000) },
+    };
+    if (existing) await this.deps.core.replaceNamespacedConfigMap({ namespace, name, body });
+    else await this.deps.core.createNamespacedConfigMap({ namespace, body });
+    return name;
   }
+}
+
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+
+/** Whether a ConfigMap is the replication's report: owned by its uid, or an unowned one tenantshift wrote. */
+export function reportOwnedBy(
+  meta: { labels?: Record<string, string>; ownerReferences?: Array<{ uid: string }> } | undefined,
+  uid: string | undefined,
+): boolean {
+  const owners = meta?.ownerReferences ?? [];
+  if (owners.length > 0) return uid !== undefined && owners.some((o) => o.uid === uid);
+  return meta?.labels?.[MANAGED_BY] === 'tenantshift';
 }

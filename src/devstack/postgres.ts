@@ -225,7 +225,13 @@ export function mkdirOwned(dir: string, runAs: RunAs | undefined, mode: number):
 
 /** Connection settings from one of the stack's URLs, TLS included (they ask for verify-full with the stack CA file). */
 export function stackConnectionInfo(url: string, dbname?: string): ConnectionInfo {
-  return { ...parseConnectionUrl(url, 'a stack URL', {}), ...(dbname ? { dbname } : {}) };
+  // Both servers run on this host: the CA file the URL names is the one a subscription verifies with.
+  const caFile = new URL(url).searchParams.get('sslrootcert');
+  return {
+    ...parseConnectionUrl(url, 'a stack URL', {}),
+    ...(dbname ? { dbname } : {}),
+    ...(caFile ? { subscriberRootCertPath: caFile } : {}),
+  };
 }
 
 /**
@@ -247,6 +253,7 @@ export function connectionSecretStrings(info: ConnectionInfo): Record<string, st
     password: info.password,
     sslmode: info.sslmode,
     ...(info.sslrootcert ? { sslrootcert: info.sslrootcert } : {}),
+    ...(info.subscriberRootCertPath ? { 'subscriber-sslrootcert-path': info.subscriberRootCertPath } : {}),
     ...(info.privileged ? { 'privileged-user': info.privileged.user, 'privileged-password': info.privileged.password } : {}),
   };
 }

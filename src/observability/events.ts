@@ -1,10 +1,11 @@
 // Kubernetes Events (events.k8s.io/v1) for important transitions of an object. Recording never fails
-// a reconcile, repeats within a window are dropped, and notes are scrubbed of anything credential-like.
+// a reconcile, repeats within a window are dropped, and notes pass the one redaction (src/redact.ts).
 import { randomBytes } from 'node:crypto';
 import { EventsV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import { errorFields } from '../errors.js';
 import type { KubernetesObject as KubeObject } from '@kubernetes/client-node';
 import type { Logger } from './logger.js';
+import { redact } from '../redact.js';
 
 export const REPORTING_CONTROLLER = 'tenantshift.io/operator';
 
@@ -14,7 +15,7 @@ export interface EventInput {
   reason: string;
   /** What was done or attempted, CamelCase, e.g. Reconcile, Acquire. */
   action: string;
-  /** Human-readable; scrubbed and truncated to the API's 1 kB. */
+  /** Human-readable; redacted and truncated to the API's 1 kB. */
   note: string;
 }
 
@@ -29,14 +30,6 @@ export interface EventRecorderOptions {
 const MAX_NOTE = 1024;
 const MAX_REMEMBERED = 2048;
 
-/** Removes credential-looking parts: passwords in URLs, key=value and "key": "value" secrets. */
-export function scrubSecrets(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/\s]*@/gi, '$1***@')
-    .replace(/\b(password|passwd|pwd|secret|token|sslkey|apikey|api_key)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi, '$1$2***')
-    .replace(/("(?:password|secret|token)"\s*:\s*)"[^"]*"/gi, '$1"***"');
-}
-
 export class EventRecorder {
   private readonly api: EventsV1Api;
   private readonly recent = new Map<string, number>();
@@ -48,7 +41,7 @@ export class EventRecorder {
   /** Records an event about `regarding`; failures are logged, never thrown. */
   async record(regarding: KubeObject, input: EventInput): Promise<void> {
     const meta = regarding.metadata ?? {};
-    const note = truncate(scrubSecrets(input.note), MAX_NOTE);
+    const note = truncate(redact(input.note), MAX_NOTE);
     const dedupeKey = [meta.uid ?? `${meta.namespace}/${meta.name}`, input.type, input.reason, note].join('\u0000');
     const now = Date.now();
     const last = this.recent.get(dedupeKey);

@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
+import { conditionError } from '../errors.js';
 import { databaseNameProblem, hostProblem, portProblem } from '../api/routecheck.js';
+import { Reasons } from '../api/conditions.js';
+import { registerSecret } from '../redact.js';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -18,6 +21,11 @@ export interface ConnectionInfo {
   sslmode: SslMode;
   /** PEM of the CA that signed the server's certificate. */
   sslrootcert?: string;
+  /**
+   * Where the server that subscribes to this one finds, on its own host, a CA file that verifies this
+   * server (Secret key `subscriber-sslrootcert-path`): a subscription's conninfo can only name a file.
+   */
+  subscriberRootCertPath?: string;
   /**
    * Optional login for the one step vanilla PostgreSQL 15 reserves to superusers and RDS does not:
    * creating a subscription (see createSubscription). Never set for RDS.
@@ -43,29 +51,46 @@ export function connectionFromSecretData(secretName: string, data: Record<string
   // Named by key, never repeated: a mistaken value may be a whole DSN with its password.
   const wrong = hostProblem(get('host'), 'host') ?? portProblem(port, 'port') ?? databaseNameProblem(get('dbname'), 'dbname');
   if (wrong) throw new ConnectionSecretError(`Secret ${secretName}: ${wrong}`);
-  const sslrootcert = get('sslrootcert');
-  const sslmode = (get('sslmode') ?? defaultSslMode(get('host') as string, sslrootcert)) as SslMode;
-  if (!SSL_MODES.includes(sslmode)) {
-    throw new ConnectionSecretError(`Secret ${secretName} has sslmode "${sslmode}"; use one of ${SSL_MODES.join(', ')}`);
-  }
-  if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !sslrootcert) {
-    throw new ConnectionSecretError(`Secret ${secretName} has sslmode ${sslmode} but no sslrootcert (the CA's PEM)`);
-  }
-  const privilegedUser = get('privileged-user');
-  const privilegedPassword = get('privileged-password');
-  if (!privilegedUser !== !privilegedPassword) {
-    throw new ConnectionSecretError(`Secret ${secretName} has only one of privileged-user and privileged-password; give both or neither`);
-  }
+  registerSecret(get('password'));
   return {
     host: get('host') as string,
     port,
     dbname: get('dbname') as string,
     user: get('user') as string,
     password: get('password') as string,
-    sslmode,
-    ...(sslrootcert ? { sslrootcert } : {}),
-    ...(privilegedUser && privilegedPassword ? { privileged: { user: privilegedUser, password: privilegedPassword } } : {}),
+    ...tlsFromSecret(secretName, get),
+    ...privilegedFromSecret(secretName, get),
   };
+}
+
+function tlsFromSecret(
+  secretName: string,
+  get: (key: string) => string | undefined,
+): Pick<ConnectionInfo, 'sslmode' | 'sslrootcert' | 'subscriberRootCertPath'> {
+  const sslrootcert = get('sslrootcert');
+  const sslmode = (get('sslmode') ?? defaultSslMode(get('host') as string, sslrootcert)) as SslMode;
+  if (!SSL_MODES.includes(sslmode)) {
+    throw new ConnectionSecretError(`Secret ${secretName}: sslmode is not one of ${SSL_MODES.join(', ')}`);
+  }
+  if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !sslrootcert) {
+    throw new ConnectionSecretError(`Secret ${secretName} has sslmode ${sslmode} but no sslrootcert (the CA's PEM)`);
+  }
+  const subscriberRootCertPath = get('subscriber-sslrootcert-path');
+  // A file name on another host, quoted into a conninfo: absolute, one line, no control characters.
+  if (subscriberRootCertPath !== undefined && !/^\/\P{Cc}*$/u.test(subscriberRootCertPath)) {
+    throw new ConnectionSecretError(`Secret ${secretName}: subscriber-sslrootcert-path is not an absolute file path on one line`);
+  }
+  return { sslmode, ...(sslrootcert ? { sslrootcert } : {}), ...(subscriberRootCertPath ? { subscriberRootCertPath } : {}) };
+}
+
+function privilegedFromSecret(secretName: string, get: (key: string) => string | undefined): Pick<ConnectionInfo, 'privileged'> {
+  const user = get('privileged-user');
+  const password = get('privileged-password');
+  if (!user !== !password) {
+    throw new ConnectionSecretError(`Secret ${secretName} has only one of privileged-user and privileged-password; give both or neither`);
+  }
+  registerSecret(password);
+  return user && password ? { privileged: { user, password } } : {};
 }
 
 /**
@@ -232,23 +257,41 @@ export async function withClient<T>(info: ConnectionInfo, work: (client: pg.Clie
   }
 }
 
+/** What a subscription may do when its publisher asks to be verified and the subscriber cannot (no CA file named). */
+export type SubscriptionSslFallback = 'None' | 'Require';
+
 /**
- * A libpq conninfo for a server-side connection (CREATE SUBSCRIPTION). The subscriber can only use a
- * CA that exists as a file on its own host, named by `subscriberRootCertPath`; without one the
- * strongest mode it can enforce is `require`.
+ * A libpq conninfo for a server-side connection (CREATE SUBSCRIPTION), never weaker than the
+ * publisher's Secret asks. The subscriber verifies with a CA file on its own host
+ * (`subscriberRootCertPath`); where verify-ca/verify-full is asked and no such file is named, it
+ * refuses (SubscriberCannotVerify, checked again later) unless the spec accepts `require` for it.
  */
-export function conninfo(info: ConnectionInfo, subscriberRootCertPath?: string): string {
+export function conninfo(info: ConnectionInfo, fallback: SubscriptionSslFallback = 'None', what = 'the subscription'): string {
   let sslmode: SslMode = info.sslmode;
+  const verifying = sslmode === 'verify-ca' || sslmode === 'verify-full';
+  const path = info.subscriberRootCertPath;
+  if (verifying && !path) {
+    if (fallback !== 'Require') {
+      throw conditionError(
+        Reasons.SubscriberCannotVerify,
+        `${what} would connect to ${info.host}:${info.port} with sslmode=${sslmode}, but the subscribing server needs a CA file ` +
+          'of its own to verify it: add the key subscriber-sslrootcert-path (that file’s path on the subscribing server) to ' +
+          'the publisher’s Secret, or set spec.subscriptionSslFallback: Require on the SchemaReplication to accept an ' +
+          'encrypted connection that does not verify the server',
+        60_000,
+      );
+    }
+    sslmode = 'require';
+  }
   const parts: Array<[string, string]> = [
     ['host', info.host],
     ['port', String(info.port)],
     ['dbname', info.dbname],
     ['user', info.user],
     ['password', info.password],
+    ['sslmode', sslmode],
   ];
-  if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !subscriberRootCertPath) sslmode = 'require';
-  parts.push(['sslmode', sslmode]);
-  if (subscriberRootCertPath && sslmode !== 'disable') parts.push(['sslrootcert', subscriberRootCertPath]);
+  if (path && sslmode !== 'disable') parts.push(['sslrootcert', path]);
   return parts.map(([k, v]) => `${k}=${quoteConninfoValue(v)}`).join(' ');
 }
 

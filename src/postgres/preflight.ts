@@ -25,6 +25,12 @@ export interface TargetFacts {
   canSubscribe: boolean;
   freeWorkers: number;
   subscriptionExists: boolean;
+  /**
+   * The setting that would write CREATE SUBSCRIPTION (its connection string, password included) to
+   * the target's log, when the operator's session may not lower it (it is no superuser and has no
+   * privileged login); e.g. `log_statement=ddl`. Undefined when nothing would.
+   */
+  statementLogging?: string;
 }
 
 export interface Finding {
@@ -106,8 +112,12 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
  * Membership in rds_superuser counts only on RDS itself (which has the rds.extensions setting).
  */
 export async function observeTarget(target: pg.Client, subscription: string, privileged = false): Promise<TargetFacts> {
-  const res = await target.query<{ can_subscribe: boolean; free_workers: number; sub_exists: boolean }>(
-    `SELECT (r.rolsuper OR $2 OR (current_setting('rds.extensions', true) IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles s
+  const res = await target.query<{ can_subscribe: boolean; free_workers: number; sub_exists: boolean; logging: string | null }>(
+    `SELECT CASE WHEN r.rolsuper OR $2 THEN NULL
+                 WHEN current_setting('log_statement') IN ('ddl', 'all') THEN 'log_statement=' || current_setting('log_statement')
+                 WHEN current_setting('log_min_duration_statement')::int >= 0
+                   THEN 'log_min_duration_statement=' || current_setting('log_min_duration_statement') END AS logging,
+            (r.rolsuper OR $2 OR (current_setting('rds.extensions', true) IS NOT NULL AND EXISTS (SELECT 1 FROM pg_roles s
                                   WHERE s.rolname = 'rds_superuser' AND pg_has_role(current_user, s.oid, 'MEMBER')))) AS can_subscribe,
             current_setting('max_logical_replication_workers')::int
               - (SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL)::int AS free_workers,
@@ -116,7 +126,12 @@ export async function observeTarget(target: pg.Client, subscription: string, pri
     [subscription, privileged],
   );
   const row = res.rows[0];
-  return { canSubscribe: row.can_subscribe, freeWorkers: row.free_workers, subscriptionExists: row.sub_exists };
+  return {
+    canSubscribe: row.can_subscribe,
+    freeWorkers: row.free_workers,
+    subscriptionExists: row.sub_exists,
+    ...(row.logging ? { statementLogging: row.logging } : {}),
+  };
 }
 
 /** Slots a new subscription takes on the source: its own plus the table-sync slots that run at once. */
@@ -257,6 +272,17 @@ const freeWorker: Check = ({ target }) =>
     ? block('NoFreeLogicalReplicationWorker', 'the target has no free logical replication worker (raise max_logical_replication_workers)')
     : undefined;
 
+const subscriberLogsStatements: Check = ({ target }) =>
+  target.statementLogging
+    ? warn(
+        'SubscriberLogsStatements',
+        `the target logs statements (${target.statementLogging}) and the target role may not lower that for its session: ` +
+          "CREATE SUBSCRIPTION's connection string, the source password included, would be written to the target's log; set " +
+          'log_statement to none or mod (and log_min_duration_statement to -1) in its parameter group before the subscription ' +
+          'is created, or rotate the source password afterwards',
+      )
+    : undefined;
+
 const reverseNeedsSuperuser: Check = ({ source }) =>
   !source.isSuperuser
     ? warn(
@@ -282,6 +308,7 @@ const CHECKS: Check[] = [
   noLargeObjects,
   targetCanSubscribe,
   freeWorker,
+  subscriberLogsStatements,
   reverseNeedsSuperuser,
 ];
 

@@ -167,13 +167,27 @@ export async function createSubscription(subscriber: Subscriber, opts: Subscript
   const sql = createSubscriptionSql(opts);
   const privileged = subscriber.info.privileged;
   if (!privileged) {
-    await subscriber.client.query(sql);
+    const c = subscriber.client;
+    if (!(await isSuperuser(c))) {
+      await c.query(sql);
+      return;
+    }
+    await c.query('BEGIN');
+    try {
+      await quietStatementLogging(c);
+      await c.query(sql);
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
     return;
   }
   const role = id(subscriber.info.user);
   await withClient({ ...subscriber.info, user: privileged.user, password: privileged.password }, async (admin) => {
     await admin.query('BEGIN');
     try {
+      await quietStatementLogging(admin);
       await admin.query(`ALTER ROLE ${role} SUPERUSER`);
       await admin.query(`SET LOCAL ROLE ${role}`);
       await admin.query(sql);
@@ -185,6 +199,25 @@ export async function createSubscription(subscriber: Subscriber, opts: Subscript
       throw err;
     }
   });
+}
+
+/**
+ * The statement about to run carries a password (a subscription's connection string): for the rest of
+ * this transaction the server neither logs statements nor the statement of an error. These settings
+ * are a superuser's to change: a superuser session (the privileged login, a superuser source) lowers
+ * them (inside a transaction); any other (RDS's master user) cannot, and preflight warns where its
+ * server logs statements.
+ */
+async function quietStatementLogging(c: pg.Client): Promise<void> {
+  await c.query(
+    "SET LOCAL log_statement = 'none'; SET LOCAL log_min_error_statement = 'panic'; SET LOCAL log_min_duration_statement = -1; " +
+      'SET LOCAL log_min_duration_sample = -1',
+  );
+}
+
+async function isSuperuser(c: pg.Client): Promise<boolean> {
+  const res = await c.query<{ su: boolean }>('SELECT rolsuper AS su FROM pg_catalog.pg_roles WHERE rolname = current_user');
+  return res.rows[0]?.su === true;
 }
 
 export async function setSubscriptionEnabled(target: pg.Client, subscription: string, enabled: boolean): Promise<void> {

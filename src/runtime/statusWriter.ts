@@ -6,6 +6,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 import { fromUnknown, OperatorError } from '../errors.js';
 import type { KubeObject, ResourceType } from './resources.js';
 import { mergePatch } from './status.js';
+import { redactDeep } from '../redact.js';
 
 export const FIELD_MANAGER = 'tenantshift-operator';
 
@@ -43,7 +44,8 @@ export class StatusWriter {
     const { group, version, plural } = req.resource;
     const namespace = req.object.metadata?.namespace ?? '';
     const name = req.object.metadata?.name ?? '';
-    const desired: Record<string, unknown> = { ...req.status };
+    // Nothing that reaches the API carries a secret: condition messages and the rest pass the one redaction.
+    const desired: Record<string, unknown> = redactDeep({ ...req.status });
     if (desired.observedGeneration === undefined && req.object.metadata?.generation !== undefined) {
       desired.observedGeneration = req.object.metadata.generation;
     }

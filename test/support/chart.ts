@@ -96,14 +96,15 @@ export function plainRbac(helm: Tool): Record<string, string> {
       'templates/rbac-leases.yaml',
       'templates/rbac-secrets.yaml',
     ],
-    'route-agent.yaml': ['templates/rbac-route-agent.yaml'],
+    'route-agent.yaml': ['templates/rbac-route-agent.yaml', 'templates/route-agent-lease-policy.yaml'],
   };
   const header: Record<string, string> = {
     'operator.yaml':
       "# The operator's ServiceAccount and RBAC for namespace tenantshift-system, watching all namespaces,\n# writing LandingZone " +
       'connection Secrets in tenantshift-system only.',
     'route-agent.yaml':
-      "# The route agent sidecar's ServiceAccount and RBAC, with PgBouncer and the heartbeat Leases in tenantshift-system.",
+      "# The route agent sidecar's ServiceAccount and RBAC, with PgBouncer and the heartbeat Leases in tenantshift-system, and the\n" +
+      '# ValidatingAdmissionPolicy that keeps it to its own heartbeat Lease.',
   };
   return Object.fromEntries(
     Object.entries(files).map(([file, templates]) => {

@@ -1,7 +1,8 @@
 // Connection Secrets: a Secret that names no sslmode never runs `prefer` (which would talk plaintext to
 // a server, or a man in the middle, that declines TLS): verify-full with a CA, require without one.
 import assert from 'node:assert/strict';
-import { connectionFromSecretData, tlsOptions } from '../../src/postgres/connection.js';
+import { isCondition } from '../../src/errors.js';
+import { conninfo, connectionFromSecretData, tlsOptions, type ConnectionInfo } from '../../src/postgres/connection.js';
 
 const b64 = (v: string): string => Buffer.from(v).toString('base64');
 const secret = (extra: Record<string, string> = {}): Record<string, string> =>
@@ -29,5 +30,45 @@ describe('postgres: connection Secrets and TLS', () => {
   it('uses no TLS on a Unix socket, where PostgreSQL offers none', () => {
     const info = connectionFromSecretData('s', secret({ host: '/var/run/postgresql' }));
     assert.equal(info.sslmode, 'disable');
+  });
+
+  const verifying: ConnectionInfo = {
+    host: 'legacy.example.com',
+    port: 5432,
+    dbname: 'wallet',
+    user: 'rep',
+    password: 'pw',
+    sslmode: 'verify-full',
+    sslrootcert: 'PEM',
+  };
+  it('never writes a subscription weaker than verify-full silently: it refuses, naming the key and the spec field', () => {
+    const err = (() => {
+      try {
+        return conninfo(verifying);
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(isCondition(err), String(err));
+    assert.equal(err.reason, 'SubscriberCannotVerify');
+    assert.match(err.message, /subscriber-sslrootcert-path/);
+    assert.match(err.message, /subscriptionSslFallback: Require/);
+    assert.doesNotMatch(err.message, /pw/);
+  });
+  it('verifies with the CA file the Secret names for the subscriber, or falls back to require only when the spec says so', () => {
+    const withPath = conninfo({ ...verifying, subscriberRootCertPath: '/etc/ssl/legacy-ca.pem' });
+    assert.match(withPath, /sslmode='verify-full'/);
+    assert.match(withPath, /sslrootcert='\/etc\/ssl\/legacy-ca\.pem'/);
+    assert.match(conninfo(verifying, 'Require'), /sslmode='require'/);
+    assert.match(conninfo({ ...verifying, sslmode: 'require' }), /sslmode='require'/);
+  });
+  it('reads subscriber-sslrootcert-path from the Secret and refuses one that is not an absolute one-line path', () => {
+    const info = connectionFromSecretData('s', secret({ 'subscriber-sslrootcert-path': '/etc/ssl/ca.pem' }));
+    assert.equal(info.subscriberRootCertPath, '/etc/ssl/ca.pem');
+    assert.throws(() => connectionFromSecretData('s', secret({ 'subscriber-sslrootcert-path': 'ca.pem' })), /subscriber-sslrootcert-path/);
+    assert.throws(
+      () => connectionFromSecretData('s', secret({ 'subscriber-sslrootcert-path': "/x' host='evil\n" })),
+      /subscriber-sslrootcert-path/,
+    );
   });
 });

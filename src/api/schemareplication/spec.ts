@@ -1,6 +1,6 @@
 // SchemaReplication spec: which schemas of which tenant to copy, from where to where, and the lag that counts as caught up.
 import { Type } from '@sinclair/typebox';
-import { celRules, deletionPolicy, localRef, secretRef } from '../common.js';
+import { celRules, deletionPolicy, localRef, secretRef, stringEnum } from '../common.js';
 import { durationField } from '../duration.js';
 
 export const DEFAULT_LAG_THRESHOLD = { bytes: 64 * 1024 * 1024, seconds: 30 } as const;
@@ -134,6 +134,16 @@ export const SchemaReplicationSpecSchema = Type.Object(
           "true also copies the roles' SCRAM verifiers, so clients log in to the target with the same " +
           'passwords. Requires copyRoles. Default false.',
         default: false,
+      }),
+    ),
+    subscriptionSslFallback: Type.Optional(
+      stringEnum(['None', 'Require'] as const, {
+        description:
+          'What a subscription (this replication, and the way back of its TenantCutover) does when its publisher’s Secret ' +
+          'asks sslmode verify-ca or verify-full but names no subscriber-sslrootcert-path (the CA file on the subscribing ' +
+          'server): None waits with the condition SubscriberCannotVerify; Require connects encrypted without verifying ' +
+          'the server. Default None.',
+        default: 'None',
       }),
     ),
     applyAdditiveDDL: Type.Optional(

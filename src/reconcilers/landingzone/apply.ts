@@ -8,6 +8,7 @@ import type { Normalized } from './desired.js';
 import type { LandingZoneNames } from './names.js';
 import { APPLIED_TO_ANNOTATION, generatePassword, isOwnedSecret, ownedLabels, type SecretStore } from './secrets.js';
 import type { Action, Observed } from './types.js';
+import { registerSecret } from '../../redact.js';
 
 export interface ApplyInput {
   lz: LandingZone;
@@ -213,6 +214,7 @@ async function storedPassword(a: ApplyInput): Promise<string> {
   const password = (await a.secrets.read(a.names.masterSecret))?.data.password;
   // The plan only asks for this once the Secret exists; a Secret deleted since is recreated next pass.
   if (!password) throw new OperatorError('conflict', `Secret ${a.names.masterSecret} has no password`);
+  registerSecret(password);
   return password;
 }
 

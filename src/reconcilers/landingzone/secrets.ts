@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import type { DbInstanceInfo } from '../../aws/rds-instance.js';
 import type { MasterSecretState, SecretState } from './types.js';
+import { registerSecret } from '../../redact.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const LANDING_ZONE_LABEL = 'tenantshift.io/landing-zone';
@@ -70,6 +71,7 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 export function generatePassword(length = 32): string {
   let out = '';
   for (let i = 0; i < length; i++) out += ALPHABET[randomInt(ALPHABET.length)];
+  registerSecret(out);
   return out;
 }
 

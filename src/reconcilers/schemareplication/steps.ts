@@ -1,7 +1,7 @@
 // The idempotent actions of the SchemaReplication reconciler, each one named for what it ensures.
 import type pg from 'pg';
 import type { SchemaInventory, TableInfo } from '../../postgres/catalog.js';
-import { conninfo, type ConnectionInfo } from '../../postgres/connection.js';
+import { conninfo, type SubscriptionSslFallback, type ConnectionInfo } from '../../postgres/connection.js';
 import type { ReplicationNames } from '../../postgres/names.js';
 import { ensureRoles, rolesOfSchemas, type RoleSync } from '../../postgres/roles.js';
 import { applyScript, dumpSchemas, keyDefinitions, sectionSql } from '../../postgres/schemacopy.js';
@@ -100,10 +100,13 @@ export async function applySubscriptionAction(opts: {
   names: ReplicationNames;
   sourceInfo: ConnectionInfo;
   targetInfo: ConnectionInfo;
+  sslFallback?: SubscriptionSslFallback;
 }): Promise<void> {
   const { target, action, names } = opts;
   switch (action.kind) {
-    case 'create':
+    case 'create': {
+      // Before the slot: a subscription that could not be as strong as the Secret asks leaves nothing behind.
+      const publisher = conninfo(opts.sourceInfo, opts.sslFallback);
       // The slot first, on the source: the subscription then needs no slot of its own (and may run in a transaction).
       await ensureSlot(opts.source, names.slot);
       await createSubscription(
@@ -112,11 +115,12 @@ export async function applySubscriptionAction(opts: {
           subscription: names.subscription,
           publication: names.publication,
           slot: names.slot,
-          conninfo: conninfo(opts.sourceInfo),
+          conninfo: publisher,
           enabled: action.enabled,
         },
       );
       return;
+    }
     case 'enable':
     case 'disable':
       await setSubscriptionEnabled(target, names.subscription, action.kind === 'enable');

@@ -31,6 +31,7 @@ export async function subscriptionStep(pass: Pass): Promise<StepResult> {
       names,
       sourceInfo: pass.sourceInfo,
       targetInfo: pass.targetInfo,
+      sslFallback: obj.spec.subscriptionSslFallback,
     });
     ctx.events.normal(SUBSCRIPTION_EVENTS[action.kind].reason, `${SUBSCRIPTION_EVENTS[action.kind].message} (${names.subscription})`);
   }

@@ -17,7 +17,7 @@ export async function prepareMove(world: World, st: CutoverStatus, from: Side, t
       subscriber: world.sides[from],
       path: pathsFor(world, to).back,
       tables: world.tables,
-      publisherConninfo: conninfo(publisher.info),
+      publisherConninfo: conninfo(publisher.info, world.replication.spec.subscriptionSslFallback, 'the way back'),
       extra: [sentinelPublicationEntry(world.replication.spec.tenant)],
     });
     await carryMissingGrants(world, st, from, to);

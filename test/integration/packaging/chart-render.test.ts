@@ -58,6 +58,8 @@ describe('packaging: Helm chart rendering', function () {
       'metrics.prometheusRule.enabled=true',
       'crds.install=false',
       'image.digest=sha256:0123',
+      'networkPolicy.enabled=true',
+      'routeAgent.leasePolicy.requirePodBoundToken=false',
     ];
     ok(helm(['lint', '--strict', CHART, ...all.flatMap((s) => ['--set', s])]), 'helm lint (every option)');
   });
@@ -183,7 +185,10 @@ describe('packaging: Helm chart rendering', function () {
       `routeAgent.namespace=${agent}`,
       'metrics.serviceMonitor.enabled=true',
       'metrics.prometheusRule.enabled=true',
+      'networkPolicy.enabled=true',
     ]);
+    assert.equal(kindOf(docs, 'NetworkPolicy').length, 2);
+    assert.equal(kindOf(docs, 'ValidatingAdmissionPolicy').length, 1);
     // The Prometheus Operator's kinds are not served here: the previous test checks them.
     const served = docs.filter((d) => d.apiVersion !== MONITORING);
     assert.ok(served.length >= 20, `${served.length} documents`);
@@ -222,5 +227,43 @@ describe('packaging: Helm chart rendering', function () {
     };
     assert.equal(serviceAccount, values.routeAgent.serviceAccount.name);
     assert.ok(JSON.stringify(agent.env).includes(values.routeAgent.token.secretName));
+  });
+
+  it("renders NetworkPolicies that select the operator's and the example's PgBouncer pods; only the operator calls agents", () => {
+    assert.equal(kindOf(render(helm, 'ts', 'tenantshift-system'), 'NetworkPolicy').length, 0, 'off by default');
+    const docs = render(helm, 'ts', 'tenantshift-system', ['networkPolicy.enabled=true', 'routeAgent.namespace=pgbouncer']);
+    type Peer = { namespaceSelector?: { matchLabels: Record<string, string> }; podSelector?: { matchLabels: Record<string, string> } };
+    type Rule = { ports: Array<{ port: number; protocol: string }>; from?: Peer[]; to?: Peer[] };
+    type Policy = { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: Rule[]; egress?: Rule[] };
+    const policies = kindOf(docs, 'NetworkPolicy');
+    const operator = policies.find((d) => d.metadata.name === 'ts-tenantshift-operator') as Doc;
+    const agent = policies.find((d) => d.metadata.name === 'ts-tenantshift-route-agent') as Doc;
+    assert.ok(operator && agent);
+    const op = operator.spec as Policy;
+    const pod = (kindOf(docs, 'Deployment')[0]?.spec as { template: { metadata: { labels: Record<string, string> } } }).template;
+    for (const [k, v] of Object.entries(op.podSelector.matchLabels))
+      assert.equal(pod.metadata.labels[k], v, `selects the operator by ${k}`);
+    assert.deepEqual(op.policyTypes, ['Ingress', 'Egress']);
+    assert.deepEqual(
+      op.ingress.flatMap((r) => r.ports.map((p) => p.port)),
+      [8081],
+    );
+    const egressPorts = (op.egress ?? []).flatMap((r) => r.ports.map((p) => `${p.protocol}/${p.port}`));
+    for (const p of ['UDP/53', 'TCP/443', 'TCP/6443', 'TCP/5432', 'TCP/8090']) assert.ok(egressPorts.includes(p), `operator egress ${p}`);
+    // The example's PgBouncer pods are the ones the agent policy selects, in the agents' namespace.
+    assert.equal(agent.metadata.namespace, 'pgbouncer');
+    const example = parseAllDocuments(readFileSync(join(CHART, 'examples', 'pgbouncer-route-agent.yaml'), 'utf8'))
+      .map((d) => d.toJS() as Doc)
+      .find((d) => d.kind === 'Deployment') as Doc;
+    const exampleLabels = (example.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    const ag = agent.spec as Policy;
+    for (const [k, v] of Object.entries(ag.podSelector.matchLabels)) assert.equal(exampleLabels[k], v, `selects PgBouncer by ${k}`);
+    const agentRule = ag.ingress.find((r) => r.ports.some((p) => p.port === 8090)) as Rule;
+    assert.deepEqual(agentRule.from?.[0]?.namespaceSelector?.matchLabels, { 'kubernetes.io/metadata.name': 'tenantshift-system' });
+    assert.deepEqual(agentRule.from?.[0]?.podSelector?.matchLabels, op.podSelector.matchLabels, 'only the operator calls agents');
+    assert.ok(
+      ag.ingress.some((r) => r.ports.some((p) => p.port === 6432)),
+      "PgBouncer's clients still reach it",
+    );
   });
 });

@@ -95,6 +95,7 @@ describe('spec defaults', () => {
       deletionPolicy: 'Retain',
       copyRoles: true,
       copyRoleVerifiers: false,
+      subscriptionSslFallback: 'None',
       applyAdditiveDDL: false,
       lagThreshold: { bytes: 67108864, seconds: 30 },
       slotRetentionBudgetBytes: 10737418240,

@@ -1,27 +1,16 @@
 // crds/ must be exactly what src/api renders: the CRDs users apply are the ones the code describes.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { GROUP } from '../../../src/api/common.js';
 import { renderCrds } from '../../../src/api/generate.js';
+import { packageRoot } from '../../../src/devstack/paths.js';
 
 const STALE = 'crds/ is stale: run `npm run crds`';
 
-// dist/ has a package.json copy when something imports it, but never a tsconfig.json.
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!(existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'tsconfig.json')))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('repository root not found');
-    dir = parent;
-  }
-  return dir;
-}
-
 describe('crds/ freshness', () => {
-  const crdsDir = join(repoRoot(), 'crds');
+  const crdsDir = join(packageRoot(), 'crds');
   const rendered = renderCrds();
 
   it('holds exactly one file per kind and no leftovers', () => {

@@ -12,6 +12,11 @@ import type { StatusUpdate } from '../../../src/runtime/statusWriter.js';
 /** Records every status update and answers as the API server would. */
 class FakeStatusWriter {
   readonly updates: StatusUpdate<KubeObject>[] = [];
+  /** What the API holds (get); the cached object itself unless a test sets it. */
+  fresh: KubeObject | undefined;
+  async get<T extends KubeObject>(_resource: unknown, object: KubeObject): Promise<T> {
+    return (this.fresh ?? object) as T;
+  }
   async update<T extends KubeObject>(req: StatusUpdate<T>): Promise<{ written: boolean; object: T }> {
     this.updates.push(req as unknown as StatusUpdate<KubeObject>);
     return { written: true, object: { ...req.object, status: req.status } };
@@ -131,3 +136,23 @@ for (const [kind, make, object] of cases) {
     });
   });
 }
+
+describe("controllers: a TenantCutover reconcile decides on the API's copy, never a stale cache", () => {
+  it('works from the status the API holds when the cache still shows a step the move has passed', async () => {
+    const status = new FakeStatusWriter();
+    // The cache: a move mid-freeze, the source serving. The API: that move finished, the target serves.
+    const stale = cutover();
+    stale.metadata.resourceVersion = '1';
+    stale.status = { ...stale.status, step: 'Flipping', movingTo: 'target', moveId: 'm1', activeSide: 'source' } as never;
+    const fresh = cutover();
+    fresh.metadata.resourceVersion = '2';
+    fresh.status = { ...fresh.status, activeSide: 'target', moveId: 'm1' } as never;
+    status.fresh = fresh;
+    const err = new OperatorError('transient', 'source unreachable', { reason: 'ConnectionFailed' });
+    await assert.rejects(tenantCutoverReconciler(status, err).reconcile(ctx(stale)), (e: unknown) => e === err);
+    const written = status.updates[0];
+    assert.equal(written?.object.metadata?.resourceVersion, '2', 'the write is conditional on the API copy');
+    assert.equal(written?.status.activeSide, 'target');
+    assert.equal(written?.status.step, undefined, 'a step the move had passed came back from the cache');
+  });
+});

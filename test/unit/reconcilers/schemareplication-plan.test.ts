@@ -83,6 +83,25 @@ describe('SchemaReplication plan', () => {
     );
   });
 
+  it('warns, without blocking, where the subscriber logs statements its role may not keep a password out of', () => {
+    const findings = evaluatePreflight({
+      source: goodSource,
+      target: { ...goodTarget, statementLogging: 'log_statement=ddl' },
+      inventory: inv([table('a', 'ok')]),
+      replicaIdentityFull: [],
+    });
+    const logged = findings.find((f) => f.reason === 'SubscriberLogsStatements');
+    assert.equal(logged?.blocking, false);
+    assert.match(logged?.message ?? '', /log_statement=ddl/);
+    assert.match(logged?.message ?? '', /parameter group/);
+    assert.equal(
+      evaluatePreflight({ source: goodSource, target: goodTarget, inventory: inv([table('a', 'ok')]), replicaIdentityFull: [] }).find(
+        (f) => f.reason === 'SubscriberLogsStatements',
+      ),
+      undefined,
+    );
+  });
+
   it('blocks a tenant whose tables reference large objects, naming the columns and what to do', () => {
     const findings = evaluatePreflight({
       source: { ...goodSource, largeObjectColumns: ['w.docs.scan', 'w.kyc.photo'] },

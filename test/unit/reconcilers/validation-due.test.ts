@@ -1,7 +1,7 @@
-// When a SchemaReplication's validation is due: a new request token, or its schedule.
+// When a SchemaReplication's validation is due (a new request token, or its schedule), and which report ConfigMap is its own.
 import assert from 'node:assert/strict';
 import type { SchemaReplication } from '../../../src/api/index.js';
-import { validationDue } from '../../../src/controllers/validation.js';
+import { reportOwnedBy, validationDue } from '../../../src/controllers/validation.js';
 
 const base = (
   annotations: Record<string, string> = {},
@@ -56,5 +56,21 @@ describe('validationDue', () => {
   });
   it('never runs without a request or a schedule', () => {
     assert.equal(validationDue(base(), now).due, false);
+  });
+});
+
+describe("validation report ConfigMap: only the replication's own is written", () => {
+  it('is owned when an ownerReference names the replication', () => {
+    assert.equal(reportOwnedBy({ ownerReferences: [{ uid: 'u1' }] }, 'u1'), true);
+    assert.equal(
+      reportOwnedBy({ ownerReferences: [{ uid: 'u2' }], labels: { 'app.kubernetes.io/managed-by': 'tenantshift' } }, 'u1'),
+      false,
+    );
+  });
+  it("adopts an earlier version's unowned report, never an unlabelled or foreign ConfigMap", () => {
+    assert.equal(reportOwnedBy({ labels: { 'app.kubernetes.io/managed-by': 'tenantshift' } }, 'u1'), true);
+    assert.equal(reportOwnedBy({ labels: { 'app.kubernetes.io/managed-by': 'helm' } }, 'u1'), false);
+    assert.equal(reportOwnedBy({}, 'u1'), false);
+    assert.equal(reportOwnedBy(undefined, 'u1'), false);
   });
 });

@@ -17,7 +17,7 @@ import {
 } from '../reconcilers/schemareplication/index.js';
 import { resolveEndpoints } from '../reconcilers/shared/endpoints.js';
 import { reportAndRethrow } from './failure.js';
-import { SCHEMA_REPLICATIONS } from './kinds.js';
+import { SCHEMA_REPLICATIONS, TENANT_CUTOVERS } from './kinds.js';
 import { readSecretData } from './secrets.js';
 import { validationDue, type ValidationRunner } from './validation.js';
 
@@ -129,7 +129,13 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
             ?.name,
         cutoverInCharge: async (namespace, name) => {
           // Only the oldest referencing TenantCutover moves the tenant (a later one is refused: CutoverConflict).
-          const c = firstCutoverOf(this.deps.cutovers.list(namespace), name);
+          const cached = firstCutoverOf(this.deps.cutovers.list(namespace), name);
+          if (!cached) return undefined;
+          // The cache can lag a move by its whole freeze: a hand-off is decided on the API's copy.
+          const c = await this.deps.status.get<TenantCutover>(TENANT_CUTOVERS, cached).catch((err: unknown) => {
+            if ((err as { code?: number }).code === 404) return undefined;
+            throw err;
+          });
           if (!c) return undefined;
           return { name: c.metadata?.name as string, activeSide: c.status?.activeSide ?? 'source', moving: Boolean(c.status?.step) };
         },

@@ -2,17 +2,18 @@
 // reconcile() reads as its steps: resolve, observe, then STEPS in order (preflight, identity, sequences, schemas,
 // drift, publication, subscription, post-data, status); the first step that stops ends the pass.
 // Deletion is in cleanup.ts.
-import { ConditionTypes, setCondition, type SchemaReplication, type SchemaReplicationStatus } from '../../api/index.js';
+import type { SchemaReplication, SchemaReplicationStatus } from '../../api/index.js';
 import type { ReplicationMetrics } from '../../observability/replication-metrics.js';
+import { heldFailpoint } from '../../failpoint.js';
 import { replicationNames } from '../../postgres/names.js';
 import { resolveEndpoints, withBothSides, type KubeReader, type Sessions } from '../shared/endpoints.js';
 import type { ConnectionInfo } from '../../postgres/connection.js';
 import { driftStep } from './drift.js';
+import { handOffToCutover } from './handoff.js';
 import { replicaIdentityStep } from './identity.js';
 import { observe, type Observed } from './observe.js';
-import { blockedByCondition, finish, key } from './outcome.js';
+import { blockedByCondition } from './outcome.js';
 import type { Pass, Step } from './pass.js';
-import { cutoverHandoff, WHILE_STREAMING_MS, type Summary } from './plan.js';
 import { postDataStep } from './postdata.js';
 import { sequencesStep } from './sequences.js';
 import { preflightStep } from './preflight-step.js';
@@ -75,62 +76,19 @@ export async function reconcileSchemaReplication(obj: SchemaReplication, ctx: Re
   };
   const handedOff = await handOffToCutover(obj, ctx, base);
   if (handedOff) return handedOff;
+  await heldFailpoint('ReplicationHandOffChecked');
   try {
     const endpoints = await resolveEndpoints(obj, ctx.kube);
-    return await withBothSides(endpoints, (sides) =>
-      converge(obj, ctx, { ...sides, sourceInfo: endpoints.source, targetInfo: endpoints.target, names, base }),
-    );
+    return await withBothSides(endpoints, async (sides) => {
+      // A move may have begun since the check above (resolving the Secrets, opening both servers):
+      // asked again, of the API, just before anything on the servers is observed or changed.
+      const movedMeanwhile = await handOffToCutover(obj, ctx, base);
+      if (movedMeanwhile) return movedMeanwhile;
+      return converge(obj, ctx, { ...sides, sourceInfo: endpoints.source, targetInfo: endpoints.target, names, base });
+    });
   } catch (err) {
     return blockedByCondition(obj, base, ctx, err);
   }
-}
-
-/** After a switch (or during a move) the forward path belongs to the TenantCutover: hands off. */
-async function handOffToCutover(
-  obj: SchemaReplication,
-  ctx: ReconcileContext,
-  base: SchemaReplicationStatus,
-): Promise<Outcome | undefined> {
-  const cutover = await ctx.kube.cutoverInCharge(obj.metadata.namespace as string, obj.metadata.name as string);
-  const handoff = cutover ? cutoverHandoff(cutover) : servedWithoutCutover(base);
-  if (!handoff) return undefined;
-  ctx.metrics.forget(key(obj));
-  const { serving, summary } = handoff;
-  const conditions = setCondition(
-    base.conditions,
-    {
-      type: ConditionTypes.TargetServing,
-      status: serving ? 'True' : 'False',
-      reason: summary.reason,
-      message: summary.message,
-      observedGeneration: obj.metadata.generation ?? 0,
-    },
-    ctx.now(),
-  );
-  const since = serving ? (base.targetServingSince ?? ctx.now().toISOString()) : undefined;
-  return finish(obj, { ...base, conditions, ...(since ? { targetServingSince: since } : {}) }, ctx, summary, WHILE_STREAMING_MS);
-}
-
-/**
- * The target served and no TenantCutover references this object any more (it was deleted): the target
- * still serves. Only this object's own status knows it now, so that status is what keeps forward
- * replication (an initial copy into the serving data) from starting again.
- */
-function servedWithoutCutover(status: SchemaReplicationStatus): { serving: boolean; summary: Summary } | undefined {
-  const since = status.targetServingSince;
-  if (!since) return undefined;
-  return {
-    serving: true,
-    summary: {
-      phase: 'TargetServing',
-      ready: true,
-      reason: 'CutoverDeleted',
-      message:
-        `the target has served the tenant since ${since} and its TenantCutover was deleted: forward replication stays retired ` +
-        '(it would copy over the serving data), reverse replication keeps the source current, and deleting this ' +
-        "SchemaReplication keeps the target's schemas whatever deletionPolicy says",
-    },
-  };
 }
 
 interface Session extends Sessions {
@@ -141,6 +99,7 @@ interface Session extends Sessions {
 }
 
 /** Observes both sides, then runs STEPS until one stops the pass. */
+
 async function converge(obj: SchemaReplication, ctx: ReconcileContext, s: Session): Promise<Outcome> {
   const pass: Pass = {
     obj,

@@ -1,6 +1,7 @@
 // The subscription on the target: created (when a copy slot is free), enabled, disabled or refreshed.
 import { readSubscription } from '../../postgres/replication.js';
 import { SENTINEL_SCHEMA } from '../../postgres/sentinel.js';
+import { handOffToCutover } from './handoff.js';
 import { finish } from './outcome.js';
 import { proceed, stop, type Pass, type StepResult } from './pass.js';
 import { copySlotWait, subscriptionAction, WHILE_SYNCING_MS, withoutSchema } from './plan.js';
@@ -23,6 +24,11 @@ export async function subscriptionStep(pass: Pass): Promise<StepResult> {
   pass.status.sourceServer = sourceServer;
   const wait = copySlotWait(action, sourceServer, ctx.initialCopies);
   if (wait) return stop(finish(obj, pass.status, ctx, wait, WHILE_SYNCING_MS * 3));
+  if (action.kind === 'create' || action.kind === 'enable') {
+    // Forward replication is about to (re)start: a move that began during this pass owns it now.
+    const moved = await handOffToCutover(obj, ctx, pass.base);
+    if (moved) return stop(moved);
+  }
   if (action.kind !== 'none') {
     await applySubscriptionAction({
       source: pass.source,

@@ -159,6 +159,16 @@ export function errorFields(e: unknown): ReturnType<OperatorError['toLogFields']
 }
 
 /** The `reason` and `message` of a Kubernetes Status body (a JSON string in client-node 1.x). */
+/** A Kubernetes read or delete whose 404 means "absent": undefined then, every other error thrown. */
+export async function orAbsent<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
 export function parseStatusBody(body: unknown): { reason?: string; message?: string } {
   let parsed: unknown = body;
   if (typeof body === 'string') {

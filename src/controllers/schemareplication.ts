@@ -20,6 +20,7 @@ import { reportAndRethrow } from './failure.js';
 import { SCHEMA_REPLICATIONS, TENANT_CUTOVERS } from './kinds.js';
 import { readSecretData } from './secrets.js';
 import { validationDue, type ValidationRunner } from './validation.js';
+import { orAbsent } from '../errors.js';
 
 export const REPLICATION_FINALIZER = 'tenantshift.io/replication-cleanup';
 
@@ -132,10 +133,7 @@ export class SchemaReplicationReconciler implements Reconciler<SchemaReplication
           const cached = firstCutoverOf(this.deps.cutovers.list(namespace), name);
           if (!cached) return undefined;
           // The cache can lag a move by its whole freeze: a hand-off is decided on the API's copy.
-          const c = await this.deps.status.get<TenantCutover>(TENANT_CUTOVERS, cached).catch((err: unknown) => {
-            if ((err as { code?: number }).code === 404) return undefined;
-            throw err;
-          });
+          const c = await orAbsent(this.deps.status.get<TenantCutover>(TENANT_CUTOVERS, cached));
           if (!c) return undefined;
           return { name: c.metadata?.name as string, activeSide: c.status?.activeSide ?? 'source', moving: Boolean(c.status?.step) };
         },

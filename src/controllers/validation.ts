@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ConnectionInfo } from '../postgres/connection.js';
 import { replicationNames } from '../postgres/names.js';
 import { LoadLimiter, renderDifference, statusSummary, validateSchemas } from '../postgres/validate.js';
-import { errorFields } from '../errors.js';
+import { errorFields, orAbsent } from '../errors.js';
 import type { Informer } from '../runtime/informer.js';
 import type { StatusWriter } from '../runtime/statusWriter.js';
 import { SCHEMA_REPLICATIONS } from './kinds.js';
@@ -171,10 +171,7 @@ export class ValidationRunner {
   private async saveFullReport(obj: SchemaReplication, text: string): Promise<string | undefined> {
     const namespace = obj.metadata.namespace as string;
     const name = `${obj.metadata.name as string}-validation`;
-    const existing = await this.deps.core.readNamespacedConfigMap({ namespace, name }).catch((err: unknown) => {
-      if ((err as { code?: number }).code === 404) return undefined;
-      throw err;
-    });
+    const existing = await orAbsent(this.deps.core.readNamespacedConfigMap({ namespace, name }));
     if (existing && !reportOwnedBy(existing.metadata, obj.metadata.uid)) {
       this.deps.log.warn("Validation report not written: the ConfigMap is not this SchemaReplication's", { namespace, configMap: name });
       await this.deps.events.record(obj, {

@@ -7,6 +7,7 @@ import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client
 import { POOL_LABEL, type RoutedRoute } from './protocol.js';
 import { RETAINED_ROUTE_LABEL, type RetainedRoute } from './owners.js';
 import { routeProblem } from '../api/routecheck.js';
+import { orAbsent } from '../errors.js';
 
 export function retainedRouteName(pool: string, database: string): string {
   const slug = `${pool}-${database}`
@@ -80,10 +81,6 @@ export class RetainedRoutes {
   }
 
   async release(pool: string, database: string): Promise<void> {
-    try {
-      await this.core.deleteNamespacedConfigMap({ namespace: this.namespace, name: retainedRouteName(pool, database) });
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-    }
+    await orAbsent(this.core.deleteNamespacedConfigMap({ namespace: this.namespace, name: retainedRouteName(pool, database) }));
   }
 }

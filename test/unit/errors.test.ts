@@ -1,7 +1,7 @@
 // Error classification: codes from API statuses and network failures, causes kept, no headers in messages.
 import assert from 'node:assert/strict';
 import { ApiException } from '@kubernetes/client-node';
-import { OperatorError, TerminalError, fromUnknown, isTerminal } from '../../src/errors.js';
+import { OperatorError, TerminalError, fromUnknown, isTerminal, orAbsent } from '../../src/errors.js';
 
 function apiError(code: number, reason: string, message: string): ApiException<string> {
   return new ApiException(code, 'failed', JSON.stringify({ kind: 'Status', reason, message, code }), { authorization: 'Bearer s3cr3t' });
@@ -49,5 +49,11 @@ describe('runtime: errors', () => {
     assert.equal(odd.code, 'transient');
     assert.equal(odd.cause, 'a string');
     assert.ok(odd.retryable);
+  });
+
+  it('reads a 404 as absent and throws every other error', async () => {
+    assert.equal(await orAbsent(Promise.resolve('there')), 'there');
+    assert.equal(await orAbsent(Promise.reject(apiError(404, 'NotFound', 'not found'))), undefined);
+    await assert.rejects(orAbsent(Promise.reject(apiError(409, 'Conflict', 'modified'))), /failed/);
   });
 });

@@ -10,22 +10,11 @@ import pg from 'pg';
 import { RouteAgentClient } from '../../src/routing/client.js';
 import { scratchBouncer, startScratchAgent } from '../../test/support/bouncer.js';
 import { CutProxy } from '../../test/support/cutproxy.js';
+import { need, percentile, sleep } from '../support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MS ?? 500);
 const TOKEN = randomBytes(16).toString('hex');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function need(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: eval "$(tenantshift dev env --state-dir DIR)" first`);
-  return v;
-}
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-}
 
 async function main(): Promise<void> {
   const kc = new KubeConfig();

@@ -7,12 +7,17 @@ import { existsSync } from 'node:fs';
 // `<name>:hold=<file>` (only at the points that await `heldFailpoint`) parks that one task until the
 // file exists while the rest of the process runs on: a test opens a window there, does its work in
 // it, and closes it, with no timing to win. Unset in production: a no-op.
+// Several points at once are separated by commas (`RouteWrite:throw,RouteReadBack:hold=<file>`): a
+// fault and the window after it.
 function parse(name: string): string | undefined {
-  const spec = process.env.TENANTSHIFT_FAILPOINT;
-  if (!spec) return undefined;
-  const colon = spec.indexOf(':');
-  const point = colon < 0 ? spec : spec.slice(0, colon);
-  return point === name ? (colon < 0 ? '' : spec.slice(colon + 1)) : undefined;
+  const specs = process.env.TENANTSHIFT_FAILPOINT;
+  if (!specs) return undefined;
+  for (const spec of specs.split(',')) {
+    const colon = spec.indexOf(':');
+    const point = colon < 0 ? spec : spec.slice(0, colon);
+    if (point === name) return colon < 0 ? '' : spec.slice(colon + 1);
+  }
+  return undefined;
 }
 
 export function failpoint(name: string): void {
@@ -42,5 +47,5 @@ export const FAILPOINT_VARIABLE = {
   name: 'TENANTSHIFT_FAILPOINT',
   help:
     'fault tests only: <point> SIGKILLs the process there, <point>:stall=<ms> freezes it, <point>:throw throws, ' +
-    '<point>:hold=<file> parks the move until the file exists',
+    '<point>:hold=<file> parks the move until the file exists; several points separated by commas',
 } as const;

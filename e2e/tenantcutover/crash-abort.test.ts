@@ -9,11 +9,15 @@ import { diesAt, until } from '../../test/support/operator.js';
 import { bouncerDatabases, tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
 /**
- * Between WritesRevoked and RouteRecorded the old side is closed for good: an operator killed there
- * (at Drained) leaves the agents to resume it at the deadline, and writes are refused until the
- * restarted operator gives the grants back (docs/cutover.md). Refused, never lost: only that error.
+ * Between WritesRevoked and GrantsRestored neither side takes the tenant's writes: an operator killed
+ * before the route is recorded (at Drained) leaves the agents to resume the old side at the deadline,
+ * one killed right after it (at RouteRecorded) leaves them to flip to the new side, which gets its
+ * writes only from the restarted operator (they are never given before the route names it: a route
+ * write that fails would otherwise leave commits on a side that does not serve). Writes are refused
+ * until the restarted operator undoes or finishes the move (docs/cutover.md). Refused, never lost:
+ * only that error.
  */
-const SEALED_POINTS = new Set(['Drained']);
+const SEALED_POINTS = new Set(['Drained', 'RouteRecorded']);
 
 async function assertNothingLost(t: TenantFixture, report: TrafficReport, refusalsAllowed = false): Promise<void> {
   const failures = refusalsAllowed ? report.failures.filter((f) => !/permission denied/.test(f.message)) : report.failures;

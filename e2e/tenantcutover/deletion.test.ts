@@ -13,7 +13,7 @@ import { RouteAgentClient } from '../../src/routing/client.js';
 import type { AgentStatus } from '../../src/routing/protocol.js';
 import { withConnection } from '../../test/support/databases.js';
 import { diesAt, until } from '../../test/support/operator.js';
-import { appCanWrite, bouncerDatabases, tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
+import { appCanWrite, appWritePrivileges, bouncerDatabases, tenantFixture, type TenantFixture } from '../../test/support/tenant.js';
 
 interface Leftovers {
   slots: string[];
@@ -151,7 +151,12 @@ describe('Deleting a TenantCutover in the middle of a move', function () {
         await diesAt(doomed, point);
         await t.deleteAndWait('tenantcutovers', () => t.startOperator('del-op'));
         const accounts = `${pg.escapeIdentifier(t.wallet)}.accounts`;
-        assert.equal(await appCanWrite(t.db[serving], accounts), true, `the ${serving} does not take the application's writes`);
+        const granted = await appWritePrivileges(t.db[serving], accounts);
+        assert.deepEqual(
+          granted.privileges,
+          ['INSERT', 'UPDATE', 'DELETE'],
+          `the ${serving} does not take the application's writes (ACL ${granted.acl})`,
+        );
         // The side given up after the point of no return stays closed (a target never switched to is as it was).
         if (serving === 'target') assert.equal(await appCanWrite(t.db.source, accounts), false, 'the source takes writes too');
         const at = traffic.count;

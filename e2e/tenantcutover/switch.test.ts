@@ -9,7 +9,14 @@ import { replicationNames } from '../../src/postgres/names.js';
 import { balancedBook, checkInvariants, WalletTraffic, type Invariants } from '../../src/devstack/traffic.js';
 import { withConnection } from '../../test/support/databases.js';
 import { until } from '../../test/support/operator.js';
-import { appCanWrite, bouncerDatabases, tenantFixture, type BouncerDatabase, type TenantFixture } from '../../test/support/tenant.js';
+import {
+  appCanWrite,
+  appWritePrivileges,
+  bouncerDatabases,
+  tenantFixture,
+  type BouncerDatabase,
+  type TenantFixture,
+} from '../../test/support/tenant.js';
 
 describe('TenantCutover journey under wallet traffic (real PgBouncer, route agent, operator)', function () {
   this.timeout(420_000);
@@ -107,6 +114,9 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
   it('rehearses without changing anything but its record', async () => {
     await t.createCutover({ maxWritePause: '5s' });
     await t.waitRouteOwned();
+    // The schema copy brought the source's grants; the target serves nobody yet, so it takes no write.
+    const early = await appWritePrivileges(t.db.target, accounts());
+    assert.deepEqual(early.privileges, [], `the target takes the application's writes before it serves (ACL ${early.acl})`);
     traffic = startTraffic();
     bypass = startBypass();
     await until('traffic through PgBouncer', () => traffic.count > 100, 60_000);
@@ -224,8 +234,18 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     await until('traffic on the target', () => traffic.count > 100, 60_000);
     await checkpoint('target');
     await assertRoutedTo('target');
-    assert.equal(await appCanWrite(t.db.target, accounts()), true, 'the target did not get its grants back');
-    await directUpdate('target'); // the target got its grants back
+    const granted = await appWritePrivileges(t.db.target, accounts());
+    assert.deepEqual(granted.privileges, ['INSERT', 'UPDATE', 'DELETE'], `the target did not get its grants back (ACL ${granted.acl})`);
+    // The target got its grants back: a writer that bypasses PgBouncer is taken.
+    await directUpdate('target').catch(async (err: Error) => {
+      const now = await appWritePrivileges(t.db.target, accounts());
+      const st = (await t.cutover()).status;
+      throw new Error(
+        `${err.message}: the application's privileges on the target were [${granted.privileges.join(', ')}] (ACL ${granted.acl}) ` +
+          `and are now [${now.privileges.join(', ')}] (ACL ${now.acl}); step ${st?.step ?? '-'}, active ${st?.activeSide}, ` +
+          `history ${JSON.stringify(st?.history?.slice(0, 3).map((h) => [h.to, h.result, h.reason]))}`,
+      );
+    });
 
     await t.patchCutover({ complete: true });
     const migrated = await t.waitCutover('completion', (c) => c.status?.completed === true && c.status?.phase === 'Migrated');

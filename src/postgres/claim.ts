@@ -26,6 +26,25 @@ export class MoveSuperseded extends Error {
   override name = 'MoveSuperseded';
 }
 
+/** The claim of a tenant no move has touched on this server yet. */
+export const NO_MOVE = 'none';
+
+/** The tenant's claim row, created naming `claim` if there is none yet (an existing one is left as it is). */
+export async function ensureClaimRow(client: pg.Client, claim: MoveClaim): Promise<void> {
+  const insert = (): Promise<unknown> =>
+    client.query(`INSERT INTO ${qualified} (tenant, move_id) VALUES ($1, $2) ON CONFLICT (tenant) DO NOTHING`, [
+      claim.tenant,
+      claim.moveId,
+    ]);
+  try {
+    await insert();
+  } catch (err) {
+    if (!hasSqlState(err, 'undefinedTable')) throw err;
+    await client.query(CLAIM_DDL);
+    await insert();
+  }
+}
+
 /** Takes the tenant over on this server: every older move's guarded writes fail from now on. */
 export async function claimMove(client: pg.Client, claim: MoveClaim): Promise<void> {
   try {

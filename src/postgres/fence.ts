@@ -6,7 +6,7 @@
 import pg from 'pg';
 import type { TableInfo } from './catalog.js';
 import { connect, type ConnectionInfo } from './connection.js';
-import { assertClaim, inClaimedTransaction, type MoveClaim } from './claim.js';
+import { assertClaim, ensureClaimRow, inClaimedTransaction, NO_MOVE, type MoveClaim } from './claim.js';
 import { hasSqlState } from './errors.js';
 
 const id = pg.escapeIdentifier;
@@ -164,6 +164,50 @@ export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Prom
   const list = names.join(', ');
   const who = [...roles].map((r) => (r === 'PUBLIC' ? 'PUBLIC' : id(r))).join(', ');
   await source.query(`REVOKE ${WRITE_PRIVILEGES} ON ${list} FROM ${who}`);
+}
+
+/**
+ * Whether any role but the session's own (and superusers, whom no ACL binds) may write to one of the
+ * tables or their partitions here: an owner's implicit privileges count (a NULL ACL is acldefault),
+ * and so do column grants (a table-level REVOKE takes those too).
+ */
+export async function writableByOthers(client: pg.Client, tables: TableInfo[]): Promise<boolean> {
+  if (tables.length === 0) return false;
+  const { oids } = await relationsOn(client, tables);
+  const res = await client.query<{ writable: boolean }>(
+    `WITH me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)
+     SELECT EXISTS (
+       SELECT 1 FROM pg_class c, aclexplode(COALESCE(c.relacl, acldefault('r', c.relowner))) a
+        WHERE c.oid = ANY($1::oid[]) AND a.privilege_type IN (${WRITE_PRIVILEGE_LITERALS}) AND a.grantee <> (SELECT oid FROM me)
+       UNION ALL
+       SELECT 1 FROM pg_attribute att, aclexplode(att.attacl) a
+        WHERE att.attrelid = ANY($1::oid[]) AND att.attnum > 0 AND NOT att.attisdropped
+          AND a.privilege_type IN ('INSERT', 'UPDATE') AND a.grantee <> (SELECT oid FROM me)) AS writable`,
+    [oids],
+  );
+  return res.rows[0]?.writable ?? false;
+}
+
+/**
+ * Outside any move: the side that does not serve takes none of the tenant's writes (a schema copy
+ * brings the source's grants to the target; an earlier version's abort could leave them). Guarded by
+ * the tenant's claim on this server: only while `lastMove` (the move the caller's record knows, none
+ * for a tenant never moved) still owns it, so a caller deciding on a record a newer move has
+ * overtaken changes nothing. Returns whether it revoked anything.
+ */
+export async function fenceIdleSide(
+  client: pg.Client,
+  tables: TableInfo[],
+  guard: { tenant: string; lastMove?: string },
+): Promise<boolean> {
+  const claim: MoveClaim = { tenant: guard.tenant, moveId: guard.lastMove ?? NO_MOVE };
+  // A row to lock even for a tenant never moved: a move starting now waits for this transaction.
+  await ensureClaimRow(client, claim);
+  return inClaimedTransaction(client, claim, async () => {
+    if (!(await writableByOthers(client, tables))) return false;
+    await revokeWrites(client, tables);
+    return true;
+  });
 }
 
 /**

@@ -246,6 +246,22 @@ export async function asApp<T>(config: pg.ClientConfig, run: (c: pg.Client) => P
   }
 }
 
+/**
+ * Each write privilege the application holds on the table (has_table_privilege with a list is
+ * any-of: a side holding INSERT alone would pass appCanWrite), with the table's ACL for a message.
+ */
+export async function appWritePrivileges(info: ConnectionInfo, table: string): Promise<{ privileges: string[]; acl: string }> {
+  return withConnection(info, async (c) => {
+    const res = await c.query<{ privileges: string[]; acl: string | null }>(
+      `SELECT ARRAY(SELECT p FROM unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS p
+                     WHERE has_table_privilege('app', $1::regclass, p)) AS privileges,
+              (SELECT relacl::text FROM pg_class WHERE oid = $1::regclass) AS acl`,
+      [table],
+    );
+    return { privileges: res.rows[0]?.privileges ?? [], acl: res.rows[0]?.acl ?? 'null' };
+  });
+}
+
 export async function appCanWrite(info: ConnectionInfo, table: string): Promise<boolean> {
   return withConnection(info, async (c) => {
     const res = await c.query<{ ok: boolean }>(`SELECT has_table_privilege('app', $1::regclass, 'INSERT, UPDATE, DELETE') AS ok`, [table]);

@@ -96,7 +96,7 @@ export function clientErrorViolations(reports: MoveReports, fault: Fault): strin
     pooledMayBeRefused,
   );
   judge('hot counter', reports.counters.failures, pooledMayBeRefused);
-  // The writer around PgBouncer is refused on the source whenever it does not serve, and in every freeze.
+  // The writers around PgBouncer are refused on a side whenever it does not serve, and in every freeze.
   judge(
     'bypassing transfer',
     reports.bypass.failures.map((f) => f.message),

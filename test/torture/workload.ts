@@ -1,6 +1,6 @@
 // The three workloads of the torture test, run together through a move and stopped after it: wallet
 // transfers through both PgBouncers, hot counters (update-only, each client its own row) through both,
-// and a wallet writer connected straight to the source, around PgBouncer. Their reports accumulate
+// and a wallet writer connected straight to each side, around PgBouncer. Their reports accumulate
 // over the campaign: every check compares the book with everything ever acknowledged.
 import { CounterTraffic, type CounterReport } from '../../src/devstack/counters.js';
 import { WalletTraffic, type TrafficReport } from '../../src/devstack/traffic.js';
@@ -50,11 +50,14 @@ export async function startWorkloads(t: TenantFixture): Promise<Running> {
     workers: 4,
     thinkMs: 5,
   }).start();
+  // One writer straight to each side: whichever does not serve must refuse every write, in a freeze,
+  // an abort and a route write whose outcome is unknown alike (seed 0x0f52f40e: the side taking over
+  // took writes before its route was recorded).
   const bypass = new WalletTraffic({
-    connection: t.directAppConnection('source'),
+    connection: [t.directAppConnection('source'), t.directAppConnection('target')],
     walletSchema: t.wallet,
     accounts: t.accounts,
-    workers: 1,
+    workers: 2,
     thinkMs: 5,
   }).start();
   const counters = new CounterTraffic({ connection: t.appConnections(), schema: t.wallet, clients: COUNTER_CLIENTS, thinkMs: 2 }).start();

@@ -23,6 +23,13 @@ describe('failpoint', () => {
     await assert.rejects(heldFailpoint('Here'), /failpoint Here/);
   });
 
+  it('reads several points separated by commas, each with its own action', async () => {
+    process.env.TENANTSHIFT_FAILPOINT = 'First:throw,Second:throw';
+    assert.throws(() => failpoint('First'), /failpoint First/);
+    await assert.rejects(heldFailpoint('Second'), /failpoint Second/);
+    failpoint('Third');
+  });
+
   it('parks a held point until its file exists, and a plain point ignores :hold', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'failpoint-'));
     const file = join(dir, 'go:on'); // a path may hold a colon

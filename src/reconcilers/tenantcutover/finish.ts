@@ -7,7 +7,7 @@ import type { SavedGrant } from '../../postgres/fence.js';
 import { STEADY_MS, WAIT_MS, type CutoverContext, type CutoverOutcome } from './context.js';
 import type { World } from './observe.js';
 import { backoffAfter } from './plan.js';
-import { restoreFailedMessage, revokeFailedMessage } from './recover.js';
+import { restoreFailedMessage } from './recover.js';
 import type { CutoverStatus } from './status.js';
 import type { MoveResult } from './switch.js';
 
@@ -78,8 +78,6 @@ export async function finishAbort(world: World, st: CutoverStatus, ctx: CutoverC
   });
   ctx.events.warning('MoveAborted', `Move to the ${a.to} aborted after ${r.writePauseMs} ms, the ${a.from} serves again: ${r.reason}`);
   for (const failure of r.cleanupFailures) ctx.events.warning('AbortCleanupFailed', failure.message);
-  const revoke = r.cleanupFailures.find((f) => f.step === 'revoke');
-  if (revoke) st.condition(ConditionTypes.WritesFenced, false, 'RevokeFailed', revokeFailedMessage(a.to, revoke.message));
   const restore = r.cleanupFailures.find((f) => f.step === 'restore');
   if (restore) st.condition(ConditionTypes.ServingWritable, false, 'RestoreFailed', restoreFailedMessage(a.from, restore.message));
   return st.outcome(

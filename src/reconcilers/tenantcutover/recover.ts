@@ -3,8 +3,8 @@
 import { ConditionTypes } from '../../api/index.js';
 import { randomBytes } from 'node:crypto';
 import { fromUnknown } from '../../errors.js';
-import { claimMove } from '../../postgres/claim.js';
-import { restoreGrants, revokeWrites } from '../../postgres/fence.js';
+import { claimMove, MoveSuperseded } from '../../postgres/claim.js';
+import { fenceIdleSide, restoreGrants, revokeWrites } from '../../postgres/fence.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
 import type { CutoverContext } from './context.js';
 import { abortPatch, countedAttempts } from './finish.js';
@@ -15,16 +15,16 @@ import { finishMove } from './switch.js';
 
 export async function recoverInterruptedMove(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<void> {
   const recovery = recoveryFor(st.status);
-  if (recovery.kind !== 'none') {
-    // This operator takes the tenant over on both sides: a deposed one still running that move can
-    // no longer seal, give back or take away anything there.
-    const claim = {
-      tenant: world.replication.spec.tenant,
-      moveId: `recovered-${ctx.now().toString(36)}-${randomBytes(3).toString('hex')}`,
-    };
-    await claimMove(world.sides.source.client, claim);
-    await claimMove(world.sides.target.client, claim);
-  }
+  if (recovery.kind === 'none') return;
+  // This operator takes the tenant over on both sides: a deposed one still running that move can
+  // no longer seal, give back or take away anything there. The record names this claim from now on
+  // (status.moveId), so later guarded steps (refenceIdleSide) know it for their own.
+  const claim = {
+    tenant: world.replication.spec.tenant,
+    moveId: `recovered-${ctx.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+  };
+  await claimMove(world.sides.source.client, claim);
+  await claimMove(world.sides.target.client, claim);
   if (recovery.kind === 'finishMove') {
     const from = otherSide(recovery.to);
     // The agents converge on the recorded route by themselves; the flip only makes it immediate.
@@ -41,7 +41,13 @@ export async function recoverInterruptedMove(world: World, st: CutoverStatus, ct
       backPath: paths.back,
       ontoGrants,
     });
-    await st.persist({ activeSide: recovery.to, step: undefined, movingTo: undefined, lastSwitchTime: new Date(ctx.now()).toISOString() });
+    await st.persist({
+      activeSide: recovery.to,
+      step: undefined,
+      movingTo: undefined,
+      moveId: claim.moveId,
+      lastSwitchTime: new Date(ctx.now()).toISOString(),
+    });
     ctx.events.normal('MoveFinished', `Finished a move interrupted after the route changed: the ${recovery.to} serves`);
   } else if (recovery.kind === 'abortInterrupted') {
     // The fence may have been sealed (writes revoked) before the operator stopped: the serving side
@@ -55,13 +61,14 @@ export async function recoverInterruptedMove(world: World, st: CutoverStatus, ct
           `Route agents did not take the resume; they resume by the deadline: ${fromUnknown(err).message}`,
         ),
       );
-    await (st.status.step === 'Rehearsing' ? abandonRehearsal(st, ctx) : undoFreeze(world, st, ctx));
+    await (st.status.step === 'Rehearsing' ? abandonRehearsal(st, ctx, claim.moveId) : undoFreeze(world, st, ctx, claim.moveId));
   }
 }
 
-async function abandonRehearsal(st: CutoverStatus, ctx: CutoverContext): Promise<void> {
+async function abandonRehearsal(st: CutoverStatus, ctx: CutoverContext, moveId: string): Promise<void> {
   const lastRehearsal = { writePauseMilliseconds: 0, at: new Date(ctx.now()).toISOString(), result: 'Aborted' };
   await st.persist({
+    moveId,
     step: undefined,
     movingTo: undefined,
     rehearsedGeneration: st.generation,
@@ -70,31 +77,50 @@ async function abandonRehearsal(st: CutoverStatus, ctx: CutoverContext): Promise
   });
 }
 
-async function undoFreeze(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<void> {
-  // Grants the move may have given back to the side that did not take over are taken away again.
+async function undoFreeze(world: World, st: CutoverStatus, ctx: CutoverContext, moveId: string): Promise<void> {
+  // A move gives the side taking over its writes only after the route names it; an operator of an
+  // earlier version gave them before, so they are taken away again here.
   const movingTo = st.status.movingTo as NonNullable<typeof st.status.movingTo>;
   if (savedGrantsOf(st.status, movingTo).length > 0) await revokeWrites(world.sides[movingTo].client, world.tables);
   const attempts = countedAttempts(world.obj) + 1;
-  const reason = `the operator stopped during the freeze; the route agents resumed the ${st.activeSide}`;
-  await st.persist(abortPatch(world.obj, attempts, reason, ctx.now()));
-  ctx.events.warning('MoveAborted', 'A move was interrupted by an operator restart during the freeze; the serving side kept serving');
+  const reason =
+    `the move was interrupted before its route was recorded (the operator stopped, or the route write's outcome ` +
+    `could not be known); the route agents resumed the ${st.activeSide}`;
+  await st.persist({ ...abortPatch(world.obj, attempts, reason, ctx.now()), moveId });
+  ctx.events.warning(
+    'MoveAborted',
+    'A move was interrupted before its route was recorded (operator restart or unknown route write); the serving side kept serving',
+  );
 }
 
-/** A side an abort could not fence again (WritesFenced=False) is revoked again until it holds. */
+/**
+ * Outside a move the side that does not serve takes none of the tenant's writes: checked on every
+ * pass and revoked where it does (Event `Refenced`). A SchemaReplication's schema copy brings the
+ * source's grants to the target, so before the first switch this is what closes it; an abort of an
+ * earlier version could leave it open too (WritesFenced=False, RevokeFailed). The revoke is guarded
+ * by the tenant's claim there: it changes nothing once a move newer than this record's claimed it.
+ */
 export async function refenceIdleSide(world: World, st: CutoverStatus, ctx: CutoverContext): Promise<void> {
-  const fenced = st.status.conditions?.find((c) => c.type === ConditionTypes.WritesFenced);
-  if (fenced?.status !== 'False' || st.status.step) return;
+  if (st.status.step) return;
   const idle = otherSide(st.activeSide);
+  const guard = { tenant: world.replication.spec.tenant, ...(st.status.moveId ? { lastMove: st.status.moveId } : {}) };
   try {
-    await revokeWrites(world.sides[idle].client, world.tables);
+    const revoked = await fenceIdleSide(world.sides[idle].client, world.tables, guard);
     st.condition(
       ConditionTypes.WritesFenced,
       true,
       'Succeeded',
-      `the ${idle} is fenced again: only the ${st.activeSide} takes the tenant's writes`,
+      `the ${idle} takes none of the tenant's writes: only the ${st.activeSide} does`,
     );
-    ctx.events.normal('Refenced', `Revoked the tenant's writes on the ${idle} again after a failed abort (${world.obj.metadata.name})`);
+    if (revoked)
+      ctx.events.normal(
+        'Refenced',
+        `Revoked the tenant's write privileges on the ${idle}, which does not serve (${world.obj.metadata.name}); ` +
+          'they are given at the move that makes it serve',
+      );
   } catch (err) {
+    // A newer move owns the tenant there: what it does stands.
+    if (err instanceof MoveSuperseded) return;
     st.condition(ConditionTypes.WritesFenced, false, 'RevokeFailed', revokeFailedMessage(idle, fromUnknown(err).message));
   }
 }
@@ -128,7 +154,7 @@ export function restoreFailedMessage(side: string, error: string): string {
 
 export function revokeFailedMessage(side: string, error: string): string {
   return (
-    `the tenant's write privileges on the ${side} could not be revoked after an abort (${error}): the ${side} is writable ` +
+    `the tenant's write privileges on the ${side} could not be revoked (${error}): the ${side} is writable ` +
     'while it does not serve; the operator retries, or revoke them by hand'
   );
 }

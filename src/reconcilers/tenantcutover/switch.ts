@@ -22,7 +22,7 @@ import { beat, waitForBeat } from '../../postgres/sentinel.js';
 import { applySequences, readSequences } from '../../postgres/sequences.js';
 import type { AgentRef, RoutingPort } from '../../routing/client.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
-import { claimMove, inClaimedTransaction, MoveSuperseded, type MoveClaim } from '../../postgres/claim.js';
+import { claimMove, MoveSuperseded, type MoveClaim } from '../../postgres/claim.js';
 import { failpoint, heldFailpoint } from '../../failpoint.js';
 import { sleep } from '../../clock.js';
 import { OperatorError } from '../../errors.js';
@@ -79,7 +79,7 @@ export type MoveResult =
 
 /** A step of an abort that did not succeed: the reconciler reports each (a failed revoke leaves a side writable). */
 export interface CleanupFailure {
-  step: 'resume' | 'release' | 'revoke' | 'restore';
+  step: 'resume' | 'release' | 'restore';
   message: string;
 }
 
@@ -125,7 +125,6 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
   const deadline = t0 + input.budgetMs;
   let flipped = false;
   let sealed = false;
-  let grantsRestored = false;
   const mark = (name: string): void => {
     steps.push({ name, atMilliseconds: input.now() - t0 });
     failpoint(name);
@@ -170,16 +169,18 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
     mark('SequencesSynced');
     await positionPath(input.from.client, input.onto.client, input.backPath);
     mark('BackPathPositioned');
-    // The side taking over gets its own grants back before any client reaches it.
-    if (input.ontoGrants.length > 0) {
-      grantsRestored = true;
-      await restoreGrants(input.onto.client, input.ontoGrants, claim);
-      mark('GrantsRestored');
-    }
     left();
     // The point of no return: from here a restarted operator (and the agents' dead-man) finish the move.
     flipped = await recordRoute(input);
     mark('RouteRecorded');
+    // Only now, and before any pooled client is released onto it, does the side taking over get its
+    // writes back. Earlier, a writer that bypasses PgBouncer could commit there while the route write
+    // fails or its answer is lost, and an abort would leave those commits on a side that does not
+    // serve (acknowledged, never replicated: the next attempt positions the way back past them).
+    if (input.ontoGrants.length > 0) {
+      await restoreGrants(input.onto.client, input.ontoGrants, claim);
+      mark('GrantsRestored');
+    }
     await input.routing.flip(input.agents, input.database, input.moveId, input.route);
     mark('Resumed');
     const writePauseMs = input.now() - t0;
@@ -193,7 +194,7 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
       throw err;
     }
     const release = (): Promise<void> => (fence ? fence.release() : fenceClient.end());
-    const cleanupFailures = await undoAttempt(input, claim, release, { sealed, grantsRestored });
+    const cleanupFailures = await undoAttempt(input, claim, release, sealed);
     mark('Aborted');
     return { ok: false, reason, writePauseMs: input.now() - t0, steps, startedAt: t0, cleanupFailures };
   }
@@ -207,16 +208,23 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
  */
 async function recordRoute(input: MoveInput): Promise<true> {
   try {
+    failpoint('RouteWrite'); // `:throw`: the write never reached the API
     await input.persist({ step: 'Flipping', route: input.route });
     failpoint('RouteWriteAnswered');
     return true;
   } catch (err) {
-    const seen = await input.recordedRoute().catch((e: unknown) => e as Error);
+    const seen = await readBack(input).catch((e: unknown) => e as Error);
     if (seen instanceof Error)
       throw new RouteUnknown(`the route write's answer was lost and the API cannot say whether it landed: ${seen.message}`);
     if (seen?.revision === input.route.revision) return true;
     throw err;
   }
+}
+
+/** `RouteReadBack:throw`: the API cannot say either; `:hold=<file>` parks the move before it asks. */
+async function readBack(input: MoveInput): Promise<RoutedRoute | undefined> {
+  await heldFailpoint('RouteReadBack');
+  return input.recordedRoute();
 }
 
 /** The route write may or may not have landed: nothing may be given back until a reconcile knows. */
@@ -229,7 +237,7 @@ async function undoAttempt(
   input: MoveInput,
   claim: MoveClaim,
   releaseFence: () => Promise<void>,
-  done: { sealed: boolean; grantsRestored: boolean },
+  sealed: boolean,
 ): Promise<CleanupFailure[]> {
   const failures: CleanupFailure[] = [];
   const attempt = async (step: CleanupFailure['step'], what: string, work: () => Promise<unknown>): Promise<void> => {
@@ -241,7 +249,7 @@ async function undoAttempt(
   };
   // The serving side gets its writes back before its clients are released (a failure leaves it
   // read-only, never split: reported, retried).
-  if (done.sealed) {
+  if (sealed) {
     await attempt('restore', `giving the tenant's writes on the ${otherSideOf(input.to)} back`, () =>
       restoreGrants(input.from.client, input.fromGrants, claim),
     );
@@ -250,12 +258,8 @@ async function undoAttempt(
     input.routing.resume(input.agents, input.database, input.moveId),
   );
   await attempt('release', 'releasing the fence session (the server ends it by its timeout)', releaseFence);
-  // The side that did not take over stays fenced as it was.
-  if (done.grantsRestored) {
-    await attempt('revoke', `revoking the tenant's writes on the ${input.to} again`, () =>
-      inClaimedTransaction(input.onto.client, claim, () => revokeWrites(input.onto.client, input.tables)),
-    );
-  }
+  // The side that did not take over was never given its writes (they come back only after the route
+  // names it): it stays fenced as it was, with nothing to undo there.
   return failures;
 }
 

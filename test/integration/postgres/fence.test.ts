@@ -3,7 +3,17 @@
 // directly, not its root's), also partitions of partitions and ones attached later.
 import assert from 'node:assert/strict';
 import { inventory, publishedTables } from '../../../src/postgres/catalog.js';
-import { carryGrants, readGrants, restoreGrants, revokeWrites, unfencedTables } from '../../../src/postgres/fence.js';
+import { MoveSuperseded } from '../../../src/postgres/claim.js';
+import {
+  carryGrants,
+  fenceIdleSide,
+  readGrants,
+  restoreGrants,
+  revokeWrites,
+  unfencedTables,
+  writableByOthers,
+} from '../../../src/postgres/fence.js';
+import { ensureSentinel } from '../../../src/postgres/sentinel.js';
 import { connect } from '../../../src/postgres/connection.js';
 import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 import { testCluster } from '../../support/cluster.js';
@@ -161,6 +171,40 @@ describe('fence privileges on partitioned tables (real PostgreSQL)', function ()
         assert.deepEqual(await privileges(source), [true, true, true, false], 'the writes the target grants did not come back');
       }),
     );
+  });
+
+  // A SchemaReplication's schema copy brings the source's grants (table and column) to the target:
+  // outside a move, the side that does not serve is closed, guarded by the tenant's claim there.
+  it('closes the side that does not serve once, and changes nothing where a newer move owns the tenant', async () => {
+    await withConnection(db.target, async (c) => {
+      await ensureSentinel(c);
+      await c.query(`CREATE SCHEMA fi; CREATE TABLE fi.wallet (id int PRIMARY KEY, nick text, amount bigint);
+        CREATE TABLE fi.bets (id int PRIMARY KEY) PARTITION BY RANGE (id);
+        CREATE TABLE fi.bets_1 PARTITION OF fi.bets FOR VALUES FROM (0) TO (1000);
+        GRANT USAGE ON SCHEMA fi TO app; GRANT SELECT, INSERT, DELETE ON fi.wallet, fi.bets, fi.bets_1 TO app;
+        GRANT UPDATE (nick) ON fi.wallet TO app`);
+      const tables = publishedTables(await inventory(c, ['fi']));
+      const writes = async (): Promise<boolean[]> =>
+        (
+          await c.query<{ ok: boolean[] }>(
+            `SELECT ARRAY[has_table_privilege('app', 'fi.wallet', 'INSERT'), has_column_privilege('app', 'fi.wallet', 'nick', 'UPDATE'),
+                          has_table_privilege('app', 'fi.bets_1', 'INSERT'), has_table_privilege('app', 'fi.wallet', 'SELECT')] AS ok`,
+          )
+        ).rows[0]?.ok ?? [];
+      assert.equal(await writableByOthers(c, tables), true);
+      // Another move owns the tenant here: the caller's record is behind it, so nothing changes.
+      await c.query(`INSERT INTO tenantshift.move_claim (tenant, move_id) VALUES ('fi', 'newer')`);
+      await assert.rejects(fenceIdleSide(c, tables, { tenant: 'fi', lastMove: 'older' }), MoveSuperseded);
+      assert.deepEqual(await writes(), [true, true, true, true], 'a superseded record revoked writes');
+      assert.equal(await fenceIdleSide(c, tables, { tenant: 'fi', lastMove: 'newer' }), true);
+      assert.deepEqual(await writes(), [false, false, false, true], 'the idle side still takes writes (or lost its reads)');
+      assert.equal(await writableByOthers(c, tables), false);
+      assert.equal(await fenceIdleSide(c, tables, { tenant: 'fi', lastMove: 'newer' }), false, 'a closed side was revoked again');
+      // A tenant never moved: its claim row is made (naming no move) and the side closed.
+      await c.query('GRANT INSERT ON fi.wallet TO app');
+      assert.equal(await fenceIdleSide(c, tables, { tenant: 'fi-new' }), true);
+      assert.deepEqual(await writes(), [false, false, false, true]);
+    });
   });
 
   // CVE-2018-1058's shape (and a published CloudNativePG advisory): a tenant's schema plants a function

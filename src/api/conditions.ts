@@ -109,6 +109,8 @@ export const Reasons = {
   ReverseReplicationNeedsSuperuser: 'ReverseReplicationNeedsSuperuser',
   /** The target would log CREATE SUBSCRIPTION's connection string and the operator's session may not prevent it. */
   SubscriberLogsStatements: 'SubscriberLogsStatements',
+  /** A move's fence locks every table and partition of the tenant in one transaction: the lock table must hold them. */
+  LockTableTooSmall: 'LockTableTooSmall',
   Switched: 'Switched',
   RolledBack: 'RolledBack',
   Migrated: 'Migrated',

@@ -5,6 +5,7 @@ import { displayName, type SchemaInventory } from './catalog.js';
 import { hasSqlState } from './errors.js';
 import type { ServerIdentity } from './replication.js';
 import type { Reason } from '../api/index.js';
+import { lockTableRoom, observeLockTable, type LockTable } from './locktable.js';
 
 export interface SourceFacts {
   walLevel: string;
@@ -19,6 +20,7 @@ export interface SourceFacts {
   /** The oldest open transaction with an xid, which a new slot has to wait for. */
   oldestXactAgeSeconds: number | null;
   largeObjectColumns: string[];
+  locks?: LockTable;
 }
 
 export interface TargetFacts {
@@ -31,6 +33,7 @@ export interface TargetFacts {
    * privileged login); e.g. `log_statement=ddl`. Undefined when nothing would.
    */
   statementLogging?: string;
+  locks?: LockTable;
 }
 
 export interface Finding {
@@ -104,6 +107,7 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
     notOwned: privs.rows.filter((p) => !p.owns).map(displayName),
     oldestXactAgeSeconds: row.xact_age,
     largeObjectColumns: lo.rows.map((r) => `${displayName(r)}.${r.column}`),
+    locks: await observeLockTable(source),
   };
 }
 
@@ -131,6 +135,7 @@ export async function observeTarget(target: pg.Client, subscription: string, pri
     freeWorkers: row.free_workers,
     subscriptionExists: row.sub_exists,
     ...(row.logging ? { statementLogging: row.logging } : {}),
+    locks: await observeLockTable(target),
   };
 }
 
@@ -309,6 +314,7 @@ const CHECKS: Check[] = [
   targetCanSubscribe,
   freeWorker,
   subscriberLogsStatements,
+  lockTableRoom,
   reverseNeedsSuperuser,
 ];
 

@@ -102,6 +102,33 @@ describe('SchemaReplication plan', () => {
     );
   });
 
+  it("warns where a move's fence would not fit the lock table, naming the server and the setting to raise", () => {
+    const tables = Array.from({ length: 1200 }, (_, i) => table('big', `t${i}`));
+    const small = { perTransaction: 64, sessions: 10 };
+    const roomy = { perTransaction: 64, sessions: 300 };
+    const findings = evaluatePreflight({
+      source: { ...goodSource, locks: roomy },
+      target: { ...goodTarget, locks: small },
+      inventory: inv(tables),
+      replicaIdentityFull: [],
+    });
+    const room = findings.find((f) => f.reason === 'LockTableTooSmall');
+    assert.equal(room?.blocking, false);
+    assert.match(room?.message ?? '', /1200 tables and partitions/);
+    assert.match(room?.message ?? '', /the target's holds 640 .*at least 240/);
+    assert.doesNotMatch(room?.message ?? '', /the source's/);
+    const fits = evaluatePreflight({
+      source: { ...goodSource, locks: roomy },
+      target: { ...goodTarget, locks: roomy },
+      inventory: inv(tables),
+      replicaIdentityFull: [],
+    });
+    assert.equal(
+      fits.find((f) => f.reason === 'LockTableTooSmall'),
+      undefined,
+    );
+  });
+
   it('blocks a tenant whose tables reference large objects, naming the columns and what to do', () => {
     const findings = evaluatePreflight({
       source: { ...goodSource, largeObjectColumns: ['w.docs.scan', 'w.kyc.photo'] },

@@ -157,13 +157,20 @@ export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Prom
     `SELECT DISTINCT ${GRANTEE} AS grantee FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ANY($1::oid[])`,
     [oids],
   );
-  const self = (await source.query<{ me: string }>('SELECT current_user AS me')).rows[0]?.me;
+  const me = (
+    await source.query<{ me: string; su: boolean }>('SELECT current_user AS me, rolsuper AS su FROM pg_roles WHERE rolname = current_user')
+  ).rows[0];
   const roles = new Set([...owners.rows.map((r) => r.owner), ...grantees.rows.map((r) => r.grantee)]);
-  if (self) roles.delete(self);
+  if (me) roles.delete(me.me);
   if (roles.size === 0) return;
   const list = names.join(', ');
   const who = [...roles].map((r) => (r === 'PUBLIC' ? 'PUBLIC' : id(r))).join(', ');
-  await source.query(`REVOKE ${WRITE_PRIVILEGES} ON ${list} FROM ${who}`);
+  // This role may write through its membership in an owning role (an application that owns its
+  // tables; on RDS the master user made a member of it): it gets its own grant first, or the revoke
+  // would take the apply worker's writes too and stop replication into this side.
+  const ownedByOthers = owners.rows.some((r) => r.owner !== me?.me);
+  const keepOwn = me && !me.su && ownedByOthers ? `GRANT ${WRITE_PRIVILEGES} ON ${list} TO CURRENT_USER; ` : '';
+  await source.query(`${keepOwn}REVOKE ${WRITE_PRIVILEGES} ON ${list} FROM ${who}`);
 }
 
 /**
@@ -283,12 +290,16 @@ export async function qualifiedNames(client: pg.Client, tables: Array<Pick<Table
  */
 export async function carryGrants(from: pg.Client, onto: pg.Client, tables: TableInfo[]): Promise<SavedGrant[]> {
   if (tables.length === 0) return [];
-  const items = await from.query<AclItem & { t: string; col: string | null }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS t, NULL::text AS col, ${GRANTEE} AS grantee, a.privilege_type, a.is_grantable
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
-      WHERE c.oid = ANY($1::oid[]) AND a.grantee <> c.relowner
+  // The owner's privileges too (a NULL ACL is the owner's defaults), where the same role owns the
+  // table on `onto`: an application that owns its tables must write there after the switch, though
+  // the side it moves to was closed, owners included. Another role owning it there gets nothing.
+  const items = await from.query<AclItem & { t: string; col: string | null; owner: string | null }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t, NULL::text AS col, ${GRANTEE} AS grantee, a.privilege_type, a.is_grantable,
+            CASE WHEN a.grantee = c.relowner THEN pg_get_userbyid(c.relowner) END AS owner
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(COALESCE(c.relacl, acldefault('r', c.relowner))) a
+      WHERE c.oid = ANY($1::oid[])
      UNION ALL
-     SELECT format('%I.%I', n.nspname, c.relname), att.attname::text, ${GRANTEE}, a.privilege_type, a.is_grantable
+     SELECT format('%I.%I', n.nspname, c.relname), att.attname::text, ${GRANTEE}, a.privilege_type, a.is_grantable, NULL
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute att ON att.attrelid = c.oid AND att.attnum > 0 AND NOT att.attisdropped, aclexplode(att.attacl) a
       WHERE c.oid = ANY($1::oid[]) AND a.grantee <> c.relowner`,
@@ -296,9 +307,14 @@ export async function carryGrants(from: pg.Client, onto: pg.Client, tables: Tabl
   );
   const roles = new Set((await onto.query<{ r: string }>('SELECT rolname AS r FROM pg_roles')).rows.map((r) => r.r));
   const names = [...new Set(items.rows.map((i) => i.t))];
-  const here = await onto.query<{ t: string }>('SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NOT NULL', [names]);
-  const present = new Set(here.rows.map((r) => r.t));
-  const known = items.rows.filter((i) => present.has(i.t) && (i.grantee === 'PUBLIC' || roles.has(i.grantee)));
+  const here = await onto.query<{ t: string; owner: string }>(
+    'SELECT t, pg_get_userbyid(c.relowner) AS owner FROM unnest($1::text[]) AS t JOIN pg_class c ON c.oid = to_regclass(t)',
+    [names],
+  );
+  const ownerThere = new Map(here.rows.map((r) => [r.t, r.owner]));
+  const known = items.rows.filter(
+    (i) => ownerThere.has(i.t) && (i.grantee === 'PUBLIC' || roles.has(i.grantee)) && (i.owner === null || i.owner === ownerThere.get(i.t)),
+  );
   const grants = (items: typeof known): string => items.map((i) => grantSql(i, i.t, i.col ?? undefined)).join(';\n');
   await onto.query('BEGIN');
   let saved: SavedGrant[];

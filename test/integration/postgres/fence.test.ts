@@ -2,6 +2,7 @@
 // partition of a partitioned table (PostgreSQL checks a partition's own ACL when it is written
 // directly, not its root's), also partitions of partitions and ones attached later.
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { inventory, publishedTables } from '../../../src/postgres/catalog.js';
 import { MoveSuperseded } from '../../../src/postgres/claim.js';
 import {
@@ -204,6 +205,37 @@ describe('fence privileges on partitioned tables (real PostgreSQL)', function ()
       await c.query('GRANT INSERT ON fi.wallet TO app');
       assert.equal(await fenceIdleSide(c, tables, { tenant: 'fi-new' }), true);
       assert.deepEqual(await writes(), [false, false, false, true]);
+    });
+  });
+
+  it("carries an owner's own write privileges to a side that was closed, owners included", async () => {
+    const sql = `CREATE SCHEMA fo; CREATE TABLE fo.own (id int PRIMARY KEY)`;
+    await withConnection(db.source, (c) => c.query(`${sql}; ALTER TABLE fo.own OWNER TO app`));
+    // On the target the schema is the operator's (its master user made it), the table the application's.
+    await withConnection(db.target, (c) => c.query(sql));
+    const privileged = db.target.privileged;
+    assert.ok(privileged, 'the stack target has a privileged login');
+    // The master user a member of the owning role (what the fence needs on RDS), so it may revoke.
+    await withConnection({ ...db.target, user: privileged.user, password: privileged.password }, (c) =>
+      c.query(`ALTER TABLE fo.own OWNER TO app; GRANT app TO ${pg.escapeIdentifier(db.target.user)}`),
+    );
+    await withConnection(db.target, async (target) => {
+      await ensureSentinel(target);
+      const tables = publishedTables(await inventory(target, ['fo']));
+      const ownerWrites = async (): Promise<boolean> =>
+        (await target.query<{ ok: boolean }>(`SELECT has_table_privilege('app', 'fo.own', 'INSERT') AS ok`)).rows[0]?.ok ?? false;
+      assert.equal(await fenceIdleSide(target, tables, { tenant: 'fo' }), true, 'the owner was not fenced');
+      assert.equal(await ownerWrites(), false);
+      // The subscriptions' owner (the master user) applies into this side: its writes stay.
+      const applier = await target.query<{ ok: boolean }>(
+        `SELECT has_table_privilege(current_user, 'fo.own', 'INSERT') AND has_table_privilege(current_user, 'fo.own', 'UPDATE')
+                 AND has_table_privilege(current_user, 'fo.own', 'DELETE') AS ok`,
+      );
+      assert.equal(applier.rows[0]?.ok, true, "the revoke took the apply role's own writes");
+      await target.query('INSERT INTO fo.own VALUES (1)');
+      const saved = await withConnection(db.source, (source) => carryGrants(source, target, tables));
+      await restoreGrants(target, saved);
+      assert.equal(await ownerWrites(), true, 'the owning application cannot write on the side it moved to');
     });
   });
 

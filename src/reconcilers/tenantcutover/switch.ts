@@ -77,7 +77,7 @@ export type MoveResult =
     }
   | { ok: false; reason: string; writePauseMs: number; steps: Step[]; startedAt: number; cleanupFailures: CleanupFailure[] };
 
-/** A step of an abort that did not succeed: the reconciler reports each (a failed revoke leaves a side writable). */
+/** A step of an abort that did not succeed: the reconciler reports each (a failed restore leaves the serving side read-only). */
 export interface CleanupFailure {
   step: 'resume' | 'release' | 'restore';
   message: string;

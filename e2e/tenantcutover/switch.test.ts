@@ -164,6 +164,20 @@ describe('TenantCutover journey under wallet traffic (real PgBouncer, route agen
     assert.ok(switched.status?.switchLsn, 'no switch position recorded');
     assert.equal(switched.status?.history?.[0]?.result, 'Switched');
     assert.ok((switched.status?.sequences ?? []).length > 0, 'no sequence values recorded');
+    // The source's ACLs, saved before its fence, are kept on the source itself; the status names the save.
+    const saved = switched.status?.savedGrantSets?.source;
+    assert.ok(
+      saved && saved.tables > 0,
+      `no save of the source's grants named in status: ${JSON.stringify(switched.status?.savedGrantSets)}`,
+    );
+    assert.equal(switched.status?.savedGrants, undefined, 'the ACLs are not carried in the status');
+    await withConnection(t.db.source, async (c) => {
+      const row = await c.query<{ n: number }>(
+        'SELECT jsonb_array_length(grants) AS n FROM tenantshift.saved_grants WHERE cutover = $1 AND id = $2',
+        [switched.metadata?.uid, saved.id],
+      );
+      assert.equal(row.rows[0]?.n, saved.tables, 'the named save is on the source with every table');
+    });
     await until('traffic on the target', () => traffic.count > 100, 60_000);
     await assertRoutedTo('target');
     await checkpoint('target');

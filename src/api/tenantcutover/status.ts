@@ -13,7 +13,17 @@ export const CUTOVER_STEPS = ['Freezing', 'Rehearsing', 'Flipping'] as const;
 
 const timestamp = (description: string) => Type.String({ description, format: 'date-time' });
 
-/** Table ACLs saved before a fence revoked write privileges. */
+/** Where a side's table ACLs, saved before a fence revoked its writes, are kept. */
+const grantSet = (side: string) =>
+  Type.Object(
+    {
+      id: Type.String({ description: 'The save (tenantshift.saved_grants.id).', maxLength: 64 }),
+      tables: Type.Integer({ description: 'How many tables it holds.', format: 'int64', minimum: 0 }),
+    },
+    { description: `The ${side}'s saved ACLs.` },
+  );
+
+/** Table ACLs saved before a fence revoked write privileges (in status before savedGrantSets). */
 const grantList = (description: string) =>
   Type.Array(
     Type.Object(
@@ -103,8 +113,18 @@ export const TenantCutoverStatusSchema = Type.Object(
     ),
     savedTargetGrants: Type.Optional(
       grantList(
-        'Target table ACLs saved when a rollback fenced the target, and the source ACLs carried over for tables the target ' +
-          'had none for; given on the next switch.',
+        'Written by earlier versions (read while savedGrantSets.target is absent): target table ACLs saved when a rollback ' +
+          'fenced the target; given on the next switch.',
+      ),
+    ),
+    savedGrantSets: Type.Optional(
+      Type.Object(
+        { source: Type.Optional(grantSet('source')), target: Type.Optional(grantSet('target')) },
+        {
+          description:
+            "Where each side's table ACLs, saved before a move's fence revoked its writes, are kept: a row of " +
+            "tenantshift.saved_grants on that side (cutover = this object's uid), given back when the tenant serves there again.",
+        },
       ),
     ),
     rehearsedGeneration: Type.Optional(
@@ -138,8 +158,8 @@ export const TenantCutoverStatusSchema = Type.Object(
     ),
     savedGrants: Type.Optional(
       grantList(
-        'Source table ACLs saved before write privileges were revoked, and the target ACLs carried over for tables added ' +
-          'there; given on rollback.',
+        'Written by earlier versions (read while savedGrantSets.source is absent): source table ACLs saved before write ' +
+          'privileges were revoked; given on rollback.',
       ),
     ),
     sequences: Type.Optional(

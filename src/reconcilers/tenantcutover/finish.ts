@@ -3,7 +3,6 @@
 import { ConditionTypes, type Side, type TenantCutover, type TenantCutoverStatus } from '../../api/index.js';
 import { dropPublication, dropSlots } from '../../postgres/replication.js';
 import { dropPath } from '../../postgres/reverse.js';
-import type { SavedGrant } from '../../postgres/fence.js';
 import { STEADY_MS, WAIT_MS, type CutoverContext, type CutoverOutcome } from './context.js';
 import type { World } from './observe.js';
 import { backoffAfter } from './plan.js';
@@ -34,10 +33,6 @@ export function abortPatch(obj: TenantCutover, attempts: number, reason: string,
     lastAbortReason: reason.slice(0, 1000),
     nextAttemptAt: new Date(now + backoffAfter(obj, attempts)).toISOString(),
   };
-}
-
-export function grantsForStatus(grants: SavedGrant[]): NonNullable<TenantCutoverStatus['savedGrants']> {
-  return grants.map((g) => ({ table: g.table, ...(g.acl !== null ? { acl: g.acl } : {}), ...(g.columns ? { columns: g.columns } : {}) }));
 }
 
 function history(st: CutoverStatus, a: Attempt, now: number, entry: Partial<HistoryEntry>): TenantCutoverStatus['history'] {

@@ -5,7 +5,8 @@ import type { Side } from '../../api/index.js';
 import type { SavedGrant } from '../../postgres/fence.js';
 import type { CutoverContext, CutoverOutcome } from './context.js';
 import { countedAttempts, finishAbort, finishRehearsal, finishSwitch, type Attempt } from './finish.js';
-import { pathsFor, routeFor, savedGrantsOf, type World } from './observe.js';
+import { savedGrantsOf } from './grants.js';
+import { pathsFor, routeFor, type World } from './observe.js';
 import { budgetMs } from './plan.js';
 import type { CutoverStatus } from './status.js';
 import { moveTenant } from './switch.js';
@@ -41,7 +42,7 @@ export async function runMove(world: World, st: CutoverStatus, ctx: CutoverConte
     budgetMs: budgetMs(world.obj),
     sequenceGap: SEQUENCE_GAP,
     fromGrants: plan.fromGrants,
-    ontoGrants: savedGrantsOf(st.status, plan.to),
+    ontoGrants: await savedGrantsOf(world, st.status, plan.to),
     rehearse: plan.rehearse,
     persist: (patch) => st.persist(patch),
     recordedRoute: () => ctx.recordedRoute(),

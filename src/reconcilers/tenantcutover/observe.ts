@@ -2,10 +2,9 @@
 // moves and both servers, the route agents of the pool and the route they serve, the tenant's
 // tables, and the facts the preconditions judge. Reads only.
 import type pg from 'pg';
-import type { SchemaReplication, Side, TenantCutover, TenantCutoverStatus } from '../../api/index.js';
+import type { SchemaReplication, Side, TenantCutover } from '../../api/index.js';
 import { conditionError } from '../../errors.js';
 import { inventory, publishedTables, type TableInfo } from '../../postgres/catalog.js';
-import type { SavedGrant } from '../../postgres/fence.js';
 import { replicationNames } from '../../postgres/names.js';
 import { pathState, type ReplicationPath } from '../../postgres/reverse.js';
 import { isSuperuser } from '../../postgres/roles.js';
@@ -105,12 +104,6 @@ export async function observeWorld(
 /** Moving to the target, the forward path is active and the reverse one is the way back; and vice versa. */
 export function pathsFor(world: Pick<World, 'forward' | 'reverse'>, to: Side): { active: ReplicationPath; back: ReplicationPath } {
   return to === 'target' ? { active: world.forward, back: world.reverse } : { active: world.reverse, back: world.forward };
-}
-
-/** The grants saved when the tenant last left `side`: given back once it serves there again. */
-export function savedGrantsOf(status: TenantCutoverStatus, side: Side): SavedGrant[] {
-  const saved = (side === 'source' ? status.savedGrants : status.savedTargetGrants) ?? [];
-  return saved.map((g) => ({ table: g.table, acl: g.acl ?? null, ...(g.columns ? { columns: g.columns } : {}) }));
 }
 
 /** The facts the preconditions of a move to `to` are judged on (the server is asked only what that direction needs). */

@@ -5,8 +5,8 @@ import { conninfo } from '../../postgres/connection.js';
 import { carryGrants, qualifiedNames, readGrants, type SavedGrant } from '../../postgres/fence.js';
 import { preparePath } from '../../postgres/reverse.js';
 import { sentinelPublicationEntry } from '../../postgres/sentinel.js';
-import { grantsForStatus } from './finish.js';
-import { pathsFor, savedGrantsOf, type World } from './observe.js';
+import { savedGrantsOf, saveGrantsOf } from './grants.js';
+import { pathsFor, type World } from './observe.js';
 import type { CutoverStatus } from './status.js';
 
 export async function prepareMove(world: World, st: CutoverStatus, from: Side, to: Side, rehearse: boolean): Promise<SavedGrant[]> {
@@ -24,7 +24,7 @@ export async function prepareMove(world: World, st: CutoverStatus, from: Side, t
   }
   // Saved for rehearsals too: the fence revokes the serving side's writes, and a restarted operator gives them back from here.
   const fromGrants = await readGrants(world.sides[from].client, world.tables);
-  await st.persist(from === 'source' ? { savedGrants: grantsForStatus(fromGrants) } : { savedTargetGrants: grantsForStatus(fromGrants) });
+  await saveGrantsOf(world, st, from, fromGrants);
   return fromGrants;
 }
 
@@ -35,13 +35,12 @@ export async function prepareMove(world: World, st: CutoverStatus, from: Side, t
  * the switch. Without this the application is refused on a table that moved.
  */
 async function carryMissingGrants(world: World, st: CutoverStatus, from: Side, to: Side): Promise<void> {
-  const saved = savedGrantsOf(st.status, to);
+  const saved = await savedGrantsOf(world, st.status, to);
   const known = new Set(saved.map((g) => g.table));
   const onto = world.sides[to].client;
   const names = await qualifiedNames(onto, world.tables);
   const missing = world.tables.filter((_, i) => !known.has(names[i] as string));
   if (missing.length === 0) return;
   const carried = await carryGrants(world.sides[from].client, onto, missing);
-  const merged = grantsForStatus([...saved.filter((g) => !carried.some((c) => c.table === g.table)), ...carried]);
-  await st.persist(to === 'source' ? { savedGrants: merged } : { savedTargetGrants: merged });
+  await saveGrantsOf(world, st, to, [...saved.filter((g) => !carried.some((c) => c.table === g.table)), ...carried]);
 }

@@ -4,11 +4,12 @@ import { ConditionTypes } from '../../api/index.js';
 import { randomBytes } from 'node:crypto';
 import { fromUnknown } from '../../errors.js';
 import { claimMove, MoveSuperseded } from '../../postgres/claim.js';
-import { fenceIdleSide, restoreGrants, revokeWrites } from '../../postgres/fence.js';
+import { fenceIdleSide, restoreGrants } from '../../postgres/fence.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
 import type { CutoverContext } from './context.js';
 import { abortPatch, countedAttempts } from './finish.js';
-import { pathsFor, savedGrantsOf, type World } from './observe.js';
+import { savedGrantsOf } from './grants.js';
+import { pathsFor, type World } from './observe.js';
 import { otherSide, recoveryFor } from './plan.js';
 import type { CutoverStatus } from './status.js';
 import { finishMove } from './switch.js';
@@ -32,7 +33,7 @@ export async function recoverInterruptedMove(world: World, st: CutoverStatus, ct
       .flip(world.agents, world.database, st.status.moveId ?? 'recovered', st.status.route as RoutedRoute)
       .catch((err: unknown) => ctx.events.warning('FlipDeferred', `Route agents did not take the flip now: ${fromUnknown(err).message}`));
     const paths = pathsFor(world, recovery.to);
-    const ontoGrants = savedGrantsOf(st.status, recovery.to);
+    const ontoGrants = await savedGrantsOf(world, st.status, recovery.to);
     await finishMove({
       from: world.sides[from],
       onto: world.sides[recovery.to],
@@ -52,7 +53,7 @@ export async function recoverInterruptedMove(world: World, st: CutoverStatus, ct
   } else if (recovery.kind === 'abortInterrupted') {
     // The fence may have been sealed (writes revoked) before the operator stopped: the serving side
     // gets its writes back before its clients are released.
-    await restoreGrants(world.sides[st.activeSide].client, savedGrantsOf(st.status, st.activeSide));
+    await restoreGrants(world.sides[st.activeSide].client, await savedGrantsOf(world, st.status, st.activeSide));
     await ctx.routing
       .resume(world.agents, world.database, st.status.moveId ?? '')
       .catch((err: unknown) =>
@@ -78,10 +79,8 @@ async function abandonRehearsal(st: CutoverStatus, ctx: CutoverContext, moveId: 
 }
 
 async function undoFreeze(world: World, st: CutoverStatus, ctx: CutoverContext, moveId: string): Promise<void> {
-  // A move gives the side taking over its writes only after the route names it; an operator of an
-  // earlier version gave them before, so they are taken away again here.
-  const movingTo = st.status.movingTo as NonNullable<typeof st.status.movingTo>;
-  if (savedGrantsOf(st.status, movingTo).length > 0) await revokeWrites(world.sides[movingTo].client, world.tables);
+  // The side that did not take over was given no writes (a move gives them only after the route names
+  // it; one of an earlier version gave them before): refenceIdleSide, next in this pass, closes it if it has any.
   const attempts = countedAttempts(world.obj) + 1;
   const reason =
     `the move was interrupted before its route was recorded (the operator stopped, or the route write's outcome ` +
@@ -134,7 +133,7 @@ export async function regrantServingSide(world: World, st: CutoverStatus, ctx: C
   if (writable?.status !== 'False' || st.status.step) return;
   const serving = st.activeSide;
   try {
-    await restoreGrants(world.sides[serving].client, savedGrantsOf(st.status, serving));
+    await restoreGrants(world.sides[serving].client, await savedGrantsOf(world, st.status, serving));
     st.condition(ConditionTypes.ServingWritable, true, 'Succeeded', `the ${serving} takes the tenant's writes again`);
     ctx.events.normal(
       'WritesRestored',
@@ -148,7 +147,7 @@ export async function regrantServingSide(world: World, st: CutoverStatus, ctx: C
 export function restoreFailedMessage(side: string, error: string): string {
   return (
     `the tenant's write privileges on the ${side}, revoked by the aborted move's fence, could not be given back (${error}): ` +
-    `the ${side} serves read-only; the operator retries, or grant them back from status`
+    `the ${side} serves read-only; the operator retries, or grant them back from tenantshift.saved_grants there`
   );
 }
 

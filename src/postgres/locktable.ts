@@ -1,6 +1,5 @@
 // The shared lock table and a move's fence: the fence locks every table and partition of a tenant in
 // one transaction, so a server whose lock table cannot hold them would abort every move.
-import type pg from 'pg';
 import type { Finding, PreflightInput } from './preflight.js';
 
 /** The shared lock table: max_locks_per_transaction x (max_connections + max_prepared_transactions) entries. */
@@ -9,12 +8,12 @@ export interface LockTable {
   sessions: number;
 }
 
-export async function observeLockTable(client: pg.Client): Promise<LockTable> {
-  const res = await client.query<{ per: number; sessions: number }>(
-    `SELECT current_setting('max_locks_per_transaction')::int AS per,
-            current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int AS sessions`,
-  );
-  return { perTransaction: res.rows[0]?.per ?? 64, sessions: res.rows[0]?.sessions ?? 100 };
+/** Columns for a settings query the preflight already runs on each server: read with `lockTableOf`. */
+export const LOCK_TABLE_COLUMNS = `current_setting('max_locks_per_transaction')::int AS lock_per,
+            current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int AS lock_sessions`;
+
+export function lockTableOf(row: { lock_per?: number; lock_sessions?: number } | undefined): LockTable {
+  return { perTransaction: row?.lock_per ?? 64, sessions: row?.lock_sessions ?? 100 };
 }
 
 /**

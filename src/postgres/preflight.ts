@@ -5,7 +5,7 @@ import { displayName, type SchemaInventory } from './catalog.js';
 import { hasSqlState } from './errors.js';
 import type { ServerIdentity } from './replication.js';
 import type { Reason } from '../api/index.js';
-import { lockTableRoom, observeLockTable, type LockTable } from './locktable.js';
+import { LOCK_TABLE_COLUMNS, lockTableOf, lockTableRoom, type LockTable } from './locktable.js';
 
 export interface SourceFacts {
   walLevel: string;
@@ -53,6 +53,8 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
       can_replicate: boolean;
       su: boolean;
       xact_age: number | null;
+      lock_per: number;
+      lock_sessions: number;
     }>(
       `SELECT current_setting('wal_level') AS wal_level,
             current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)::int AS free_slots,
@@ -61,7 +63,8 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
             (r.rolreplication OR r.rolsuper OR pg_has_role(current_user, 'rds_replication', 'MEMBER')) AS can_replicate,
             r.rolsuper AS su,
             (SELECT extract(epoch FROM now() - min(xact_start))::float8 FROM pg_stat_activity
-              WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS xact_age
+              WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS xact_age,
+            ${LOCK_TABLE_COLUMNS}
        FROM pg_roles r WHERE r.rolname = current_user`,
       [slot],
     )
@@ -75,7 +78,8 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
               EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1) AS slot_exists,
               (r.rolreplication OR r.rolsuper) AS can_replicate, r.rolsuper AS su,
               (SELECT extract(epoch FROM now() - min(xact_start))::float8 FROM pg_stat_activity
-                WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS xact_age
+                WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()) AS xact_age,
+              ${LOCK_TABLE_COLUMNS}
          FROM pg_roles r WHERE r.rolname = current_user`,
         [slot],
       );
@@ -107,7 +111,7 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
     notOwned: privs.rows.filter((p) => !p.owns).map(displayName),
     oldestXactAgeSeconds: row.xact_age,
     largeObjectColumns: lo.rows.map((r) => `${displayName(r)}.${r.column}`),
-    locks: await observeLockTable(source),
+    locks: lockTableOf(row),
   };
 }
 
@@ -116,7 +120,14 @@ export async function observeSource(source: pg.Client, inv: SchemaInventory, slo
  * Membership in rds_superuser counts only on RDS itself (which has the rds.extensions setting).
  */
 export async function observeTarget(target: pg.Client, subscription: string, privileged = false): Promise<TargetFacts> {
-  const res = await target.query<{ can_subscribe: boolean; free_workers: number; sub_exists: boolean; logging: string | null }>(
+  const res = await target.query<{
+    can_subscribe: boolean;
+    free_workers: number;
+    sub_exists: boolean;
+    logging: string | null;
+    lock_per: number;
+    lock_sessions: number;
+  }>(
     `SELECT CASE WHEN r.rolsuper OR $2 THEN NULL
                  WHEN current_setting('log_statement') IN ('ddl', 'all') THEN 'log_statement=' || current_setting('log_statement')
                  WHEN current_setting('log_min_duration_statement')::int >= 0
@@ -125,7 +136,8 @@ export async function observeTarget(target: pg.Client, subscription: string, pri
                                   WHERE s.rolname = 'rds_superuser' AND pg_has_role(current_user, s.oid, 'MEMBER')))) AS can_subscribe,
             current_setting('max_logical_replication_workers')::int
               - (SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL)::int AS free_workers,
-            EXISTS (SELECT 1 FROM pg_subscription WHERE subname = $1) AS sub_exists
+            EXISTS (SELECT 1 FROM pg_subscription WHERE subname = $1) AS sub_exists,
+            ${LOCK_TABLE_COLUMNS}
        FROM pg_roles r WHERE r.rolname = current_user`,
     [subscription, privileged],
   );
@@ -135,7 +147,7 @@ export async function observeTarget(target: pg.Client, subscription: string, pri
     freeWorkers: row.free_workers,
     subscriptionExists: row.sub_exists,
     ...(row.logging ? { statementLogging: row.logging } : {}),
-    locks: await observeLockTable(target),
+    locks: lockTableOf(row),
   };
 }
 

@@ -171,14 +171,7 @@ async function positions(client: pg.Client, names: string[]): Promise<Map<string
 
 export async function readSequences(client: pg.Client, schemas: string[], extra: string[] = []): Promise<SequenceValue[]> {
   const defs = await definitions(client, schemas, extra);
-  const at = await positions(
-    client,
-    defs.map((d) => d.name),
-  );
-  return defs.map((d) => {
-    const p = at.get(d.name) ?? { position: d.min, called: false };
-    return { ...d, ...p, lastValue: p.called ? p.position : null };
-  });
+  return valuesAt(defs, await positions(client, names(defs)));
 }
 
 /**
@@ -205,14 +198,31 @@ export function nextPosition(from: SequenceValue, onto: SequenceValue, gap: numb
   return { value: want, called: false };
 }
 
-/** Sets each sequence on the side taking over (see nextPosition); returns the values set. */
-export async function applySequences(
-  client: pg.Client,
-  values: SequenceValue[],
+/**
+ * The switch's sequences in two round trips of time: the tenant's sequences from the serving side's
+ * catalog, then where each stands on both sides at once (two servers, two sessions), then one setval
+ * for all on the side taking over. Returns the values set.
+ */
+export async function syncSequences(
+  from: pg.Client,
+  onto: pg.Client,
+  schemas: string[],
+  extra: string[],
   gap: number,
 ): Promise<Array<{ name: string; value: string }>> {
-  if (values.length === 0) return [];
-  const onto = new Map((await readSequenceStates(client, values)).map((s) => [s.name, s]));
+  const defs = await definitions(from, schemas, extra);
+  if (defs.length === 0) return [];
+  const [at, there] = await Promise.all([positions(from, names(defs)), readSequenceStates(onto, defs)]);
+  return setPast(onto, valuesAt(defs, at), there, gap);
+}
+
+async function setPast(
+  client: pg.Client,
+  values: SequenceValue[],
+  states: SequenceValue[],
+  gap: number,
+): Promise<Array<{ name: string; value: string }>> {
+  const onto = new Map(states.map((s) => [s.name, s]));
   const plan = values.flatMap((v) => {
     const there = onto.get(v.name);
     return there ? [{ name: v.name, ...nextPosition(v, there, gap) }] : [];
@@ -226,19 +236,24 @@ export async function applySequences(
   return res.rows;
 }
 
-/** The same sequences on this server (by name; a sequence missing here is left out). */
-async function readSequenceStates(client: pg.Client, values: SequenceValue[]): Promise<SequenceValue[]> {
+const names = (defs: Definition[]): string[] => defs.map((d) => d.name);
+
+/** Each definition with where it stands (a sequence `positions` did not find stands at its minimum, uncalled). */
+function valuesAt(defs: Definition[], at: Map<string, { position: string; called: boolean }>): SequenceValue[] {
+  return defs.map((d) => {
+    const p = at.get(d.name) ?? { position: d.min, called: false };
+    return { ...d, ...p, lastValue: p.called ? p.position : null };
+  });
+}
+
+/** The same sequences on this server (by name; a sequence missing here is left out), with the given definitions. */
+async function readSequenceStates(client: pg.Client, defs: Definition[]): Promise<SequenceValue[]> {
   const present = await client.query<{ name: string }>(
     `SELECT format('%I.%I', n.nspname, s.relname) AS name FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
       WHERE s.relkind = 'S' AND format('%I.%I', n.nspname, s.relname) = ANY($1::text[])`,
-    [values.map((v) => v.name)],
+    [names(defs)],
   );
-  const names = present.rows.map((r) => r.name);
-  const at = await positions(client, names);
-  const byName = new Map(values.map((v) => [v.name, v]));
-  return names.map((name) => {
-    const def = byName.get(name) as SequenceValue;
-    const p = at.get(name) ?? { position: def.min, called: false };
-    return { ...def, ...p, lastValue: p.called ? p.position : null };
-  });
+  const here = new Set(present.rows.map((r) => r.name));
+  const mine = defs.filter((d) => here.has(d.name));
+  return valuesAt(mine, await positions(client, names(mine)));
 }

@@ -19,7 +19,7 @@ import {
 import { dropSlots, systemIdentifier } from '../../postgres/replication.js';
 import { dropPath, enablePath, pathState, positionPath, type ReplicationPath } from '../../postgres/reverse.js';
 import { beat, waitForBeat } from '../../postgres/sentinel.js';
-import { applySequences, readSequences } from '../../postgres/sequences.js';
+import { syncSequences } from '../../postgres/sequences.js';
 import type { AgentRef, RoutingPort } from '../../routing/client.js';
 import type { RoutedRoute } from '../../routing/protocol.js';
 import { claimMove, MoveSuperseded, type MoveClaim } from '../../postgres/claim.js';
@@ -164,8 +164,7 @@ export async function moveTenant(input: MoveInput): Promise<MoveResult> {
       await fence.release();
       return { ok: true, rehearsed: true, writePauseMs, switchLsn: fence.lsn, sequences: [], steps, startedAt: t0 };
     }
-    const serving = await readSequences(input.from.client, input.schemas, input.extraSequences);
-    const sequences = await applySequences(input.onto.client, serving, input.sequenceGap);
+    const sequences = await syncSequences(input.from.client, input.onto.client, input.schemas, input.extraSequences, input.sequenceGap);
     mark('SequencesSynced');
     await positionPath(input.from.client, input.onto.client, input.backPath);
     mark('BackPathPositioned');

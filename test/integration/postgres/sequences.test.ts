@@ -3,7 +3,7 @@
 // in its own direction and within its bounds: a RESTARTed identity, a descending sequence, one near
 // its maximum, one never used.
 import assert from 'node:assert/strict';
-import { applySequences, ensureSequences, missingSequences, outsideSequences, readSequences } from '../../../src/postgres/sequences.js';
+import { ensureSequences, missingSequences, outsideSequences, readSequences, syncSequences } from '../../../src/postgres/sequences.js';
 import { newDatabasePair, withConnection, type DatabasePair } from '../../support/databases.js';
 import { testCluster } from '../../support/cluster.js';
 
@@ -24,6 +24,10 @@ describe('sequences at the switch (real PostgreSQL)', function () {
   });
   after(async () => db?.drop());
 
+  /** What the switch does: both sides read at once, the target set past the source. */
+  const sync = (extra: string[] = []) =>
+    withConnection(db.source, (source) => withConnection(db.target, (target) => syncSequences(source, target, ['sq'], extra, 1000)));
+
   it('sets every sequence on the other side past what the serving side handed out, each in its direction and bounds', async () => {
     const handedOut = await withConnection(db.source, async (c) => {
       await c.query('INSERT INTO sq.bets (v) SELECT g FROM generate_series(1, 50) g');
@@ -32,8 +36,11 @@ describe('sequences at the switch (real PostgreSQL)', function () {
       const near = (await c.query<{ v: string }>("SELECT max(nextval('sq.near'))::text AS v FROM generate_series(1, 1000)")).rows[0]?.v;
       return { bets: 499, down: Number(down), near: Number(near) };
     });
-    const values = await withConnection(db.source, (c) => readSequences(c, ['sq']));
-    await withConnection(db.target, (c) => applySequences(c, values, 1000));
+    const set = await sync();
+    assert.deepEqual(
+      set.map((v) => v.name),
+      ['sq.bets_id_seq', 'sq.down', 'sq.near', 'sq.unused'],
+    );
     const next = await withConnection(db.target, async (c) => {
       const one = async (seq: string): Promise<number> =>
         Number((await c.query<{ v: string }>('SELECT nextval($1::regclass)::text AS v', [seq])).rows[0]?.v);
@@ -52,8 +59,7 @@ describe('sequences at the switch (real PostgreSQL)', function () {
 
   it('never moves a sequence backwards on the side taking over', async () => {
     await withConnection(db.target, (c) => c.query("SELECT setval('sq.unused', 900000)"));
-    const values = await withConnection(db.source, (c) => readSequences(c, ['sq']));
-    await withConnection(db.target, (c) => applySequences(c, values, 1000));
+    await sync();
     const v = await withConnection(db.target, async (c) => Number((await c.query("SELECT nextval('sq.unused')::text AS v")).rows[0]?.v));
     assert.ok(v > 900000, `moved back to ${v}`);
   });
@@ -87,7 +93,7 @@ describe('sequences at the switch (real PostgreSQL)', function () {
     assert.deepEqual(made, { inc: '7', type: 'integer', usage: true });
     const values = await withConnection(db.source, (c) => readSequences(c, ['sq'], ['public.bonus_no']));
     assert.ok(values.some((v) => v.name === 'public.bonus_no') && values.some((v) => v.name === 'shared.ticket'));
-    await withConnection(db.target, (c) => applySequences(c, values, 1000));
+    await sync(['public.bonus_no']);
     const next = await withConnection(db.target, async (c) =>
       Number((await c.query("SELECT nextval('public.bonus_no')::text AS v")).rows[0]?.v),
     );

@@ -14,6 +14,9 @@ import { PgBouncerAdmin, RoutesFile, type Route } from './pgbouncer.js';
 import { routeProblem } from '../api/routecheck.js';
 import type { AgentStatus, FlipRequest, PauseRequest, ResumeRequest, RoutedRoute } from './protocol.js';
 
+/** Admin connections kept open: a PAUSE in progress and the RESUME that may overtake it each hold one. */
+const ADMIN_CONNECTIONS_KEPT = 2;
+
 export interface RouteAgentOptions {
   kc: KubeConfig;
   log: RoutingLog;
@@ -58,7 +61,7 @@ export class RouteAgent implements AgentOperations {
   private readonly routesFile: RoutesFile;
 
   constructor(private readonly opts: RouteAgentOptions) {
-    this.admin = opts.admin ?? new PgBouncerAdmin(opts.adminUrl);
+    this.admin = opts.admin ?? new PgBouncerAdmin(opts.adminUrl, { keep: ADMIN_CONNECTIONS_KEPT });
     this.routesFile = new RoutesFile(opts.routesFile, this.admin);
     this.retained = new RetainedRoutes(opts.kc, opts.leaseNamespace);
   }
@@ -99,6 +102,7 @@ export class RouteAgent implements AgentOperations {
     this.pauses.clear();
     await this.heartbeat?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.admin.close();
   }
 
   private scheduleConverge(): void {

@@ -27,6 +27,8 @@ export interface ScratchBouncer {
   app: pg.ClientConfig;
   /** Whether PgBouncer itself holds `database` paused (SHOW DATABASES). */
   paused(): Promise<boolean>;
+  /** Stops PgBouncer and starts it again on the same port and files (its clients' connections close). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ export async function scratchBouncer(stateDir: string): Promise<ScratchBouncer> 
     runAs,
   };
   const files = writePgBouncerConfig(setup);
-  const pid = startDaemon(pgbouncerDaemon(setup, files));
+  let pid = startDaemon(pgbouncerDaemon(setup, files));
   await waitForPgBouncer(setup, pid);
   const password = encodeURIComponent(setup.adminPassword);
   const adminUrl =
@@ -75,6 +77,11 @@ export async function scratchBouncer(stateDir: string): Promise<ScratchBouncer> 
       ssl: stackSsl(tls.caFile),
     },
     paused: async () => (await admin.routes())[database]?.paused === true,
+    restart: async () => {
+      await stopDaemon(pid);
+      pid = startDaemon(pgbouncerDaemon(setup, files));
+      await waitForPgBouncer(setup, pid);
+    },
     stop: () => stopDaemon(pid),
   };
 }

@@ -57,8 +57,8 @@ export async function tortureTenant(): Promise<{ t: TenantFixture; operators: Op
 function record(journal: Journal, plan: MovePlan, result: MoveResult): void {
   journal.moves += 1;
   journal.movesByKind[plan.kind] = (journal.movesByKind[plan.kind] ?? 0) + 1;
-  journal.faultsByKind[plan.fault.kind] = (journal.faultsByKind[plan.fault.kind] ?? 0) + 1;
-  if (plan.fault.kind !== 'none' && /not on this move/.test(result.faultNote)) journal.faultsNotFired += 1;
+  for (const fault of plan.faults) journal.faultsByKind[fault.kind] = (journal.faultsByKind[fault.kind] ?? 0) + 1;
+  journal.faultsNotFired += (result.faultNote.match(/not on this move/g) ?? []).length;
 }
 
 export interface CampaignOptions {
@@ -78,7 +78,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<boolean> {
   let side: Side = 'source';
   try {
     // A replay starting on the target first switches there without a fault.
-    const setup: MovePlan[] = opts.replay?.from === 'target' ? [{ seed: 0, from: 'source', kind: 'switch', fault: { kind: 'none' } }] : [];
+    const setup: MovePlan[] =
+      opts.replay?.from === 'target' ? [{ seed: 0, from: 'source', kind: 'switch', faults: [{ kind: 'none' }] }] : [];
     const total = opts.replay ? setup.length + 1 : opts.moves;
     for (let i = 0; i < total; i++) {
       const plan = opts.replay

@@ -55,7 +55,7 @@ export async function tenantDigest(c: pg.ClientBase, schema: string): Promise<st
 }
 
 /** What clients of each workload may see under a fault (docs/cutover.md, "When a client can see a permission error"). */
-export function clientErrorViolations(reports: MoveReports, fault: Fault): string[] {
+export function clientErrorViolations(reports: MoveReports, faults: Fault[]): string[] {
   const refused = /permission denied/;
   const broken = new RegExp(
     [
@@ -80,10 +80,9 @@ export function clientErrorViolations(reports: MoveReports, fault: Fault): strin
     'i',
   );
   // Refusals of the side given up, for pooled clients: the operator or an agent lost mid-move, or cut off from the API.
-  const pooledMayBeRefused = ['operator-failpoint', 'operator-kill', 'leadership-change', 'agent-kill', 'apiserver-stop'].includes(
-    fault.kind,
-  );
-  const connectionsBreak = fault.kind === 'pgbouncer-restart' || fault.kind === 'postgres-restart';
+  const lost = ['operator-failpoint', 'operator-kill', 'leadership-change', 'agent-kill', 'agent-failpoint', 'apiserver-stop'];
+  const pooledMayBeRefused = faults.some((f) => lost.includes(f.kind));
+  const connectionsBreak = faults.some((f) => f.kind === 'pgbouncer-restart' || f.kind === 'postgres-restart');
   const out: string[] = [];
   const judge = (what: string, failures: string[], refusalOk: boolean): void => {
     const bad = failures.filter((m) => !(refusalOk && refused.test(m)) && !(connectionsBreak && broken.test(m)));

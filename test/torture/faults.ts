@@ -3,6 +3,7 @@
 // kube-apiserver. Each fault is done and undone here (the process killed comes back, as a
 // Deployment or systemd would bring it back), so the move under test must get through it.
 import { CoordinationV1Api } from '@kubernetes/client-node';
+import { isAlive } from '../../src/devstack/process.js';
 import { killRouteAgent, restartDaemon, restartRouteAgent } from '../../src/devstack/stack.js';
 import { bouncerNames } from '../../src/devstack/state.js';
 import { waitForApi } from '../integration/runtime/helpers.js';
@@ -58,12 +59,22 @@ export interface FaultContext {
 }
 
 /**
- * Waits until the fault's moment after the move was asked for, then does and undoes it (a move that
- * settled sooner meets it in its steady state, which must hold as well); returns what happened.
+ * The timed faults of a move, each at its moment after the move was asked for, one after the other
+ * (one that is still being undone at the next one's moment delays it): each is done and undone (a
+ * move that settled sooner meets it in its steady state, which must hold as well). Returns what happened.
  */
-export async function runFault(fault: Fault, ctx: FaultContext): Promise<string> {
-  if (fault.kind === 'none' || fault.kind === 'operator-failpoint') return '';
-  await sleep(fault.atMs);
+export async function runFaults(faults: Fault[], ctx: FaultContext): Promise<string> {
+  const started = Date.now();
+  const timed = faults.filter((f): f is Extract<Fault, { atMs: number }> => 'atMs' in f).sort((a, b) => a.atMs - b.atMs);
+  const notes: string[] = [];
+  for (const fault of timed) {
+    await sleep(Math.max(0, started + fault.atMs - Date.now()));
+    notes.push(await runFault(fault, ctx));
+  }
+  return notes.join('; ');
+}
+
+async function runFault(fault: Extract<Fault, { atMs: number }>, ctx: FaultContext): Promise<string> {
   const stateDir = ctx.t.cluster.stateDir;
   switch (fault.kind) {
     case 'operator-kill':
@@ -99,4 +110,45 @@ async function serverAnswers(t: TenantFixture, side: 'source' | 'target'): Promi
     () => withConnection(t.db[side], async (c) => (await c.query('SELECT 1')).rowCount === 1),
     60_000,
   );
+}
+
+/**
+ * A route agent started with a failpoint before the move: it dies there, and is started again (without
+ * it) 3 s later, as its Deployment would. `finish` stops watching and, if the move never reached the
+ * point, starts it without the failpoint so that later moves meet a plain agent.
+ */
+export class DoomedAgent {
+  private died = false;
+  private watching = true;
+  private readonly watch: Promise<void>;
+
+  private constructor(
+    private readonly stateDir: string,
+    private readonly fault: Extract<Fault, { kind: 'agent-failpoint' }>,
+    pid: number,
+  ) {
+    this.watch = this.restartWhenDead(pid);
+  }
+
+  static async start(stateDir: string, fault: Extract<Fault, { kind: 'agent-failpoint' }>): Promise<DoomedAgent> {
+    const pid = await restartRouteAgent(stateDir, fault.replica, { TENANTSHIFT_FAILPOINT: fault.point });
+    return new DoomedAgent(stateDir, fault, pid);
+  }
+
+  private async restartWhenDead(pid: number): Promise<void> {
+    while (this.watching && isAlive(pid)) await sleep(100);
+    if (!this.watching) return;
+    this.died = true;
+    await sleep(3000);
+    await restartRouteAgent(this.stateDir, this.fault.replica);
+  }
+
+  async finish(): Promise<string> {
+    this.watching = false;
+    await this.watch;
+    if (!this.died) await restartRouteAgent(this.stateDir, this.fault.replica);
+    return this.died
+      ? `route agent ${this.fault.replica} died at ${this.fault.point} and was restarted`
+      : 'agent failpoint not on this move’s path';
+  }
 }

@@ -8,8 +8,8 @@ import { withConnection } from '../support/databases.js';
 import { until } from '../support/operator.js';
 import type { TenantFixture } from '../support/tenant.js';
 import { artifactsOn, artifactViolations, bookViolations, clientErrorViolations, counterViolations, tenantDigest } from './checks.js';
-import type { MovePlan, Side } from './draw.js';
-import { runFault, type Operators } from './faults.js';
+import { failpointOf, type MovePlan, type Side } from './draw.js';
+import { DoomedAgent, runFaults, type Operators } from './faults.js';
 import { startWorkloads, stopWorkloads, type Ledger } from './workload.js';
 
 export interface MoveResult {
@@ -62,17 +62,19 @@ async function abortsSeen(t: TenantFixture): Promise<Set<string>> {
 export async function runMove(t: TenantFixture, operators: Operators, ledger: Ledger, plan: MovePlan): Promise<MoveResult> {
   const started = Date.now();
   const to: Side = plan.kind === 'rehearsal' ? plan.from : plan.from === 'source' ? 'target' : 'source';
-  const doomed =
-    plan.fault.kind === 'operator-failpoint' ? await operators.only('torture-a', { TENANTSHIFT_FAILPOINT: plan.fault.point }) : undefined;
+  const operatorPoint = failpointOf(plan, 'operator-failpoint');
+  const doomed = operatorPoint ? await operators.only('torture-a', { TENANTSHIFT_FAILPOINT: operatorPoint.point }) : undefined;
+  const agentPoint = failpointOf(plan, 'agent-failpoint');
+  const doomedAgent = agentPoint ? await DoomedAgent.start(t.cluster.stateDir, agentPoint) : undefined;
+  const notes: string[] = [];
   const workloads = await startWorkloads(t);
   const before = await abortsSeen(t);
   const holder = plan.kind === 'abort' ? await holdTransaction(t) : undefined;
   const violations: string[] = [];
-  let faultNote = '';
   let final: TenantCutover | undefined;
   try {
     const generation = await requestMove(t, plan);
-    const fault = runFault(plan.fault, { t, operators }).then((note) => (faultNote = note));
+    const timed = runFaults(plan.faults, { t, operators }).then((note) => notes.push(note));
     if (holder) {
       // A fault can end the long transaction first (a restarted server): then the move goes through.
       await t.waitCutover(
@@ -88,21 +90,23 @@ export async function runMove(t: TenantFixture, operators: Operators, ledger: Le
         doomed.exited.then(() => true),
         t.waitCutover('the move', settledOn(to, generation, plan.kind === 'rehearsal'), SETTLE_MS).then(() => false),
       ]);
-      faultNote = died ? 'the operator died there' : 'failpoint not on this move’s path';
+      notes.push(died ? 'the operator died there' : 'operator failpoint not on this move’s path');
       await operators.stopAll();
       await operators.ensure();
     }
-    await fault;
+    await timed;
     final = await t.waitCutover(`the ${plan.kind} to settle on the ${to}`, settledOn(to, generation, plan.kind === 'rehearsal'), SETTLE_MS);
   } catch (err) {
     violations.push(`the move did not settle: ${(err as Error).message}`);
   } finally {
     await holder?.end().catch(() => undefined);
+    if (doomedAgent) notes.push(await doomedAgent.finish());
   }
   const reports = await stopWorkloads(workloads);
   ledger.add(reports);
-  violations.push(...clientErrorViolations(reports, plan.fault));
+  violations.push(...clientErrorViolations(reports, plan.faults));
   if (final) violations.push(...slowAborts(final, before, plan), ...(await sideViolations(t, ledger, to)));
+  const faultNote = notes.filter(Boolean).join('; ');
   return { to, violations, faultNote, pauseMs: final?.status?.writePause?.milliseconds, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -115,7 +119,7 @@ export const BUDGET_MS = 3000;
  * defect this caught took 65 s).
  */
 function slowAborts(final: TenantCutover, before: Set<string>, plan: MovePlan): string[] {
-  if (plan.fault.kind !== 'none') return [];
+  if (plan.faults.some((f) => f.kind !== 'none')) return [];
   return (final.status?.history ?? [])
     .filter((h) => h.result === 'Aborted' && !before.has(h.moveId))
     .map((h) => ({ h, ms: Date.parse(h.finishedAt ?? '') - Date.parse(h.startedAt ?? '') }))

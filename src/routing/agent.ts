@@ -33,6 +33,8 @@ export interface RouteAgentOptions {
   convergeIntervalMs?: number;
   /** PgBouncer's admin console; tests pass one that delays commands. */
   admin?: PgBouncerAdmin;
+  /** How the dead-man reads a TenantCutover's recorded route (readRecordedRoute); tests pass one they hold. */
+  readRecorded?: (owner: { namespace: string; name: string }) => Promise<RoutedRoute | undefined>;
 }
 
 interface PauseState {
@@ -249,19 +251,24 @@ export class RouteAgent implements AgentOperations {
     let recorded = this.recorded.get(database);
     if (owner) {
       try {
-        recorded = (await readRecordedRoute(this.opts.kc, owner)) ?? recorded;
+        recorded = (await (this.opts.readRecorded ?? ((o) => readRecordedRoute(this.opts.kc, o)))(owner)) ?? recorded;
       } catch (err) {
         const fields = { database, moveId, ...errorFields(err) };
         this.opts.log.error('Could not read the recorded route at the pause deadline; resuming on the last route seen', fields);
       }
     }
     const current = this.routes.get(database);
-    if (recorded && (!current || recorded.revision > current.revision)) {
-      this.routes.set(database, recorded);
-      await this.apply().catch((err: unknown) =>
-        this.opts.log.error('Could not apply the recorded route', { database, ...errorFields(err) }),
-      );
-      const fields = { database, moveId, side: recorded.side };
+    const newer = recorded && (!current || recorded.revision > current.revision) ? recorded : undefined;
+    if (newer) this.routes.set(database, newer);
+    // Also when convergence took the recorded route first: its RELOAD may still be on its way, and a
+    // RESUME ahead of it releases clients onto the old route (a server connection that RELOAD then
+    // closes while it logs in leaves its client waiting). apply() waits for a write in progress and
+    // changes nothing when PgBouncer already serves the file.
+    await this.apply().catch((err: unknown) =>
+      this.opts.log.error('Could not apply the recorded route', { database, ...errorFields(err) }),
+    );
+    if (newer) {
+      const fields = { database, moveId, side: newer.side };
       this.opts.log.warn('Pause deadline passed after the flip was recorded: resuming on the recorded route', fields);
     }
     this.opts.log.warn('Pause deadline passed without flip or resume: resumed', { database, moveId });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import type { RouteAgent } from '../../../src/routing/agent.js';
+import type { RouteAgent, RouteAgentOptions } from '../../../src/routing/agent.js';
 import { RouteAgentClient, type AgentRef } from '../../../src/routing/client.js';
 import { PgBouncerAdmin, renderRoutes, writeRoutesFile } from '../../../src/routing/pgbouncer.js';
 import type { RoutedRoute } from '../../../src/routing/protocol.js';
@@ -43,6 +43,27 @@ class CountingReloads extends PgBouncerAdmin {
   override async reload(): Promise<unknown> {
     this.count++;
     if (this.failures-- > 0) throw new Error('RELOAD failed (injected)');
+    return super.reload();
+  }
+}
+
+/** RELOAD waits at a gate once armed: a convergence pass whose RELOAD is still on its way. */
+class GatedReload extends PgBouncerAdmin {
+  private gate: Promise<void> | undefined;
+  private opener: (() => void) | undefined;
+  entered = false;
+  arm(): void {
+    this.gate = new Promise((r) => (this.opener = r));
+  }
+  release(): void {
+    this.opener?.();
+    this.gate = undefined;
+  }
+  override async reload(): Promise<unknown> {
+    if (this.gate) {
+      this.entered = true;
+      await this.gate;
+    }
     return super.reload();
   }
 }
@@ -96,7 +117,9 @@ describe('route agent: pauses against a real PgBouncer', function () {
 
   after(async () => bouncer?.stop());
 
-  async function startAgent(opts: { admin?: PgBouncerAdmin; convergeIntervalMs?: number; kc?: KubeConfig } = {}): Promise<AgentRef> {
+  async function startAgent(
+    opts: { admin?: PgBouncerAdmin; convergeIntervalMs?: number; kc?: KubeConfig; readRecorded?: RouteAgentOptions['readRecorded'] } = {},
+  ): Promise<AgentRef> {
     const { agent, ref } = await startScratchAgent(bouncer, {
       kc: cluster.kc,
       pool,
@@ -218,5 +241,40 @@ describe('route agent: pauses against a real PgBouncer', function () {
     await until('the dead-man to resume with the API server cut off', async () => !(await bouncer.paused()), 20_000);
     const seen = (await bouncer.admin.routes())[bouncer.database];
     assert.equal(seen?.dbname, 'postgres', 'the dead-man resumed the old route although the flip was recorded');
+  });
+
+  it('resumes at the deadline only once PgBouncer serves the recorded route, a RELOAD of convergence on its way too', async () => {
+    // The race a crash at RouteRecorded opened (a client waited 17 s): the pause ran out, convergence
+    // took the recorded route and was RELOADing, and the dead-man, finding that route already taken,
+    // RESUMEd at once: PgBouncer released clients onto the old route.
+    const admin = new GatedReload(bouncer.adminUrl);
+    let askedFor: (() => void) | undefined;
+    const asked = new Promise<void>((r) => (askedFor = r));
+    let answer: ((route: RoutedRoute) => void) | undefined;
+    const readRecorded = (): Promise<RoutedRoute> => {
+      askedFor?.();
+      return new Promise((r) => (answer = r));
+    };
+    const agentRef = await startAgent({ admin, convergeIntervalMs: 3_600_000, readRecorded });
+    const agent = agents[agents.length - 1] as RouteAgent;
+    await agent.converge(); // the owner and its route (revision 1) are known
+    await client().pause([agentRef], bouncer.database, 'move-1', 300);
+    const recorded: RoutedRoute = { ...bouncer.route, dbname: 'postgres', side: 'target', revision: 2 };
+    await publish(recorded);
+    await asked; // the deadline passed: the dead-man asks for the recorded route
+    admin.arm();
+    const pass = agent.converge(); // takes the recorded route; its RELOAD waits at the gate
+    await until('convergence to RELOAD', async () => admin.entered, 10_000);
+    answer?.(recorded);
+    await new Promise((r) => setTimeout(r, 500));
+    const during = (await bouncer.admin.routes())[bouncer.database];
+    assert.ok(
+      during?.paused || during?.dbname === 'postgres',
+      `PgBouncer resumed on the route it no longer serves (dbname ${during?.dbname}) while the recorded one was being RELOADed`,
+    );
+    admin.release();
+    await pass;
+    await until('the dead-man to resume on the recorded route', async () => !(await bouncer.paused()), 20_000);
+    assert.equal((await bouncer.admin.routes())[bouncer.database]?.dbname, 'postgres');
   });
 });

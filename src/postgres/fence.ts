@@ -106,6 +106,18 @@ const WRITE_PRIVILEGE_LITERALS = WRITE_PRIVILEGES.split(', ')
 const GRANTEE = `CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END`;
 
 /**
+ * `rel (oid, name)`: the tables named by $1 (schemas) and $2 (names) on this server, and every
+ * partition under them at any level; `name` as format('%I.%I').
+ */
+const RELATIONS_CTE = `roots AS (
+       SELECT c.oid FROM unnest($1::text[], $2::text[]) AS t(s, n)
+         JOIN pg_namespace ns ON ns.nspname = t.s JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = t.n),
+     rel AS (
+       SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name
+         FROM (SELECT oid FROM roots UNION SELECT p.relid::oid FROM roots r, LATERAL pg_partition_tree(r.oid) p) x
+         JOIN pg_class c ON c.oid = x.oid JOIN pg_namespace n ON n.oid = c.relnamespace)`;
+
+/**
  * The tables on this server (oids differ between servers, names do not) and every partition under
  * them, at every level, as attached now: PostgreSQL checks a partition's own ACL when it is written
  * directly, so what is revoked, saved and given back must cover the partitions too.
@@ -115,13 +127,7 @@ async function relationsOn(
   tables: Array<Pick<TableInfo, 'schema' | 'name'>>,
 ): Promise<{ oids: number[]; names: string[] }> {
   const res = await client.query<{ oid: number; name: string }>(
-    `WITH roots AS (
-       SELECT c.oid FROM unnest($1::text[], $2::text[]) AS t(s, n)
-         JOIN pg_namespace ns ON ns.nspname = t.s JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = t.n)
-     SELECT c.oid::int AS oid, format('%I.%I', n.nspname, c.relname) AS name
-       FROM (SELECT oid FROM roots UNION SELECT p.relid::oid FROM roots r, LATERAL pg_partition_tree(r.oid) p) x
-       JOIN pg_class c ON c.oid = x.oid JOIN pg_namespace n ON n.oid = c.relnamespace
-      ORDER BY 2`,
+    `WITH ${RELATIONS_CTE} SELECT oid::int AS oid, name FROM rel ORDER BY name`,
     [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
   return { oids: res.rows.map((r) => r.oid), names: res.rows.map((r) => r.name) };
@@ -148,28 +154,26 @@ export async function readGrants(client: pg.Client, tables: TableInfo[]): Promis
  */
 export async function revokeWrites(source: pg.Client, tables: TableInfo[]): Promise<void> {
   if (tables.length === 0) return;
-  const { oids, names } = await relationsOn(source, tables);
-  const owners = await source.query<{ owner: string }>(
-    'SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = ANY($1::oid[])',
-    [oids],
+  // One round trip (it runs inside the freeze): the relations, their owners and grantees, and who this role is.
+  const res = await source.query<{ names: string[] | null; owners: string[] | null; grantees: string[] | null; me: string; su: boolean }>(
+    `WITH ${RELATIONS_CTE}
+     SELECT (SELECT array_agg(name ORDER BY name) FROM rel) AS names,
+            (SELECT array_agg(DISTINCT pg_get_userbyid(c.relowner)::text) FROM rel JOIN pg_class c ON c.oid = rel.oid) AS owners,
+            (SELECT array_agg(DISTINCT (${GRANTEE})::text) FROM rel JOIN pg_class c ON c.oid = rel.oid, aclexplode(c.relacl) a) AS grantees,
+            current_user::text AS me, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
   );
-  const grantees = await source.query<{ grantee: string }>(
-    `SELECT DISTINCT ${GRANTEE} AS grantee FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = ANY($1::oid[])`,
-    [oids],
-  );
-  const me = (
-    await source.query<{ me: string; su: boolean }>('SELECT current_user AS me, rolsuper AS su FROM pg_roles WHERE rolname = current_user')
-  ).rows[0];
-  const roles = new Set([...owners.rows.map((r) => r.owner), ...grantees.rows.map((r) => r.grantee)]);
-  if (me) roles.delete(me.me);
-  if (roles.size === 0) return;
+  const { names, owners, grantees, me, su } = res.rows[0] as NonNullable<(typeof res.rows)[0]>;
+  const roles = new Set([...(owners ?? []), ...(grantees ?? [])]);
+  roles.delete(me);
+  if (roles.size === 0 || !names) return;
   const list = names.join(', ');
   const who = [...roles].map((r) => (r === 'PUBLIC' ? 'PUBLIC' : id(r))).join(', ');
   // This role may write through its membership in an owning role (an application that owns its
   // tables; on RDS the master user made a member of it): it gets its own grant first, or the revoke
   // would take the apply worker's writes too and stop replication into this side.
-  const ownedByOthers = owners.rows.some((r) => r.owner !== me?.me);
-  const keepOwn = me && !me.su && ownedByOthers ? `GRANT ${WRITE_PRIVILEGES} ON ${list} TO CURRENT_USER; ` : '';
+  const ownedByOthers = (owners ?? []).some((o) => o !== me);
+  const keepOwn = !su && ownedByOthers ? `GRANT ${WRITE_PRIVILEGES} ON ${list} TO CURRENT_USER; ` : '';
   await source.query(`${keepOwn}REVOKE ${WRITE_PRIVILEGES} ON ${list} FROM ${who}`);
 }
 

@@ -21,12 +21,6 @@ export async function savedGrantsOf(world: Pick<World, 'obj' | 'sides'>, status:
   }));
 }
 
-/** Whether anything was saved for `side` (without reading it). */
-export function hasSavedGrants(status: TenantCutoverStatus, side: Side): boolean {
-  const set = status.savedGrantSets?.[side];
-  return set ? set.tables > 0 : (status[legacyField(side)]?.length ?? 0) > 0;
-}
-
 /** Saves `grants` on `side`, then names the save in status; older saves there go (best effort: the next save retries). */
 export async function saveGrantsOf(
   world: Pick<World, 'obj' | 'sides'>,

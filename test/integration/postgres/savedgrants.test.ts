@@ -7,7 +7,7 @@ import type { TenantCutover, TenantCutoverStatus } from '../../../src/api/index.
 import { connect } from '../../../src/postgres/connection.js';
 import type { SavedGrant } from '../../../src/postgres/fence.js';
 import { loadGrants } from '../../../src/postgres/savedgrants.js';
-import { saveGrantsOf, savedGrantsOf, hasSavedGrants } from '../../../src/reconcilers/tenantcutover/grants.js';
+import { saveGrantsOf, savedGrantsOf } from '../../../src/reconcilers/tenantcutover/grants.js';
 import type { World } from '../../../src/reconcilers/tenantcutover/observe.js';
 import { CutoverStatus } from '../../../src/reconcilers/tenantcutover/status.js';
 import { newDatabasePair, type DatabasePair } from '../../support/databases.js';
@@ -67,8 +67,6 @@ describe('saved grants live on their side, named by the status (real PostgreSQL,
     assert.equal(set.tables, 2);
     assert.equal(written.length, 1);
     assert.deepEqual(await savedGrantsOf(world(), st.status, 'target'), GRANTS, 'read back as saved, column ACLs too');
-    assert.equal(hasSavedGrants(st.status, 'target'), true);
-    assert.equal(hasSavedGrants(st.status, 'source'), false);
     assert.equal(await rows(target), 1);
     await assert.rejects(source.query('SELECT 1 FROM tenantshift.saved_grants'), /does not exist/, 'nothing was written on the other side');
   });
@@ -104,7 +102,6 @@ describe('saved grants live on their side, named by the status (real PostgreSQL,
     const legacy: TenantCutoverStatus = { savedGrants: [{ table: '"wallet"."accounts"', acl: '{app=arwd/owner}' }] };
     const { st, written } = statusOf(legacy);
     assert.deepEqual(await savedGrantsOf(world(), st.status, 'source'), [{ table: '"wallet"."accounts"', acl: '{app=arwd/owner}' }]);
-    assert.equal(hasSavedGrants(st.status, 'source'), true);
     await saveGrantsOf(world(), st, 'source', GRANTS);
     assert.ok('savedGrants' in (written[0] ?? {}) && written[0]?.savedGrants === undefined, 'the inline list is removed');
     assert.equal(st.status.savedGrants, undefined);

@@ -226,9 +226,10 @@ export async function fenceIdleSide(
  * one transaction; with a claim only while that move still owns the tenant here (MoveSuperseded).
  * Two round trips whatever the tenant's size (it runs inside the freeze): one query works out the
  * GRANTs from the catalog, one per grantee and set of privileges over all its tables (a GRANT per
- * table and privilege rewrote each ACL three times: 313 ms for 1,000 tables; bench/scale), one runs them. Status is not trusted as SQL:
- * a saved table name is only looked up (`to_regclass`), and every name in a statement is quoted by
- * the server; a table dropped since has nothing to give back.
+ * table and privilege rewrote each ACL three times: 313 ms for 1,000 tables; bench/scale), and one
+ * runs them. A saved grant (tenantshift.saved_grants, or the status of an earlier version) is not
+ * trusted as SQL: its table name is only looked up (`to_regclass`), and every name in a statement
+ * is quoted by the server; a table dropped since has nothing to give back.
  */
 export async function restoreGrants(source: pg.Client, saved: SavedGrant[], claim?: MoveClaim): Promise<void> {
   const columns = saved.flatMap((g) => (g.columns ?? []).map((c) => ({ table: g.table, ...c })));
